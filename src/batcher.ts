@@ -1,0 +1,143 @@
+import type { EngineError } from './errors.js';
+import type { BatchOp, BatchResult } from './types.js';
+
+export interface FailedDoc {
+  id: string;
+  reason: string;
+}
+
+/** What was applied since the last report. */
+export interface WriteReport {
+  added: number;
+  replaced: number;
+  removed: number;
+  /** Removes of ids the index did not have. */
+  missing: number;
+  /** Documents (or removes) that failed even when retried alone, first 100. */
+  failed: FailedDoc[];
+  failedCount: number;
+}
+
+const MAX_REPORTED_FAILURES = 100;
+
+export type SendBatch = (shard: number, ops: BatchOp[]) => Promise<BatchResult>;
+
+function opId(op: BatchOp): string {
+  return op.op === 'add' ? op.doc.id : op.id;
+}
+
+/**
+ * Groups documents per shard into batches of about `batchBytes` and keeps at most one
+ * batch per shard in flight. Memory held here is bounded: when `shards x batchBytes` bytes
+ * wait, `push` does not resolve until a batch completes (this is the ingest backpressure).
+ */
+export class Batcher {
+  private readonly pending: { ops: BatchOp[]; bytes: number[] }[];
+  private readonly pendingBytes: number[];
+  private readonly inFlight: (Promise<void> | null)[];
+  private totalPending = 0;
+  private readonly maxPendingBytes: number;
+  private waiters: (() => void)[] = [];
+  private report: WriteReport = Batcher.emptyReport();
+
+  constructor(
+    shards: number,
+    private readonly batchBytes: number,
+    private readonly send: SendBatch,
+  ) {
+    this.pending = Array.from({ length: shards }, () => ({ ops: [], bytes: [] }));
+    this.pendingBytes = new Array<number>(shards).fill(0);
+    this.inFlight = new Array<Promise<void> | null>(shards).fill(null);
+    this.maxPendingBytes = shards * batchBytes;
+  }
+
+  static emptyReport(): WriteReport {
+    return { added: 0, replaced: 0, removed: 0, missing: 0, failed: [], failedCount: 0 };
+  }
+
+  async push(shard: number, op: BatchOp, bytes: number): Promise<void> {
+    const p = this.pending[shard] as { ops: BatchOp[]; bytes: number[] };
+    p.ops.push(op);
+    p.bytes.push(bytes);
+    this.pendingBytes[shard] = (this.pendingBytes[shard] as number) + bytes;
+    this.totalPending += bytes;
+    if ((this.pendingBytes[shard] as number) >= this.batchBytes) this.dispatch(shard, false);
+    while (this.totalPending > this.maxPendingBytes) await this.nextCompletion();
+  }
+
+  /** Sends everything pending and resolves when all of it is committed; returns what happened since the last flush. */
+  async flush(): Promise<WriteReport> {
+    for (;;) {
+      for (let s = 0; s < this.pending.length; s++) this.dispatch(s, true);
+      const busy = this.inFlight.filter((f): f is Promise<void> => f !== null);
+      if (busy.length === 0) break;
+      await Promise.all(busy);
+    }
+    const report = this.report;
+    this.report = Batcher.emptyReport();
+    return report;
+  }
+
+  private nextCompletion(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Starts the shard's next batch if none is in flight: up to batchBytes, or everything when draining. */
+  private dispatch(shard: number, draining: boolean): void {
+    if (this.inFlight[shard] !== null) return;
+    const p = this.pending[shard] as { ops: BatchOp[]; bytes: number[] };
+    if (p.ops.length === 0) return;
+    if (!draining && (this.pendingBytes[shard] as number) < this.batchBytes) return;
+    let take = 0;
+    let bytes = 0;
+    while (take < p.ops.length && bytes < this.batchBytes) bytes += p.bytes[take++] as number;
+    const ops = p.ops.splice(0, take);
+    p.bytes.splice(0, take);
+    this.pendingBytes[shard] = (this.pendingBytes[shard] as number) - bytes;
+    this.totalPending -= bytes;
+    this.inFlight[shard] = this.run(shard, ops).finally(() => {
+      this.inFlight[shard] = null;
+      this.dispatch(shard, false);
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const wake of waiters) wake();
+    });
+  }
+
+  /**
+   * Runs a batch; if the worker fails (crash, out of memory, I/O), retries each op alone so
+   * that one bad document costs only itself, and reports the ones that fail again.
+   */
+  private async run(shard: number, ops: BatchOp[]): Promise<void> {
+    try {
+      this.count(await this.send(shard, ops));
+      return;
+    } catch (err) {
+      if (ops.length === 1) {
+        this.fail(ops[0] as BatchOp, err as EngineError);
+        return;
+      }
+    }
+    for (const op of ops) {
+      try {
+        this.count(await this.send(shard, [op]));
+      } catch (err) {
+        this.fail(op, err as EngineError);
+      }
+    }
+  }
+
+  private count(result: BatchResult): void {
+    this.report.added += result.added;
+    this.report.replaced += result.replaced;
+    this.report.removed += result.removed;
+    this.report.missing += result.missing;
+  }
+
+  private fail(op: BatchOp, err: Error): void {
+    this.report.failedCount++;
+    if (this.report.failed.length < MAX_REPORTED_FAILURES) {
+      this.report.failed.push({ id: opId(op), reason: err.message.replace(/^ruyi: /, '') });
+    }
+  }
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { indexCommand } from './commands/index-command.js';
+import { searchCommand } from './commands/search-command.js';
+import { statsCommand } from './commands/stats-command.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
+import { printError } from './output.js';
+
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+const program = new Command()
+  .name('ruyi')
+  .description('Chinese full-text search: bulk index an article dump, search it, inspect it.')
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command('index')
+  .description('index (add or replace) the documents of an NDJSON file, one {id, title, body, tags, date} object per line; - reads stdin')
+  .argument('<file>', 'NDJSON dump, or - for stdin')
+  .requiredOption('--db <dir>', 'index directory (created if missing)')
+  .option('--threads <n>', 'worker threads (default: from memory and cores)', integer(1, 64))
+  .option('--shards <n>', 'shards, fixed when the index is created (default 4)', integer(1, 256))
+  .option('--json', 'print one JSON report on stdout')
+  .action(async (file: string, o) => {
+    process.exitCode = await indexCommand(file, o);
+  });
+
+program
+  .command('search')
+  .description('search an index')
+  .argument('<query>', 'words to look for, e.g. "内存 溢出"')
+  .requiredOption('--db <dir>', 'index directory')
+  .option('--limit <n>', 'hits to show', integer(0, 1000), 10)
+  .option('--offset <n>', 'hits to skip', integer(0, 1_000_000), 0)
+  .option('--tag <tag...>', 'only documents with all these tags')
+  .option('--json', 'print one JSON object on stdout')
+  .action(async (query: string, o) => {
+    process.exitCode = await searchCommand(query, o);
+  });
+
+program
+  .command('stats')
+  .description('documents, shards and size of an index')
+  .requiredOption('--db <dir>', 'index directory')
+  .option('--json', 'print one JSON object on stdout')
+  .action(async (o) => {
+    process.exitCode = await statsCommand(o);
+  });
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else {
+    printError((err as Error).message);
+    process.exitCode = exitCodeFor(err);
+  }
+}

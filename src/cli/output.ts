@@ -1,0 +1,17 @@
+/** The CLI's only writers: results to stdout, messages to stderr. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+export function printLine(text = ''): void {
+  process.stdout.write(`${text}\n`);
+}
+
+export function printError(text: string): void {
+  process.stderr.write(`${text}\n`);
+}
+
+export function peakRssMb(): number {
+  // maxRSS is in kilobytes and covers the whole process, worker threads included.
+  return Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
+}

@@ -1,0 +1,39 @@
+/**
+ * One error type with a closed set of codes, so that callers (and the CLI's exit codes) can
+ * switch on `code` instead of parsing messages.
+ */
+export type EngineErrorCode =
+  | 'E_CONFIG' // an option is out of range or of the wrong type
+  | 'E_META_MISMATCH' // the index on disk was made with other settings or another format
+  | 'E_SHARD_IO' // LMDB or the file system failed while reading or writing a shard
+  | 'E_INPUT' // a document or an input line is invalid
+  | 'E_QUERY_SYNTAX' // a query cannot be parsed
+  | 'E_WORKER' // a worker thread failed outside any single document
+  | 'E_CLOSED'; // the index was used after close()
+
+export class EngineError extends Error {
+  readonly code: EngineErrorCode;
+  constructor(code: EngineErrorCode, message: string, options?: { cause?: unknown }) {
+    super(`ruyi: ${message}`, options);
+    this.name = 'EngineError';
+    this.code = code;
+  }
+}
+
+/** What a worker returns for an expected failure: class and fields do not survive the thread boundary. */
+export interface WorkerFailure {
+  ok: false;
+  code: EngineErrorCode;
+  message: string;
+}
+
+export function isEngineError(err: unknown, code?: EngineErrorCode): err is EngineError {
+  return err instanceof EngineError && (code === undefined || err.code === code);
+}
+
+/** Wraps whatever a pool task threw into an EngineError that names the shard. */
+export function fromWorkerFailure(shard: number, err: unknown): EngineError {
+  if (err instanceof EngineError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new EngineError('E_WORKER', `shard ${shard}: ${message.replace(/^ruyi: /, '')}`, { cause: err });
+}

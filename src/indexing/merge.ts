@@ -1,0 +1,82 @@
+import { PayloadMerger } from '../store/postings-codec.js';
+import { deleteSegmentKeys, SegmentReader } from '../store/segment-reader.js';
+import { SegmentWriter } from '../store/segment-writer.js';
+import { readShardState, type SegmentInfo, type ShardDbs, writeShardState } from '../store/shard-store.js';
+import { ByteWriter } from '../store/varint.js';
+
+/** A merge commits its output in transactions of about this size, so no transaction holds a whole shard. */
+const MERGE_TXN_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Merges adjacent segments into one, dropping the postings of deleted documents. The new
+ * segment is written under an id no live state references yet, in bounded transactions;
+ * one last transaction swaps it in and deletes the old ones. A crash before that leaves
+ * only unreferenced keys, which the next batch removes (see ShardWriter.removeOrphans).
+ */
+export function mergeSegments(dbs: ShardDbs, segments: readonly SegmentInfo[]): SegmentInfo {
+  const before = readShardState(dbs);
+  const newId = before.nextSeg;
+  const first = (segments[0] as SegmentInfo).first;
+  const last = (segments[segments.length - 1] as SegmentInfo).last;
+  const dead = new Set(before.dead.filter((n) => n >= first && n <= last));
+
+  let pending: [(string | number)[], Buffer][] = [];
+  let pendingBytes = 0;
+  const commitPending = (): void => {
+    const puts = pending;
+    pending = [];
+    pendingBytes = 0;
+    dbs.env.transactionSync(() => {
+      for (const [key, value] of puts) dbs.postings.putSync(key, value);
+    });
+  };
+  const writer = new SegmentWriter(newId, (key, value) => {
+    pending.push([key, value]);
+    pendingBytes += value.length;
+    if (pendingBytes >= MERGE_TXN_BYTES) commitPending();
+  });
+
+  const sources = segments.map((info) => ({ info, it: new SegmentReader(dbs, info).entries() }));
+  const heads = sources.map((s) => s.it.next());
+  const merger = new PayloadMerger();
+  const out = new ByteWriter();
+  for (;;) {
+    let term: string | null = null;
+    for (const h of heads) if (!h.done && (term === null || h.value.term < term)) term = h.value.term;
+    if (term === null) break;
+    merger.start(first);
+    // Sources are in docNum order, so appending them in order keeps postings sorted.
+    for (let i = 0; i < sources.length; i++) {
+      const h = heads[i] as IteratorResult<{ term: string; payload: Uint8Array }>;
+      if (!h.done && h.value.term === term) {
+        merger.append(h.value.payload, (sources[i] as { info: SegmentInfo }).info.first, dead);
+        heads[i] = (sources[i] as { it: Generator<{ term: string; payload: Uint8Array }> }).it.next();
+      }
+    }
+    out.reset();
+    if (merger.finish(out)) writer.addTerm(term, out);
+  }
+  const blocks = writer.finish();
+  const merged: SegmentInfo = {
+    id: newId,
+    first,
+    last,
+    docs: segments.reduce((sum, s) => sum + s.docs, 0) - dead.size,
+    bytes: writer.bytes,
+    blocks,
+  };
+  commitPending();
+
+  dbs.env.transactionSync(() => {
+    const state = readShardState(dbs);
+    const ids = new Set(segments.map((s) => s.id));
+    const at = state.segments.findIndex((s) => ids.has(s.id));
+    state.segments = state.segments.filter((s) => !ids.has(s.id));
+    state.segments.splice(at, 0, merged);
+    state.nextSeg = newId + 1;
+    state.dead = state.dead.filter((n) => n < first || n > last);
+    for (const id of ids) deleteSegmentKeys(dbs, id);
+    writeShardState(dbs, state);
+  });
+  return merged;
+}

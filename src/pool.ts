@@ -1,0 +1,57 @@
+import { Piscina } from 'piscina';
+import type { IndexBatchTask, OptimizeTask } from '../workers/shard-worker.js';
+import { fromWorkerFailure } from './errors.js';
+import { WORKER_FILE } from './paths.js';
+import type { BatchResult } from './types.js';
+
+/**
+ * The worker pool, with every Piscina default that would grow without bound replaced:
+ * Piscina starts `cores` threads, grows to 1.5 x cores and queues without limit; here the
+ * pool has exactly `threads` at most, starts none until there is work, lets idle ones exit,
+ * and never queues more than one task per shard.
+ */
+export class ShardPool {
+  private readonly piscina: Piscina;
+
+  constructor(
+    readonly threads: number,
+    shards: number,
+    idleTimeoutMs: number,
+  ) {
+    this.piscina = new Piscina({
+      filename: WORKER_FILE,
+      minThreads: 0,
+      maxThreads: threads,
+      idleTimeout: idleTimeoutMs,
+      maxQueue: shards + 1,
+      concurrentTasksPerWorker: 1,
+      // Tasks are fully synchronous (lmdb transactionSync), but 'disabled' keeps the worker's
+      // event loop turning between tasks so nothing lmdb-js schedules is starved.
+      atomics: 'disabled',
+    });
+    // Worker start-up failures are also delivered to the task that triggered them; without a
+    // listener, Piscina's 'error' event would end the whole process.
+    this.piscina.on('error', () => {});
+  }
+
+  async indexBatch(task: IndexBatchTask): Promise<BatchResult> {
+    try {
+      return (await this.piscina.run(task, { name: 'indexBatch' })) as BatchResult;
+    } catch (err) {
+      throw fromWorkerFailure(task.shard, err);
+    }
+  }
+
+  async optimize(task: OptimizeTask): Promise<number> {
+    try {
+      return (await this.piscina.run(task, { name: 'optimizeShard' })) as number;
+    } catch (err) {
+      throw fromWorkerFailure(task.shard, err);
+    }
+  }
+
+  /** Ends every worker; pending tasks are rejected. */
+  async destroy(): Promise<void> {
+    await this.piscina.destroy();
+  }
+}

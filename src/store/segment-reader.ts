@@ -1,0 +1,113 @@
+import { type SegmentInfo, SegmentKey, type ShardDbs } from './shard-store.js';
+import { ByteReader } from './varint.js';
+
+const utf8 = new TextDecoder();
+
+function sameBytes(buf: Uint8Array, at: number, term: Uint8Array): boolean {
+  for (let i = 0; i < term.length; i++) if (buf[at + i] !== term[i]) return false;
+  return true;
+}
+
+/**
+ * Reads one immutable segment. The block index (first term of every block, a few KB per
+ * MB of text) is loaded on first use and kept, as Lucene keeps its terms index: a lookup
+ * is then a binary search in memory plus one LMDB read of a ~4 KB block.
+ */
+export class SegmentReader {
+  private firstTerms: string[] | null = null;
+
+  constructor(
+    private readonly dbs: ShardDbs,
+    readonly info: SegmentInfo,
+  ) {}
+
+  private blockIndex(): string[] {
+    if (this.firstTerms === null) {
+      const raw = this.dbs.postings.getBinary([this.info.id, SegmentKey.BlockIndex]);
+      const terms: string[] = [];
+      if (raw) {
+        const r = new ByteReader(raw);
+        const count = r.uint();
+        for (let i = 0; i < count; i++) terms.push(utf8.decode(r.bytes(r.uint())));
+      }
+      this.firstTerms = terms;
+    }
+    return this.firstTerms;
+  }
+
+  /**
+   * The payload of `term`, or null. The bytes may live in a buffer that the next LMDB read
+   * overwrites: decode them before reading anything else.
+   */
+  payload(term: string, termBytes: Uint8Array): Uint8Array | null {
+    const firsts = this.blockIndex();
+    let lo = 0;
+    let hi = firsts.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if ((firsts[mid] as string) <= term) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (found < 0) return null;
+    const block = this.dbs.postings.getBinaryFast([this.info.id, SegmentKey.Block, found]);
+    if (!block) return null;
+    const r = new ByteReader(block);
+    const count = r.uint();
+    let payloadOffset = 0;
+    let hitOffset = -1;
+    let hitLength = 0;
+    for (let i = 0; i < count; i++) {
+      const len = r.uint();
+      const at = r.pos;
+      r.pos += len;
+      const payloadLen = r.uint();
+      if (hitOffset < 0 && len === termBytes.length && sameBytes(block, at, termBytes)) {
+        if (payloadLen === 0) {
+          return this.dbs.postings.getBinaryFast([this.info.id, SegmentKey.LargeTerm, term]) ?? null;
+        }
+        hitOffset = payloadOffset;
+        hitLength = payloadLen;
+      }
+      payloadOffset += payloadLen;
+    }
+    if (hitOffset < 0) return null;
+    const start = r.pos + hitOffset;
+    return block.subarray(start, start + hitLength);
+  }
+
+  /** Every (term, payload) in term order, one block in memory at a time: the merge's input. */
+  *entries(): Generator<{ term: string; payload: Uint8Array }> {
+    for (let b = 0; b < this.info.blocks; b++) {
+      const block = this.dbs.postings.getBinary([this.info.id, SegmentKey.Block, b]);
+      if (!block) throw new Error(`segment ${this.info.id}: block ${b} is missing`);
+      const r = new ByteReader(block);
+      const count = r.uint();
+      const heads: { term: string; length: number }[] = [];
+      for (let i = 0; i < count; i++) {
+        const term = utf8.decode(r.bytes(r.uint()));
+        heads.push({ term, length: r.uint() });
+      }
+      let at = r.pos;
+      for (const { term, length } of heads) {
+        if (length === 0) {
+          const large = this.dbs.postings.getBinary([this.info.id, SegmentKey.LargeTerm, term]);
+          if (!large) throw new Error(`segment ${this.info.id}: large term ${JSON.stringify(term)} is missing`);
+          yield { term, payload: large };
+        } else {
+          yield { term, payload: block.subarray(at, at + length) };
+          at += length;
+        }
+      }
+    }
+  }
+}
+
+/** Removes every key of a segment (inside a write transaction). */
+export function deleteSegmentKeys(dbs: ShardDbs, segId: number): void {
+  // Collected first: removing under a live cursor is not something to rely on.
+  const keys = [...dbs.postings.getKeys({ start: [segId], end: [segId + 1] })];
+  for (const key of keys) dbs.postings.removeSync(key);
+}

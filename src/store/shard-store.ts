@@ -1,0 +1,110 @@
+import { join } from 'node:path';
+import { open, type Database, type RootDatabase } from 'lmdb';
+
+/**
+ * On-disk layout of one shard: one LMDB environment in `<index>/shard-<n>/` with five named
+ * databases. Bump KEY_LAYOUT_VERSION whenever a key or value layout below changes.
+ *
+ *   docs      id (string)          -> StoredDoc       the document minus its body
+ *   hits      docNum (uint)        -> HitRecord       what a search result shows
+ *   bodies    docNum (uint)        -> string          the body, for get() and snippets
+ *   postings  [seg, 0, block]      -> binary block of terms and their postings (segment-major)
+ *             [seg, 1]             -> binary block index: the first term of every block
+ *             [seg, 2, term]       -> binary payload of one large term, kept out of blocks
+ *   state     'state'              -> ShardState      counters, live segments, deleted docNums
+ *             'version'            -> number          bumped by every commit (cheap to poll)
+ */
+export const KEY_LAYOUT_VERSION = 1;
+
+export const SegmentKey = {
+  Block: 0,
+  BlockIndex: 1,
+  LargeTerm: 2,
+} as const;
+
+export interface StoredDoc {
+  /** Shard-local document number, never reused. */
+  n: number;
+  title: string;
+  tags: string[];
+  date: string | number | null;
+  fields: Record<string, string | number | boolean> | null;
+  /** Title and body lengths in word positions (for BM25 and exact bookkeeping on delete). */
+  titleLen: number;
+  bodyLen: number;
+}
+
+/** [id, title, tags, date] */
+export type HitRecord = [string, string, string[], string | number | null];
+
+export interface SegmentInfo {
+  id: number;
+  /** First and last docNum the segment may hold: segments partition the docNum range. */
+  first: number;
+  last: number;
+  /** Documents written into it (deleted ones included until a merge drops them). */
+  docs: number;
+  /** Encoded postings bytes: the merge policy's measure of size. */
+  bytes: number;
+  blocks: number;
+}
+
+export interface ShardState {
+  version: number;
+  docs: number;
+  sumTitleLen: number;
+  sumBodyLen: number;
+  nextDoc: number;
+  nextSeg: number;
+  segments: SegmentInfo[];
+  /** DocNums removed or replaced whose postings still sit in a live segment, ascending. */
+  dead: number[];
+}
+
+export function emptyShardState(): ShardState {
+  return { version: 0, docs: 0, sumTitleLen: 0, sumBodyLen: 0, nextDoc: 0, nextSeg: 0, segments: [], dead: [] };
+}
+
+export interface ShardDbs {
+  env: RootDatabase;
+  docs: Database<StoredDoc, string>;
+  hits: Database<HitRecord, number>;
+  bodies: Database<string, number>;
+  postings: Database<Buffer, (string | number)[]>;
+  state: Database<unknown, string>;
+}
+
+export function shardDir(indexDir: string, shard: number): string {
+  return join(indexDir, `shard-${String(shard).padStart(3, '0')}`);
+}
+
+/**
+ * Opens (creating if needed) a shard's environment. Writes are synchronous transactions and
+ * commit with fsync, so a batch acknowledged by a worker is durable.
+ */
+export function openShardDbs(indexDir: string, shard: number): ShardDbs {
+  const env = open({ path: shardDir(indexDir, shard), maxDbs: 8 });
+  return {
+    env,
+    docs: env.openDB<StoredDoc, string>({ name: 'docs' }),
+    hits: env.openDB<HitRecord, number>({ name: 'hits' }),
+    bodies: env.openDB<string, number>({ name: 'bodies' }),
+    postings: env.openDB<Buffer, (string | number)[]>({ name: 'postings', encoding: 'binary' }),
+    state: env.openDB<unknown, string>({ name: 'state' }),
+  };
+}
+
+export function readShardState(dbs: ShardDbs): ShardState {
+  return (dbs.state.get('state') as ShardState | undefined) ?? emptyShardState();
+}
+
+export function readShardVersion(dbs: ShardDbs): number {
+  return (dbs.state.get('version') as number | undefined) ?? 0;
+}
+
+/** Inside a write transaction: stores the state and bumps the version readers poll. */
+export function writeShardState(dbs: ShardDbs, state: ShardState): void {
+  state.version += 1;
+  dbs.state.putSync('state', state);
+  dbs.state.putSync('version', state.version);
+}
