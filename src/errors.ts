@@ -13,10 +13,13 @@ export type EngineErrorCode =
 
 export class EngineError extends Error {
   readonly code: EngineErrorCode;
-  constructor(code: EngineErrorCode, message: string, options?: { cause?: unknown }) {
+  /** For input errors: the reason alone, without the place (the message has both). */
+  readonly detail: string | undefined;
+  constructor(code: EngineErrorCode, message: string, options?: { cause?: unknown; detail?: string }) {
     super(`ruyi: ${message}`, options);
     this.name = 'EngineError';
     this.code = code;
+    this.detail = options?.detail;
   }
 }
 

@@ -5,7 +5,7 @@ import type { Doc, DocInput } from './types.js';
 export const MAX_ID_BYTES = 512;
 
 function fail(where: string, reason: string): never {
-  throw new EngineError('E_INPUT', `${where}: ${reason}`);
+  throw new EngineError('E_INPUT', `${where}: ${reason}`, { detail: reason });
 }
 
 function optionalString(value: unknown, where: string, field: string): string {

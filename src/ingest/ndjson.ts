@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { isEngineError } from '../errors.js';
+import { EngineError, isEngineError } from '../errors.js';
 import type { DocInput } from '../types.js';
 import { validateDoc } from '../validate.js';
 
@@ -25,24 +25,31 @@ export async function* readNdjson(file: string): AsyncGenerator<NdjsonItem> {
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   const name = file === '-' ? '<stdin>' : file;
   let line = 0;
-  for await (const text of lines) {
-    line++;
-    const bytes = Buffer.byteLength(text) + 1;
-    if (text.trim() === '') continue;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch (err) {
-      yield { rejected: { file: name, line, id: null, reason: `invalid JSON: ${(err as Error).message}` }, bytes };
-      continue;
-    }
-    try {
-      yield { doc: validateDoc(raw, `${name}:${line}`), line, bytes };
-    } catch (err) {
-      if (!isEngineError(err, 'E_INPUT')) throw err;
-      const id = typeof (raw as { id?: unknown })?.id === 'string' ? ((raw as { id: string }).id as string) : null;
-      const reason = err.message.replace(/^ruyi: /, '').replace(/^[^:]+:\d+( \(id [^)]*\))?: /, '');
-      yield { rejected: { file: name, line, id, reason }, bytes };
-    }
+  try {
+    for await (const text of lines) yield* parseLine(name, ++line, text);
+  } catch (err) {
+    if (err instanceof EngineError) throw err;
+    throw new EngineError('E_INPUT', `cannot read ${name}${line > 0 ? ` after line ${line}` : ''}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+function* parseLine(name: string, line: number, text: string): Generator<NdjsonItem> {
+  const bytes = Buffer.byteLength(text) + 1;
+  if (text.trim() === '') return;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    yield { rejected: { file: name, line, id: null, reason: `invalid JSON: ${(err as Error).message}` }, bytes };
+    return;
+  }
+  try {
+    yield { doc: validateDoc(raw, `${name}:${line}`), line, bytes };
+  } catch (err) {
+    if (!isEngineError(err, 'E_INPUT')) throw err;
+    const id = typeof (raw as { id?: unknown })?.id === 'string' ? ((raw as { id: string }).id as string) : null;
+    yield { rejected: { file: name, line, id, reason: err.detail ?? err.message }, bytes };
   }
 }

@@ -1,4 +1,6 @@
+import { accessSync, constants } from 'node:fs';
 import { openIndex } from '../../engine.js';
+import { EngineError } from '../../errors.js';
 import { type RejectedRecord, readNdjson } from '../../ingest/ndjson.js';
 import type { Doc } from '../../types.js';
 import { EXIT } from '../exit-codes.js';
@@ -29,6 +31,14 @@ const MAX_LISTED_ERRORS = 100;
 /** `ruyi index <file.ndjson>`: adds (or replaces) every valid line's document, then optimizes. */
 export async function indexCommand(file: string, o: IndexCommandOptions): Promise<number> {
   const started = performance.now();
+  // Checked before the index is opened, so a mistyped path does not leave an empty index behind.
+  if (file !== '-') {
+    try {
+      accessSync(file, constants.R_OK);
+    } catch (err) {
+      throw new EngineError('E_INPUT', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
+    }
+  }
   const index = await openIndex(o.db, {
     ...(o.threads === undefined ? {} : { threads: o.threads }),
     ...(o.shards === undefined ? {} : { shards: o.shards }),

@@ -1,0 +1,35 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Benchmark corpora, rebuilt from Debian's and npm's packages by ../shared/corpus and cached
+ * outside the repository (never committed): $RUYI_CORPUS_DIR or ~/.cache/ruyi-corpus.
+ */
+export const CACHE_DIR = process.env.RUYI_CORPUS_DIR ?? join(homedir(), '.cache', 'ruyi-corpus');
+const SHARED = process.env.RUYI_SHARED_CORPUS ?? fileURLToPath(new URL('../../shared/corpus/', import.meta.url));
+
+function run(cmd: string, args: string[]): void {
+  execFileSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+}
+
+export function devCorpus(): string {
+  mkdirSync(CACHE_DIR, { recursive: true });
+  const file = join(CACHE_DIR, 'corpus-dev.ndjson');
+  if (!existsSync(file)) run('bash', [join(SHARED, 'build-dev-corpus.sh'), file]);
+  return file;
+}
+
+export function devQueries(): string {
+  const file = join(CACHE_DIR, 'queries-dev.tsv');
+  if (!existsSync(file)) run('python3', [join(SHARED, 'make-queries.py'), devCorpus(), file]);
+  return file;
+}
+
+export function scaleCorpus(mb: number): string {
+  const file = join(CACHE_DIR, `scale-${mb}mb.ndjson`);
+  if (!existsSync(file)) run('python3', [join(SHARED, 'make-scale-corpus.py'), devCorpus(), String(mb), file]);
+  return file;
+}

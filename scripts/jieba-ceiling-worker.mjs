@@ -1,0 +1,27 @@
+// The physical limit: @node-rs/jieba cutForSearch alone, one dictionary per thread, over
+// this thread's share of the documents (read and parsed before the clock starts).
+// Plain JavaScript: a worker thread started from tsx does not get tsx's loader on Node 20.
+import { readFileSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { Jieba } from '@node-rs/jieba';
+import { dict } from '@node-rs/jieba/dict.js';
+
+const { file, index, count } = workerData;
+const jieba = Jieba.withDict(dict);
+const texts = [];
+let bytes = 0;
+readFileSync(file, 'utf8')
+  .split('\n')
+  .forEach((line, i) => {
+    if (line.trim() === '' || i % count !== index) return;
+    const d = JSON.parse(line);
+    texts.push(`${d.title ?? ''}\n${d.body}`);
+    bytes += Buffer.byteLength(line) + 1;
+  });
+parentPort.postMessage({ ready: true });
+parentPort.once('message', () => {
+  const started = performance.now();
+  let tokens = 0;
+  for (const t of texts) tokens += jieba.cutForSearch(t, true).length;
+  parentPort.postMessage({ ms: performance.now() - started, bytes, tokens });
+});
