@@ -16,6 +16,12 @@ export const CHUNK_CHARS = 16_384;
 /** Bound on cached sub-word expansions (about 100 bytes each). */
 const SUBWORD_CACHE_ENTRIES = 20_000;
 
+/** The first MAX_TERM_CHARS code units, one less if that would split a surrogate pair. */
+function cutTerm(word: string): string {
+  const last = word.charCodeAt(MAX_TERM_CHARS - 1);
+  return word.slice(0, last >= 0xd800 && last <= 0xdbff ? MAX_TERM_CHARS - 1 : MAX_TERM_CHARS);
+}
+
 /** Receives every indexed term with its word position. */
 export type TermSink = (term: string, position: number) => void;
 
@@ -52,7 +58,7 @@ export class Analyzer {
       this.expandNewLongWords(words);
       for (let word of words) {
         if (!isWordToken(word)) continue;
-        if (word.length > MAX_TERM_CHARS) word = word.slice(0, MAX_TERM_CHARS);
+        if (word.length > MAX_TERM_CHARS) word = cutTerm(word);
         if (!this.stopwords.has(word)) {
           sink(word, position);
           if (word.length > 2 && hasHan(word)) {

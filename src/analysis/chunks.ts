@@ -20,9 +20,9 @@ export function* textChunks(text: string, maxChars: number): Generator<string> {
       }
     }
     if (cut <= start) cut = hardEnd;
-    // Never split a surrogate pair.
+    // Never split a surrogate pair (and never yield an empty chunk for a tiny maxChars).
     const code = text.charCodeAt(cut - 1);
-    if (code >= 0xd800 && code <= 0xdbff) cut -= 1;
+    if (code >= 0xd800 && code <= 0xdbff) cut = cut - 1 > start ? cut - 1 : cut + 1;
     yield text.slice(start, cut);
     start = cut;
   }

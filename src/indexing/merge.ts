@@ -36,7 +36,12 @@ export function mergeSegments(dbs: ShardDbs, segments: readonly SegmentInfo[]): 
     if (pendingBytes >= MERGE_TXN_BYTES) commitPending();
   });
 
-  const sources = segments.map((info) => ({ info, it: new SegmentReader(dbs, info).entries() }));
+  // A source without deleted documents is merged by copying bytes (see PayloadMerger).
+  const sources = segments.map((info) => {
+    let deadHere = false;
+    for (const n of dead) if (n >= info.first && n <= info.last) deadHere = true;
+    return { info, dead: deadHere ? dead : null, it: new SegmentReader(dbs, info).entries() };
+  });
   const heads = sources.map((s) => s.it.next());
   const merger = new PayloadMerger();
   const out = new ByteWriter();
@@ -49,8 +54,9 @@ export function mergeSegments(dbs: ShardDbs, segments: readonly SegmentInfo[]): 
     for (let i = 0; i < sources.length; i++) {
       const h = heads[i] as IteratorResult<{ term: string; payload: Uint8Array }>;
       if (!h.done && h.value.term === term) {
-        merger.append(h.value.payload, (sources[i] as { info: SegmentInfo }).info.first, dead);
-        heads[i] = (sources[i] as { it: Generator<{ term: string; payload: Uint8Array }> }).it.next();
+        const source = sources[i] as (typeof sources)[number];
+        merger.append(h.value.payload, source.info.first, source.dead);
+        heads[i] = source.it.next();
       }
     }
     out.reset();

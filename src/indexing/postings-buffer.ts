@@ -85,12 +85,17 @@ export class PostingsBuffer {
       start[slot] = (start[slot] as number) + 1;
     }
     for (let t = 0; t < termCount; t++) start[t + 1] = (start[t + 1] as number) + (start[t] as number);
+    // Scatter (doc, position) into term order once, so the encoding pass below reads
+    // sequentially; gathering through an index array missed the cache on every token.
     const cursor = start.slice(0, termCount);
-    const order = new Int32Array(this.n);
+    const docs = new Int32Array(this.n);
+    const positions = new Int32Array(this.n);
     for (let i = 0; i < this.n; i++) {
       const t = this.tokTerm[i] as number;
-      order[cursor[t] as number] = i;
-      cursor[t] = (cursor[t] as number) + 1;
+      const at = cursor[t] as number;
+      docs[at] = this.tokDoc[i] as number;
+      positions[at] = this.tokPos[i] as number;
+      cursor[t] = at + 1;
     }
     const terms = this.terms;
     const byTerm = sortedTermIds(terms);
@@ -116,8 +121,7 @@ export class PostingsBuffer {
       let titleLen = 0;
       const end = start[t + 1] as number;
       for (let k = start[t] as number; k < end; k++) {
-        const tok = order[k] as number;
-        const d = this.tokDoc[tok] as number;
+        const d = docs[k] as number;
         if (d !== doc) {
           doc = d;
           titleLen = this.titleLens[d] as number;
@@ -128,7 +132,7 @@ export class PostingsBuffer {
           cols.titleLen[n] = titleLen;
           cols.bodyLen[n] = this.bodyLens[d] as number;
         }
-        const pos = this.tokPos[tok] as number;
+        const pos = positions[k] as number;
         if (pos === NO_POSITION) continue;
         if (pos < titleLen) cols.tfTitle[n] = (cols.tfTitle[n] as number) + 1;
         else cols.tfBody[n] = (cols.tfBody[n] as number) + 1;

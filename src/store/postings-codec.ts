@@ -110,10 +110,18 @@ export class PayloadMerger {
     this.prevDoc = newSegFirst;
   }
 
-  append(payload: Uint8Array, srcSegFirst: number, dead: ReadonlySet<number>): void {
+  /**
+   * Appends one source segment's payload. `dead` is null when the source holds no deleted
+   * document: then only the first doc gap changes and the rest is copied as bytes.
+   */
+  append(payload: Uint8Array, srcSegFirst: number, dead: ReadonlySet<number> | null): void {
     const head = new ByteReader(payload);
     const n = head.uint();
     const postingsBytes = head.uint();
+    if (dead === null) {
+      this.appendVerbatim(payload, head.pos, n, postingsBytes, srcSegFirst);
+      return;
+    }
     const r = new ByteReader(payload, head.pos, head.pos + postingsBytes);
     const pr = new ByteReader(payload, head.pos + postingsBytes);
     let doc = srcSegFirst;
@@ -135,6 +143,27 @@ export class PayloadMerger {
       this.positions.bytes(payload.subarray(from, pr.pos));
       this.count++;
     }
+  }
+
+  private appendVerbatim(payload: Uint8Array, start: number, n: number, postingsBytes: number, srcSegFirst: number): void {
+    const end = start + postingsBytes;
+    const r = new ByteReader(payload, start, end);
+    const firstDoc = srcSegFirst + r.uint();
+    const afterFirstGap = r.pos;
+    // Walk the gaps only to learn the last docNum, which the next source's first gap needs.
+    let doc = firstDoc;
+    for (let i = 0; i < n; i++) {
+      if (i > 0) doc += r.uint();
+      r.uint();
+      r.uint();
+      r.uint();
+      r.uint();
+    }
+    this.postings.uint(firstDoc - this.prevDoc);
+    this.postings.bytes(payload.subarray(afterFirstGap, end));
+    this.positions.bytes(payload.subarray(end));
+    this.prevDoc = doc;
+    this.count += n;
   }
 
   /** The merged payload, or null when every posting was dead. */

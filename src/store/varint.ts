@@ -7,7 +7,7 @@ export class ByteWriter {
   length = 0;
 
   constructor(initialBytes = 4096) {
-    this.buf = Buffer.allocUnsafe(initialBytes);
+    this.buf = Buffer.allocUnsafe(Math.max(16, initialBytes));
   }
 
   private grow(extra: number): void {
