@@ -146,6 +146,7 @@ export class PayloadMerger {
   }
 
   private appendVerbatim(payload: Uint8Array, start: number, n: number, postingsBytes: number, srcSegFirst: number): void {
+    if (n === 0) return;
     const end = start + postingsBytes;
     const r = new ByteReader(payload, start, end);
     const firstDoc = srcSegFirst + r.uint();
