@@ -42,6 +42,7 @@ const optionsSchema = z.strictObject({
     .optional(),
   idleTimeoutMs: z.number().int().min(0).optional(),
   create: z.boolean().optional(),
+  deferMerges: z.boolean().optional(),
 });
 
 /** Options of `openIndex`. */
@@ -67,6 +68,12 @@ export interface IndexOptions {
   idleTimeoutMs?: number;
   /** Create the index if the directory has none (default true). */
   create?: boolean;
+  /**
+   * For bulk loads (default false): segments are not merged while documents are added, and
+   * `optimize()` at the end merges each shard once, so every posting is rewritten once
+   * instead of once per merge level. Searches stay correct meanwhile, only slower.
+   */
+  deferMerges?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -75,6 +82,7 @@ export interface ResolvedOptions {
   batchBytes: number;
   idleTimeoutMs: number;
   create: boolean;
+  deferMerges: boolean;
 }
 
 export function resolveOptions(options: IndexOptions = {}): ResolvedOptions {
@@ -89,5 +97,6 @@ export function resolveOptions(options: IndexOptions = {}): ResolvedOptions {
     batchBytes: o.batchBytes ?? DEFAULT_BATCH_BYTES,
     idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
     create: o.create ?? true,
+    deferMerges: o.deferMerges ?? false,
   };
 }

@@ -43,7 +43,13 @@ export class RuyiIndex {
     private readonly crashOnId: string | undefined,
   ) {
     this.batcher = new Batcher(meta.shards, options.batchBytes, (shard, ops) =>
-      this.pool.indexBatch({ dir: this.dir, shard, ops, ...(this.crashOnId === undefined ? {} : { crashOnId: this.crashOnId }) }),
+      this.pool.indexBatch({
+        dir: this.dir,
+        shard,
+        ops,
+        deferMerges: options.deferMerges,
+        ...(this.crashOnId === undefined ? {} : { crashOnId: this.crashOnId }),
+      }),
     );
     this.searcher = new Searcher(readers, () => {
       this.analyzer ??= Analyzer.load();

@@ -34,6 +34,8 @@ export interface BatchResult {
   missing: number;
   tokens: number;
   merges: number;
+  /** Where the worker's time went, in milliseconds: segmentation, the commit, merges. */
+  ms: { analyze: number; write: number; merge: number };
 }
 
 export interface SearchOptions {

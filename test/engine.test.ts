@@ -232,3 +232,22 @@ test('a closed index refuses work, and close is idempotent', async (t) => {
   assert.throws(() => index.search('内存'), (e) => isEngineError(e, 'E_CLOSED'));
   await assert.rejects(index.add(docs[0] as Doc), (e) => isEngineError(e, 'E_CLOSED'));
 });
+
+test('deferMerges leaves segments for optimize() and gives the same results', async (t) => {
+  const queries = ['内存', '文件 权限', '明月', 'grep 正则表达式'];
+  const merged = await sampleIndex(tempDir(t), { shards: 2, threads: 1, batchBytes: 8 * 1024 });
+  const deferred = await openIndex(tempDir(t), { shards: 2, threads: 1, batchBytes: 8 * 1024, deferMerges: true });
+  t.after(async () => {
+    await merged.close();
+    await deferred.close();
+  });
+  await deferred.add(docs);
+  await deferred.flush();
+  const segments = deferred.stats().shardSegments;
+  assert.ok(segments.every((n) => n > 8), `unmerged segments: ${segments}`);
+  const hits = (i: typeof merged, q: string) => i.search(q, { limit: 20 }).hits.map((h) => [h.id, h.score]);
+  for (const q of queries) assert.deepEqual(hits(deferred, q), hits(merged, q), q);
+  await deferred.optimize();
+  assert.deepEqual(deferred.stats().shardSegments, [1, 1]);
+  for (const q of queries) assert.deepEqual(hits(deferred, q), hits(merged, q), q);
+});

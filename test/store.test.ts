@@ -7,10 +7,10 @@ import { topK } from '../src/search/top-k.js';
 import {
   decodePostings,
   type EncodeColumns,
-  emptyColumns,
   encodePayload,
   PayloadMerger,
-  type PostingColumns,
+  PostingColumns,
+  type SegmentNorms,
 } from '../src/store/postings-codec.js';
 import { SegmentReader } from '../src/store/segment-reader.js';
 import { BLOCK_TARGET_BYTES, LARGE_TERM_BYTES, SegmentWriter } from '../src/store/segment-writer.js';
@@ -251,22 +251,39 @@ interface Posting {
   positions: number[];
 }
 
-interface Decoded extends PostingColumns {
+/** A payload decoded by the reference decoder: what the bytes hold (lengths live in the norms). */
+interface Decoded {
+  docNums: number[];
+  tfTitle: number[];
+  tfBody: number[];
   positions: number[][];
 }
 
+/** The first `length` entries of PostingColumns, as plain arrays. */
+interface PlainColumns {
+  length: number;
+  docNums: number[];
+  tfTitle: number[];
+  tfBody: number[];
+  titleLen: number[];
+  bodyLen: number[];
+}
+
+const positionCount = fc.oneof({ weight: 9, arbitrary: fc.constant(12) }, { weight: 1, arbitrary: fc.constant(200) });
+
 const postingShape = fc
   .record({
-    gap: fc.oneof(fc.nat(3), fc.nat(1000), fc.nat(1_000_000)),
-    titleLen: fc.nat(30),
+    gap: fc.oneof(fc.nat(3), fc.nat(300), fc.nat(20_000)),
+    titleLen: fc.oneof(fc.nat(30), fc.nat(400)),
     bodyLen: fc.oneof(fc.nat(200), fc.nat(100_000)),
+    maxPositions: positionCount,
   })
-  .chain(({ gap, titleLen, bodyLen }) => {
+  .chain(({ gap, titleLen, bodyLen, maxPositions }) => {
     const total = titleLen + bodyLen;
     const positions =
       total === 0
         ? fc.constant<number[]>([])
-        : fc.uniqueArray(fc.integer({ min: 0, max: total - 1 }), { maxLength: 12 }).map((p) => p.sort((x, y) => x - y));
+        : fc.uniqueArray(fc.integer({ min: 0, max: total - 1 }), { maxLength: maxPositions }).map((p) => p.sort((x, y) => x - y));
     return positions.map((p) => ({ gap, titleLen, bodyLen, positions: p }));
   });
 
@@ -290,18 +307,16 @@ function columnsOf(postings: Posting[]): EncodeColumns {
     docNums: new Int32Array(n + 3),
     tfTitle: new Int32Array(n + 3),
     tfBody: new Int32Array(n + 3),
-    titleLen: new Int32Array(n + 3),
-    bodyLen: new Int32Array(n + 3),
     positions: new Int32Array(positions.length + 5),
   };
   cols.positions.set(positions);
+  cols.tfTitle.fill(9);
+  cols.tfBody.fill(9);
   postings.forEach((p, i) => {
     const tfT = tfTitleOf(p);
     cols.docNums[i] = p.doc;
     cols.tfTitle[i] = tfT;
     cols.tfBody[i] = p.positions.length - tfT;
-    cols.titleLen[i] = p.titleLen;
-    cols.bodyLen[i] = p.bodyLen;
   });
   return cols;
 }
@@ -312,32 +327,78 @@ function encode(segFirst: number, postings: Posting[]): Buffer {
   return out.toBuffer();
 }
 
-function expectedColumns(postings: Posting[]): Decoded {
+/**
+ * Norms of a segment starting at segFirst that covers every posting's doc (and `slack` docNums
+ * more). Slots of documents without a posting hold values no posting has, so a lookup at the
+ * wrong index shows.
+ */
+function normsFor(segFirst: number, postings: Posting[], slack = 3): SegmentNorms {
+  const size = (postings.at(-1)?.doc ?? segFirst - 1) - segFirst + 1 + slack;
+  const norms: SegmentNorms = { title: new Uint16Array(size), body: new Uint32Array(size) };
+  for (let i = 0; i < size; i++) {
+    norms.title[i] = 50_000 + (i % 10_000);
+    norms.body[i] = 1_000_000_000 + i;
+  }
+  for (const p of postings) {
+    norms.title[p.doc - segFirst] = p.titleLen;
+    norms.body[p.doc - segFirst] = p.bodyLen;
+  }
+  return norms;
+}
+
+function expectedPostings(postings: Posting[]): Decoded {
   return {
     docNums: postings.map((p) => p.doc),
     tfTitle: postings.map(tfTitleOf),
     tfBody: postings.map((p) => p.positions.length - tfTitleOf(p)),
-    titleLen: postings.map((p) => p.titleLen),
-    bodyLen: postings.map((p) => p.bodyLen),
     positions: postings.map((p) => p.positions),
   };
 }
 
-/** Decodes a whole payload, positions included, from the format documented in postings-codec.ts. */
+function expectedColumns(postings: Posting[]): PlainColumns {
+  const { positions: _, ...e } = expectedPostings(postings);
+  return { length: postings.length, ...e, titleLen: postings.map((p) => p.titleLen), bodyLen: postings.map((p) => p.bodyLen) };
+}
+
+function plainColumns(cols: PostingColumns): PlainColumns {
+  const n = cols.length;
+  const capacity = cols.docNums.length;
+  assert.ok(n <= capacity, `length ${n} past capacity ${capacity}`);
+  for (const c of [cols.tfTitle, cols.tfBody, cols.titleLen, cols.bodyLen]) {
+    assert.ok(c instanceof Int32Array);
+    assert.equal(c.length, capacity, 'every column has the same capacity');
+  }
+  const take = (a: Int32Array): number[] => Array.from(a.subarray(0, n));
+  return {
+    length: n,
+    docNums: take(cols.docNums),
+    tfTitle: take(cols.tfTitle),
+    tfBody: take(cols.tfBody),
+    titleLen: take(cols.titleLen),
+    bodyLen: take(cols.bodyLen),
+  };
+}
+
+/**
+ * Decodes a whole payload, positions included, from the format documented in postings-codec.ts:
+ * n, postingsBytes, n x (docGap, tfBody << 1 | hasTitle, [tfTitle]), then the positions.
+ */
 function decodeAll(payload: Uint8Array, segFirst: number): Decoded {
   const head = new ByteReader(payload);
   const n = head.uint();
   const postingsBytes = head.uint();
   const r = new ByteReader(payload, head.pos, head.pos + postingsBytes);
-  const out: Decoded = { ...emptyColumns(), positions: [] };
+  const out: Decoded = { docNums: [], tfTitle: [], tfBody: [], positions: [] };
   let doc = segFirst;
   for (let i = 0; i < n; i++) {
     doc += r.uint();
     out.docNums.push(doc);
-    out.tfTitle.push(r.uint());
-    out.tfBody.push(r.uint());
-    out.titleLen.push(r.uint());
-    out.bodyLen.push(r.uint());
+    const packed = r.uint();
+    const hasTitle = packed % 2 === 1;
+    const tfTitle = hasTitle ? r.uint() : 0;
+    if (hasTitle) assert.ok(tfTitle > 0, 'the title bit is set only for a title frequency > 0');
+    out.tfTitle.push(tfTitle);
+    out.tfBody.push(Math.floor(packed / 2));
   }
   assert.ok(r.done, 'postingsBytes covers exactly the postings');
   const pr = new ByteReader(payload, head.pos + postingsBytes);
@@ -362,16 +423,55 @@ test('encodePayload / decodePostings round trip', () => {
     fc.property(segFirstArb, fc.array(postingShape, { maxLength: 40 }), (segFirst, shapes) => {
       const postings = postingsFrom(segFirst, shapes);
       const payload = encode(segFirst, postings);
-      const expected = expectedColumns(postings);
-      assert.deepEqual(decodeAll(payload, segFirst), expected);
+      assert.deepEqual(decodeAll(payload, segFirst), expectedPostings(postings));
 
-      const cols = emptyColumns();
-      assert.equal(decodePostings(payload, segFirst, null, cols), postings.length);
-      const { positions: _, ...withoutPositions } = expected;
-      assert.deepEqual(cols, withoutPositions);
+      const cols = new PostingColumns();
+      assert.equal(decodePostings(payload, segFirst, normsFor(segFirst, postings), null, cols), postings.length);
+      assert.deepEqual(plainColumns(cols), expectedColumns(postings));
     }),
     { numRuns: 500 },
   );
+});
+
+test('encodePayload packs tfBody with the title bit, tfTitle only when present: exact bytes', () => {
+  const body = (from: number, count: number): number[] => Array.from({ length: count }, (_, k) => from + k);
+  const postings: Posting[] = [
+    // Body only: tfBody 1 -> packed 2, no tfTitle.
+    { doc: 100, titleLen: 0, bodyLen: 10, positions: [5] },
+    // tfTitle 2, tfBody 70 -> packed 141 (two bytes), then tfTitle 2.
+    { doc: 103, titleLen: 200, bodyLen: 50, positions: [0, 130, ...body(200, 70)] },
+    // Title only: tfBody 0 -> packed 1, then tfTitle 130 (two bytes).
+    { doc: 300, titleLen: 150, bodyLen: 0, positions: body(0, 130) },
+    // No positions at all: packed 0.
+    { doc: 301, titleLen: 0, bodyLen: 0, positions: [] },
+  ];
+  const postingBytes = [0, 2, 3, 0x8d, 0x01, 2, 0xc5, 0x01, 1, 0x82, 0x01, 1, 0];
+  const positionBytes = [5, 0, 0x82, 0x01, 70, ...Array(69).fill(1), 0, ...Array(129).fill(1)];
+  const payload = encode(100, postings);
+  assert.deepEqual([...payload], [4, postingBytes.length, ...postingBytes, ...positionBytes]);
+  assert.deepEqual(decodeAll(payload, 100), expectedPostings(postings));
+
+  const norms: SegmentNorms = { title: new Uint16Array(202), body: new Uint32Array(202) };
+  norms.title.set([0, 7, 7, 200], 0);
+  norms.body.set([10, 7, 7, 50], 0);
+  norms.title[200] = 150;
+  norms.body[200] = 0;
+  norms.title[201] = 65_535;
+  norms.body[201] = 4_000_000;
+  const cols = new PostingColumns();
+  assert.equal(decodePostings(payload, 100, norms, null, cols), 4);
+  assert.deepEqual(plainColumns(cols), {
+    length: 4,
+    docNums: [100, 103, 300, 301],
+    tfTitle: [0, 2, 130, 0],
+    tfBody: [1, 70, 0, 0],
+    titleLen: [0, 200, 150, 65_535],
+    bodyLen: [10, 50, 0, 4_000_000],
+  });
+  // An empty payload: n = 0, no postings bytes.
+  assert.deepEqual([...encode(100, [])], [0, 0]);
+  assert.equal(decodePostings(encode(100, []), 100, norms, null, cols), 0);
+  assert.equal(cols.length, 4);
 });
 
 test('decodePostings skips exactly the dead docNums and appends to the columns', () => {
@@ -380,32 +480,37 @@ test('decodePostings skips exactly the dead docNums and appends to the columns',
       segFirstArb,
       fc.array(fc.tuple(postingShape, fc.boolean()), { minLength: 1, maxLength: 40 }),
       fc.array(fc.nat(), { maxLength: 5 }),
-      (segFirst, rows, strayDead) => {
+      fc.nat(300),
+      (segFirst, rows, strayDead, prefix) => {
         const postings = postingsFrom(
           segFirst,
           rows.map(([s]) => s),
         );
         const dead = new Set<number>(strayDead.map((x) => x + (postings.at(-1) as Posting).doc + 1));
+        if (segFirst > 0) dead.add(segFirst - 1);
         rows.forEach(([, isDead], i) => {
           if (isDead) dead.add((postings[i] as Posting).doc);
         });
         const alive = postings.filter((p) => !dead.has(p.doc));
         const payload = encode(segFirst, postings);
 
-        const cols = emptyColumns();
-        cols.docNums.push(-1);
-        cols.tfTitle.push(-1);
-        cols.tfBody.push(-1);
-        cols.titleLen.push(-1);
-        cols.bodyLen.push(-1);
-        assert.equal(decodePostings(payload, segFirst, dead, cols), alive.length);
+        // `prefix` postings of an earlier segment already sit in the columns.
+        const cols = new PostingColumns();
+        cols.ensure(prefix);
+        for (const c of [cols.docNums, cols.tfTitle, cols.tfBody, cols.titleLen, cols.bodyLen]) {
+          for (let i = 0; i < prefix; i++) c[i] = -1 - i;
+        }
+        cols.length = prefix;
+        assert.equal(decodePostings(payload, segFirst, normsFor(segFirst, postings), dead, cols), alive.length);
+        const before = Array.from({ length: prefix }, (_, i) => -1 - i);
         const e = expectedColumns(alive);
-        assert.deepEqual(cols, {
-          docNums: [-1, ...e.docNums],
-          tfTitle: [-1, ...e.tfTitle],
-          tfBody: [-1, ...e.tfBody],
-          titleLen: [-1, ...e.titleLen],
-          bodyLen: [-1, ...e.bodyLen],
+        assert.deepEqual(plainColumns(cols), {
+          length: prefix + alive.length,
+          docNums: [...before, ...e.docNums],
+          tfTitle: [...before, ...e.tfTitle],
+          tfBody: [...before, ...e.tfBody],
+          titleLen: [...before, ...e.titleLen],
+          bodyLen: [...before, ...e.bodyLen],
         });
       },
     ),
@@ -413,17 +518,68 @@ test('decodePostings skips exactly the dead docNums and appends to the columns',
   );
 });
 
+test('decodePostings appends after cols.length and grows the columns past 256', () => {
+  const rand = prng(42);
+  const make = (segFirst: number, n: number): Posting[] =>
+    postingsFrom(
+      segFirst,
+      Array.from({ length: n }, () => {
+        const titleLen = Math.floor(rand() * 20);
+        const bodyLen = 1 + Math.floor(rand() * 500);
+        const positions = [...new Set(Array.from({ length: 1 + Math.floor(rand() * 5) }, () => Math.floor(rand() * (titleLen + bodyLen))))];
+        return { gap: Math.floor(rand() * 4), titleLen, bodyLen, positions: positions.sort((x, y) => x - y) };
+      }),
+    );
+  const a = make(1000, 200);
+  const b = make(5000, 300);
+  const c = make(20_000, 1500);
+  const cols = new PostingColumns();
+  assert.equal(cols.length, 0);
+  assert.equal(cols.docNums.length, 256);
+
+  assert.equal(decodePostings(encode(1000, a), 1000, normsFor(1000, a), null, cols), 200);
+  assert.equal(cols.docNums.length, 256, 'no growth while the postings fit');
+  // 200 + 300 > 256: one doubling is not enough.
+  assert.equal(decodePostings(encode(5000, b), 5000, normsFor(5000, b), null, cols), 300);
+  assert.ok(cols.docNums.length >= 500);
+  assert.deepEqual(plainColumns(cols), expectedColumns([...a, ...b]));
+
+  // 500 + 1500, a third of them dead: growth by more than a doubling, appended after 500.
+  const dead = new Set(c.filter((_, i) => i % 3 === 0).map((p) => p.doc));
+  const aliveC = c.filter((p) => !dead.has(p.doc));
+  assert.equal(decodePostings(encode(20_000, c), 20_000, normsFor(20_000, c), dead, cols), aliveC.length);
+  assert.ok(cols.docNums.length >= 2000);
+  assert.deepEqual(plainColumns(cols), expectedColumns([...a, ...b, ...aliveC]));
+
+  // clear() starts over in the same (grown) arrays.
+  const capacity = cols.docNums.length;
+  assert.equal(cols.clear(), cols);
+  assert.equal(cols.length, 0);
+  assert.equal(decodePostings(encode(5000, b), 5000, normsFor(5000, b), null, cols), 300);
+  assert.equal(cols.docNums.length, capacity);
+  assert.deepEqual(plainColumns(cols), expectedColumns(b));
+
+  // ensure() keeps what is below length, at any size.
+  const big = new PostingColumns();
+  big.docNums.set([7, 8, 9]);
+  big.length = 3;
+  big.ensure(100_000);
+  assert.ok(big.docNums.length >= 100_003 && big.bodyLen.length === big.docNums.length);
+  assert.deepEqual([...big.docNums.subarray(0, 3)], [7, 8, 9]);
+});
+
+const mergeSource = fc.tuple(fc.nat(50), fc.array(fc.tuple(postingShape, fc.boolean()), { maxLength: 25 }), fc.boolean());
+
 test('PayloadMerger equals encoding the surviving postings directly', () => {
-  const segment = fc.tuple(fc.nat(50), fc.array(fc.tuple(postingShape, fc.boolean()), { maxLength: 25 }));
   fc.assert(
-    fc.property(segFirstArb, fc.array(segment, { minLength: 1, maxLength: 4 }), (firstOfAll, segs) => {
+    fc.property(segFirstArb, fc.array(mergeSource, { minLength: 1, maxLength: 4 }), (firstOfAll, segs) => {
       // Segments partition the docNum range: each starts after the previous one's last doc.
       const merger = new PayloadMerger();
       merger.start(firstOfAll);
       const survivors: Posting[] = [];
       let nextFirst = firstOfAll;
       const sources: { first: number; payload: Buffer; dead: Set<number> }[] = [];
-      for (const [skip, rows] of segs) {
+      for (const [skip, rows, clean] of segs) {
         const first = nextFirst + skip;
         const postings = postingsFrom(
           first,
@@ -431,7 +587,7 @@ test('PayloadMerger equals encoding the surviving postings directly', () => {
         );
         const dead = new Set<number>();
         rows.forEach(([, isDead], i) => {
-          if (isDead) dead.add((postings[i] as Posting).doc);
+          if (isDead && !clean) dead.add((postings[i] as Posting).doc);
         });
         survivors.push(...postings.filter((p) => !dead.has(p.doc)));
         sources.push({ first, payload: encode(first, postings), dead });
@@ -447,25 +603,24 @@ test('PayloadMerger equals encoding the surviving postings directly', () => {
       assert.equal(kept, survivors.length > 0);
       if (!kept) {
         assert.equal(out.length, 1);
-        return;
+      } else {
+        const merged = out.toBuffer().subarray(1);
+        assert.deepEqual(merged, encode(firstOfAll, survivors));
+        assert.deepEqual(decodeAll(merged, firstOfAll), expectedPostings(survivors));
+        const cols = new PostingColumns();
+        decodePostings(merged, firstOfAll, normsFor(firstOfAll, survivors), null, cols);
+        assert.deepEqual(plainColumns(cols), expectedColumns(survivors));
       }
-      const merged = out.toBuffer().subarray(1);
-      assert.deepEqual(decodeAll(merged, firstOfAll), expectedColumns(survivors));
-      const cols = emptyColumns();
-      decodePostings(merged, firstOfAll, null, cols);
-      assert.deepEqual(
-        cols.docNums,
-        survivors.map((p) => p.doc),
-      );
-      assert.deepEqual(merged, encode(firstOfAll, survivors));
 
-      // The merger is reusable: a second run over the same input gives the same bytes, also
-      // when sources without deleted documents take the byte-copy path (dead = null).
-      merger.start(firstOfAll);
-      for (const s of sources) merger.append(s.payload, s.first, s.dead.size === 0 ? null : allDead);
-      const again = new ByteWriter(1);
-      assert.ok(merger.finish(again));
-      assert.deepEqual(again.toBuffer(), merged);
+      // The merger is reusable, and sources without deleted documents take the byte-copy path
+      // (dead = null) to the same bytes, mixed with Set sources or not.
+      for (const useNull of [(s: (typeof sources)[number]) => s.dead.size === 0, () => false]) {
+        merger.start(firstOfAll);
+        for (const s of sources) merger.append(s.payload, s.first, useNull(s) ? null : allDead);
+        const again = new ByteWriter(1);
+        assert.equal(merger.finish(again), kept);
+        assert.deepEqual(again.toBuffer(), kept ? encode(firstOfAll, survivors) : Buffer.alloc(0));
+      }
     }),
     { numRuns: 400 },
   );
@@ -499,25 +654,55 @@ test('PayloadMerger with two segments, a concrete case', () => {
     [3, 999],
     [0, 150_000],
   ]);
+  // gap 0, packed 1*2+1, tfTitle 2; gap 5, packed 2*2; gap 285 (two bytes), packed 1*2+1, tfTitle 1.
+  assert.deepEqual([...out.toBuffer().subarray(0, 11)], [3, 9, 0, 3, 2, 5, 4, 0x9d, 0x02, 3, 1]);
+
+  // Nothing dead: both sources are copied as bytes, only b's first gap is rebased (from 18 to 15).
+  merger.start(8);
+  merger.append(encode(10, a), 10, null);
+  merger.append(encode(18, b), 18, null);
+  const copied = new ByteWriter();
+  assert.ok(merger.finish(copied));
+  assert.deepEqual(copied.toBuffer(), encode(8, [...a, ...b]));
+  assert.deepEqual(decodeAll(copied.toBuffer(), 8).docNums, [10, 12, 15, 20, 300]);
+
+  // Everything dead: nothing to write.
+  merger.start(10);
+  merger.append(encode(10, a), 10, new Set([10, 12, 15]));
+  merger.append(encode(18, []), 18, null);
+  const none = new ByteWriter();
+  assert.equal(merger.finish(none), false);
+  assert.equal(none.length, 0);
 });
 
 // ---------------------------------------------------------------- segments
 
-/** The part of ShardDbs a SegmentReader uses, over a Map. getBinaryFast reuses one buffer, as LMDB does. */
+/**
+ * The part of ShardDbs a SegmentReader uses, over a Map. As with LMDB, getBinaryFast returns one
+ * reused buffer that any later read overwrites; getBinary returns a copy, here deliberately at an
+ * odd byte offset, as LMDB's bytes need not be aligned.
+ */
 function fakeDbs(): { dbs: ShardDbs; store: Map<string, Buffer>; puts: (string | number)[][] } {
   const store = new Map<string, Buffer>();
   const puts: (string | number)[][] = [];
   let shared = Buffer.alloc(1 << 16);
+  const clobber = (): void => {
+    shared.fill(0xee);
+  };
   const postings = {
     getBinary(key: (string | number)[]): Buffer | undefined {
+      clobber();
       const v = store.get(JSON.stringify(key));
-      return v ? Buffer.from(v) : undefined;
+      if (!v) return undefined;
+      const copy = Buffer.alloc(v.length + 1);
+      v.copy(copy, 1);
+      return copy.subarray(1);
     },
     getBinaryFast(key: (string | number)[]): Buffer | undefined {
+      clobber();
       const v = store.get(JSON.stringify(key));
       if (!v) return undefined;
       if (v.length > shared.length) shared = Buffer.alloc(v.length * 2);
-      shared.fill(0xee);
       v.copy(shared);
       return shared.subarray(0, v.length);
     },
@@ -525,10 +710,23 @@ function fakeDbs(): { dbs: ShardDbs; store: Map<string, Buffer>; puts: (string |
   return { dbs: { postings } as unknown as ShardDbs, store, puts };
 }
 
+/** Norms of `count` documents with values that differ per document and per segment. */
+function patternNorms(count: number, seed: number): SegmentNorms {
+  const rand = prng(seed);
+  const norms: SegmentNorms = { title: new Uint16Array(count), body: new Uint32Array(count) };
+  for (let i = 0; i < count; i++) {
+    norms.title[i] = Math.floor(rand() * 0x10000);
+    norms.body[i] = Math.floor(rand() * 0x1_0000_0000);
+  }
+  return norms;
+}
+
 function writeSegment(
   fake: ReturnType<typeof fakeDbs>,
   segId: number,
   entries: [string, Uint8Array][],
+  range: { first: number; last: number } = { first: 0, last: 1000 },
+  norms: SegmentNorms = patternNorms(range.last - range.first + 1, segId),
 ): { info: SegmentInfo; writer: SegmentWriter } {
   const writer = new SegmentWriter(segId, (key, value) => {
     const k = JSON.stringify(key);
@@ -542,9 +740,44 @@ function writeSegment(
     payload.bytes(bytes);
     writer.addTerm(term, payload);
   }
-  const blocks = writer.finish();
-  const info: SegmentInfo = { id: segId, first: 0, last: 1000, docs: 10, bytes: writer.bytes, blocks };
+  const blocks = writer.finish(norms);
+  const info: SegmentInfo = { id: segId, ...range, docs: range.last - range.first + 1, bytes: writer.bytes, blocks };
   return { info, writer };
+}
+
+/** The bytes norms must be stored as: u16 / u32 little-endian, back to back. */
+function normBytes(values: Uint16Array | Uint32Array): Buffer {
+  const width = values.BYTES_PER_ELEMENT;
+  const out = Buffer.alloc(values.length * width);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  values.forEach((v, i) => {
+    if (width === 2) view.setUint16(i * 2, v, true);
+    else view.setUint32(i * 4, v, true);
+  });
+  return out;
+}
+
+/** The norms keys hold exactly the expected bytes, and a fresh SegmentReader reads them back. */
+function checkNorms(fake: ReturnType<typeof fakeDbs>, info: SegmentInfo, norms: SegmentNorms): void {
+  assert.equal(SegmentKey.TitleNorms, 3);
+  assert.equal(SegmentKey.BodyNorms, 4);
+  const ofSegment = fake.puts.filter((k) => k[0] === info.id);
+  assert.deepEqual(
+    ofSegment.filter((k) => k[1] === SegmentKey.TitleNorms),
+    [[info.id, 3]],
+  );
+  assert.deepEqual(
+    ofSegment.filter((k) => k[1] === SegmentKey.BodyNorms),
+    [[info.id, 4]],
+  );
+  assert.deepEqual(fake.store.get(JSON.stringify([info.id, 3])), normBytes(norms.title));
+  assert.deepEqual(fake.store.get(JSON.stringify([info.id, 4])), normBytes(norms.body));
+  const reader = new SegmentReader(fake.dbs, info);
+  const read = reader.norms();
+  assert.ok(read.title instanceof Uint16Array && read.body instanceof Uint32Array);
+  assert.deepEqual([...read.title], [...norms.title]);
+  assert.deepEqual([...read.body], [...norms.body]);
+  assert.equal(reader.norms(), read, 'loaded once, then kept');
 }
 
 function sortedEntries(terms: string[], payloadOf: (term: string, i: number) => Uint8Array): [string, Uint8Array][] {
@@ -621,7 +854,8 @@ test('SegmentWriter + SegmentReader: thousands of terms, blocks and large terms'
 
   const fake = fakeDbs();
   const segId = 3;
-  const { info, writer } = writeSegment(fake, segId, entries);
+  const norms = patternNorms(1001, 99);
+  const { info, writer } = writeSegment(fake, segId, entries, { first: 0, last: 1000 }, norms);
   assert.ok(info.blocks > 10, `${info.blocks} blocks`);
   assert.equal(writer.terms, entries.length);
   assert.equal(
@@ -630,17 +864,21 @@ test('SegmentWriter + SegmentReader: thousands of terms, blocks and large terms'
   );
   assert.deepEqual(Object.keys(info).sort(), ['blocks', 'bytes', 'docs', 'first', 'id', 'last']);
 
-  // Keys: blocks 0..blocks-1, one block index, one key per large term.
+  // Keys: blocks 0..blocks-1, one block index, one key per large term, the two norms.
   const blockKeys = fake.puts.filter((k) => k[1] === SegmentKey.Block);
   assert.deepEqual(
     blockKeys.map((k) => k[2]),
     Array.from({ length: info.blocks }, (_, b) => b),
   );
-  assert.equal(fake.puts.filter((k) => k[1] === SegmentKey.BlockIndex).length, 1);
+  assert.deepEqual(
+    fake.puts.filter((k) => k[1] === SegmentKey.BlockIndex),
+    [[segId, SegmentKey.BlockIndex]],
+  );
   assert.deepEqual(
     fake.puts.filter((k) => k[1] === SegmentKey.LargeTerm).map((k) => k[2]),
     entries.filter(([, b]) => b.length > LARGE_TERM_BYTES).map(([t]) => t),
   );
+  assert.equal(fake.puts.length, info.blocks + 1 + large + 2);
   assert.ok(fake.puts.every((k) => k[0] === segId));
   for (const k of blockKeys) {
     const len = (fake.store.get(JSON.stringify(k)) as Buffer).length;
@@ -648,15 +886,19 @@ test('SegmentWriter + SegmentReader: thousands of terms, blocks and large terms'
   }
 
   checkSegment(fake.dbs, info, entries);
+  checkNorms(fake, info, norms);
 
   // A second segment in the same store does not disturb the first.
   const other = sortedEntries(
     terms.slice(0, 500).map((t) => `${t}!`),
     (t) => utf8.encode(t.repeat(3)),
   );
-  const second = writeSegment(fake, segId + 1, other);
+  const secondNorms = patternNorms(500, 100);
+  const second = writeSegment(fake, segId + 1, other, { first: 1001, last: 1500 }, secondNorms);
   checkSegment(fake.dbs, second.info, other);
+  checkNorms(fake, second.info, secondNorms);
   checkSegment(fake.dbs, info, entries);
+  checkNorms(fake, info, norms);
 });
 
 test('SegmentWriter + SegmentReader: arbitrary terms and payloads', () => {
@@ -680,14 +922,121 @@ test('SegmentWriter + SegmentReader: arbitrary terms and payloads', () => {
   );
 });
 
+test('SegmentWriter.finish stores the norms as little-endian bytes, SegmentReader.norms reads them back', () => {
+  const u16 = fc.integer({ min: 0, max: 0xffff });
+  const u32 = fc.integer({ min: 0, max: 0xffff_ffff });
+  const normsArb = fc.array(fc.tuple(u16, u32), { maxLength: 700 });
+  fc.assert(
+    fc.property(normsArb, fc.nat(3), fc.nat(5), fc.nat(1000), fc.boolean(), (rows, titleSkip, bodySkip, segId, withTerms) => {
+      // Views into larger buffers: only the view's bytes are stored.
+      const titleBuf = new Uint16Array(rows.length + titleSkip + 2).fill(0xabcd);
+      const bodyBuf = new Uint32Array(rows.length + bodySkip + 1).fill(0xdeadbeef);
+      const norms: SegmentNorms = {
+        title: titleBuf.subarray(titleSkip, titleSkip + rows.length),
+        body: bodyBuf.subarray(bodySkip, bodySkip + rows.length),
+      };
+      rows.forEach(([t, b], i) => {
+        norms.title[i] = t;
+        norms.body[i] = b;
+      });
+      const fake = fakeDbs();
+      const entries: [string, Uint8Array][] = withTerms ? [['中文', encode(0, [{ doc: 0, titleLen: 1, bodyLen: 1, positions: [1] }])]] : [];
+      const { info } = writeSegment(fake, segId, entries, { first: 5, last: 5 + rows.length - 1 }, norms);
+      checkNorms(fake, info, norms);
+      assert.deepEqual(new Set(fake.puts.map((k) => JSON.stringify(k))).size, fake.puts.length);
+    }),
+    { numRuns: 200 },
+  );
+  // Concrete bytes: 0x0102 -> 02 01, 0x01020304 -> 04 03 02 01.
+  const fake = fakeDbs();
+  const { info } = writeSegment(
+    fake,
+    7,
+    [],
+    { first: 0, last: 1 },
+    { title: Uint16Array.of(0x0102, 0xffff), body: Uint32Array.of(0x01020304, 5) },
+  );
+  assert.deepEqual([...(fake.store.get('[7,3]') as Buffer)], [0x02, 0x01, 0xff, 0xff]);
+  assert.deepEqual([...(fake.store.get('[7,4]') as Buffer)], [0x04, 0x03, 0x02, 0x01, 5, 0, 0, 0]);
+  checkNorms(fake, info, { title: Uint16Array.of(0x0102, 0xffff), body: Uint32Array.of(0x01020304, 5) });
+
+  // Without its norms a segment cannot be read.
+  fake.store.delete('[7,4]');
+  assert.throws(() => new SegmentReader(fake.dbs, info).norms(), /norms are missing/);
+});
+
+test('a segment of encoded postings: payload lookups, norms and decodePostings give every posting back', () => {
+  const docArb = fc.record({ titleLen: fc.nat(40), bodyLen: fc.oneof(fc.nat(300), fc.nat(100_000)) });
+  const termArb = fc.tuple(
+    termString,
+    fc.array(fc.tuple(fc.nat(), fc.array(fc.nat(), { maxLength: 12 })), { minLength: 1, maxLength: 150 }),
+  );
+  fc.assert(
+    fc.property(
+      segFirstArb,
+      fc.array(docArb, { minLength: 1, maxLength: 300 }),
+      fc.uniqueArray(termArb, { selector: ([t]) => t, maxLength: 30 }),
+      fc.array(fc.nat(), { maxLength: 20 }),
+      (first, docs, termRows, deadPicks) => {
+        const postingsOf = new Map<string, Posting[]>();
+        for (const [term, picks] of termRows) {
+          const byDoc = new Map<number, number[]>();
+          for (const [pick, raw] of picks) byDoc.set(pick % docs.length, raw);
+          const postings = [...byDoc.keys()]
+            .sort((x, y) => x - y)
+            .map((i) => {
+              const { titleLen, bodyLen } = docs[i] as { titleLen: number; bodyLen: number };
+              const total = titleLen + bodyLen;
+              const positions = total === 0 ? [] : [...new Set((byDoc.get(i) as number[]).map((p) => p % total))].sort((x, y) => x - y);
+              return { doc: first + i, titleLen, bodyLen, positions };
+            });
+          postingsOf.set(term, postings);
+        }
+        const entries = sortedEntries([...postingsOf.keys()], (t) => encode(first, postingsOf.get(t) as Posting[]));
+        const norms: SegmentNorms = {
+          title: Uint16Array.from(docs, (d) => d.titleLen),
+          body: Uint32Array.from(docs, (d) => d.bodyLen),
+        };
+        const fake = fakeDbs();
+        const { info } = writeSegment(fake, 1, entries, { first, last: first + docs.length - 1 }, norms);
+        const dead = new Set(deadPicks.map((p) => first + (p % docs.length)));
+
+        // As the searcher does: norms first, then each payload decoded before the next read.
+        const reader = new SegmentReader(fake.dbs, info);
+        const cols = new PostingColumns();
+        const expected: Posting[] = [];
+        for (const [term] of entries) {
+          const segNorms = reader.norms();
+          const payload = reader.payload(term, utf8.encode(term));
+          assert.ok(payload !== null, `term ${JSON.stringify(term)} not found`);
+          const alive = (postingsOf.get(term) as Posting[]).filter((p) => !dead.has(p.doc));
+          assert.equal(decodePostings(payload, info.first, segNorms, dead, cols), alive.length);
+          expected.push(...alive);
+        }
+        assert.deepEqual(plainColumns(cols), expectedColumns(expected));
+        for (const term of absentCandidates([...postingsOf.keys()]).slice(0, 20)) {
+          assert.equal(reader.payload(term, utf8.encode(term)), null);
+        }
+        // entries() gives the same payloads, which decode to the same postings.
+        for (const { term, payload } of reader.entries()) {
+          assert.deepEqual(decodeAll(payload, first), expectedPostings(postingsOf.get(term) as Posting[]));
+        }
+      },
+    ),
+    { numRuns: 100 },
+  );
+});
+
 test('an empty segment has no blocks and finds nothing', () => {
   const fake = fakeDbs();
-  const { info } = writeSegment(fake, 9, []);
+  const empty: SegmentNorms = { title: new Uint16Array(0), body: new Uint32Array(0) };
+  const { info } = writeSegment(fake, 9, [], { first: 0, last: -1 }, empty);
   assert.equal(info.blocks, 0);
   const reader = new SegmentReader(fake.dbs, info);
   assert.equal(reader.payload('中文', utf8.encode('中文')), null);
   assert.equal(reader.payload('', new Uint8Array(0)), null);
   assert.deepEqual([...reader.entries()], []);
+  checkNorms(fake, info, empty);
 });
 
 test('addTerm throws when terms are not in ascending order', () => {

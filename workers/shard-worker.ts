@@ -4,10 +4,13 @@
  * most one task per shard in flight, so two workers never write one shard at once.
  */
 import { Analyzer } from '../src/analysis/analyzer.js';
+import { PostingsBuffer } from '../src/indexing/postings-buffer.js';
 import { ShardWriter } from '../src/indexing/shard-writer.js';
 import type { BatchOp, BatchResult } from '../src/types.js';
 
 let analyzer: Analyzer | undefined;
+/** One postings buffer per thread, reused by every batch (see PostingsBuffer.reset). */
+const buffer = new PostingsBuffer();
 const writers = new Map<string, ShardWriter>();
 
 function writerFor(dir: string, shard: number): ShardWriter {
@@ -24,6 +27,8 @@ export interface IndexBatchTask {
   dir: string;
   shard: number;
   ops: BatchOp[];
+  /** Leave segments unmerged until optimize (bulk loads: every posting is then rewritten once). */
+  deferMerges?: boolean;
   /** Test hook: the worker exits abruptly (as on out-of-memory) when it meets this id. */
   crashOnId?: string;
 }
@@ -33,7 +38,7 @@ export function indexBatch(task: IndexBatchTask): BatchResult {
     process.exit(70);
   }
   analyzer ??= Analyzer.load();
-  return writerFor(task.dir, task.shard).applyBatch(analyzer, task.ops);
+  return writerFor(task.dir, task.shard).applyBatch(analyzer, task.ops, buffer, task.deferMerges === true);
 }
 
 export interface OptimizeTask {

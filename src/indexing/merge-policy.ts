@@ -18,8 +18,7 @@ export function levelOf(segment: SegmentInfo): number {
 export function pickMerge(segments: readonly SegmentInfo[]): SegmentInfo[] | null {
   let runStart = 0;
   for (let i = 1; i <= segments.length; i++) {
-    const sameLevel =
-      i < segments.length && levelOf(segments[i] as SegmentInfo) === levelOf(segments[runStart] as SegmentInfo);
+    const sameLevel = i < segments.length && levelOf(segments[i] as SegmentInfo) === levelOf(segments[runStart] as SegmentInfo);
     if (sameLevel) {
       if (i - runStart + 1 === MERGE_FACTOR) return segments.slice(runStart, i + 1);
     } else {

@@ -1,8 +1,20 @@
-import { PayloadMerger } from '../store/postings-codec.js';
+import { PayloadMerger, type SegmentNorms } from '../store/postings-codec.js';
 import { deleteSegmentKeys, SegmentReader } from '../store/segment-reader.js';
 import { SegmentWriter } from '../store/segment-writer.js';
 import { readShardState, type SegmentInfo, type ShardDbs, writeShardState } from '../store/shard-store.js';
 import { ByteWriter } from '../store/varint.js';
+
+function concatNorms(parts: SegmentNorms[]): SegmentNorms {
+  const count = parts.reduce((sum, p) => sum + p.title.length, 0);
+  const norms: SegmentNorms = { title: new Uint16Array(count), body: new Uint32Array(count) };
+  let at = 0;
+  for (const p of parts) {
+    norms.title.set(p.title, at);
+    norms.body.set(p.body, at);
+    at += p.title.length;
+  }
+  return norms;
+}
 
 /** A merge commits its output in transactions of about this size, so no transaction holds a whole shard. */
 const MERGE_TXN_BYTES = 8 * 1024 * 1024;
@@ -40,7 +52,8 @@ export function mergeSegments(dbs: ShardDbs, segments: readonly SegmentInfo[]): 
   const sources = segments.map((info) => {
     let deadHere = false;
     for (const n of dead) if (n >= info.first && n <= info.last) deadHere = true;
-    return { info, dead: deadHere ? dead : null, it: new SegmentReader(dbs, info).entries() };
+    const reader = new SegmentReader(dbs, info);
+    return { info, reader, dead: deadHere ? dead : null, it: reader.entries() };
   });
   const heads = sources.map((s) => s.it.next());
   const merger = new PayloadMerger();
@@ -62,7 +75,8 @@ export function mergeSegments(dbs: ShardDbs, segments: readonly SegmentInfo[]): 
     out.reset();
     if (merger.finish(out)) writer.addTerm(term, out);
   }
-  const blocks = writer.finish();
+  // Segments cover adjacent docNum ranges, so the merged norms are the sources' back to back.
+  const blocks = writer.finish(concatNorms(sources.map((s) => s.reader.norms())));
   const merged: SegmentInfo = {
     id: newId,
     first,

@@ -1,5 +1,5 @@
 import type { Analyzer } from '../analysis/analyzer.js';
-import { type EncodeColumns, encodePayload } from '../store/postings-codec.js';
+import { type EncodeColumns, encodePayload, type SegmentNorms } from '../store/postings-codec.js';
 import type { SegmentWriter } from '../store/segment-writer.js';
 import { sortedTermIds } from '../store/term-order.js';
 import { ByteWriter } from '../store/varint.js';
@@ -36,6 +36,24 @@ export class PostingsBuffer {
   private readonly bodyLens: number[] = [];
   private local = 0;
   private readonly sink = (term: string, position: number): void => this.push(term, position);
+  // Scratch for writeSegment, kept across batches like the token arrays above.
+  private scatterDocs = new Int32Array(1 << 16);
+  private scatterPositions = new Int32Array(1 << 16);
+  private readonly out = new ByteWriter();
+  private readonly scratch = new ByteWriter();
+
+  /**
+   * Empties the buffer for the next batch but keeps its arrays: a worker reuses one buffer,
+   * so its memory is set by the largest batch instead of churning through the GC.
+   */
+  reset(): void {
+    this.termIds.clear();
+    this.terms.length = 0;
+    this.n = 0;
+    this.titleLens.length = 0;
+    this.bodyLens.length = 0;
+    this.local = 0;
+  }
 
   get tokens(): number {
     return this.n;
@@ -88,8 +106,12 @@ export class PostingsBuffer {
     // Scatter (doc, position) into term order once, so the encoding pass below reads
     // sequentially; gathering through an index array missed the cache on every token.
     const cursor = start.slice(0, termCount);
-    const docs = new Int32Array(this.n);
-    const positions = new Int32Array(this.n);
+    if (this.scatterDocs.length < this.n) {
+      this.scatterDocs = new Int32Array(this.tokTerm.length);
+      this.scatterPositions = new Int32Array(this.tokTerm.length);
+    }
+    const docs = this.scatterDocs;
+    const positions = this.scatterPositions;
     for (let i = 0; i < this.n; i++) {
       const t = this.tokTerm[i] as number;
       const at = cursor[t] as number;
@@ -108,12 +130,9 @@ export class PostingsBuffer {
       docNums: new Int32Array(maxTokens),
       tfTitle: new Int32Array(maxTokens),
       tfBody: new Int32Array(maxTokens),
-      titleLen: new Int32Array(maxTokens),
-      bodyLen: new Int32Array(maxTokens),
       positions: new Int32Array(maxTokens),
     };
-    const out = new ByteWriter();
-    const scratch = new ByteWriter();
+    const { out, scratch } = this;
     for (const t of byTerm) {
       let n = -1;
       let p = 0;
@@ -129,8 +148,6 @@ export class PostingsBuffer {
           cols.docNums[n] = first + d;
           cols.tfTitle[n] = 0;
           cols.tfBody[n] = 0;
-          cols.titleLen[n] = titleLen;
-          cols.bodyLen[n] = this.bodyLens[d] as number;
         }
         const pos = positions[k] as number;
         if (pos === NO_POSITION) continue;
@@ -143,5 +160,10 @@ export class PostingsBuffer {
       encodePayload(out, scratch, first, cols);
       segment.addTerm(terms[t] as string, out);
     }
+  }
+
+  /** Title and body lengths of the batch's documents, in batch order: the segment's norms. */
+  norms(): SegmentNorms {
+    return { title: Uint16Array.from(this.titleLens, (n) => Math.min(n, 0xffff)), body: Uint32Array.from(this.bodyLens) };
   }
 }

@@ -30,7 +30,7 @@ export class ShardWriter {
    * Adds, replaces and removes in one transaction: after it commits (fsync) every op of the
    * batch is durable, and readers never see half of it. Within a batch the last op on an id wins.
    */
-  applyBatch(analyzer: Analyzer, ops: readonly BatchOp[]): BatchResult {
+  applyBatch(analyzer: Analyzer, ops: readonly BatchOp[], buffer = new PostingsBuffer(), deferMerges = false): BatchResult {
     const last = new Map<string, BatchOp>();
     for (const op of ops) {
       const id = op.op === 'add' ? op.doc.id : op.id;
@@ -41,10 +41,20 @@ export class ShardWriter {
     for (const op of last.values()) if (op.op === 'add') adds.push(op.doc);
 
     // Analysis, the expensive part, runs before the transaction opens.
-    const buffer = new PostingsBuffer();
+    const t0 = performance.now();
+    buffer.reset();
     const lengths = adds.map((doc) => buffer.addDocument(analyzer, doc.title, doc.body, doc.tags));
 
-    const result: BatchResult = { added: 0, replaced: 0, removed: 0, missing: 0, tokens: buffer.tokens, merges: 0 };
+    const t1 = performance.now();
+    const result: BatchResult = {
+      added: 0,
+      replaced: 0,
+      removed: 0,
+      missing: 0,
+      tokens: buffer.tokens,
+      merges: 0,
+      ms: { analyze: t1 - t0, write: 0, merge: 0 },
+    };
     const { dbs } = this;
     dbs.env.transactionSync(() => {
       const state = readShardState(dbs);
@@ -65,14 +75,17 @@ export class ShardWriter {
         const segId = state.nextSeg++;
         const writer = new SegmentWriter(segId, (key, value) => dbs.postings.putSync(key, value));
         buffer.writeSegment(writer, first);
-        const blocks = writer.finish();
+        const blocks = writer.finish(buffer.norms());
         state.segments.push({ id: segId, first, last: first + adds.length - 1, docs: adds.length, bytes: writer.bytes, blocks });
         state.nextDoc = first + adds.length;
         result.added = adds.length - result.replaced;
       }
       writeShardState(dbs, state);
     });
-    result.merges = this.mergeWhileNeeded();
+    const t2 = performance.now();
+    if (!deferMerges) result.merges = this.mergeWhileNeeded();
+    result.ms.write = t2 - t1;
+    result.ms.merge = performance.now() - t2;
     return result;
   }
 

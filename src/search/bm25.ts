@@ -21,14 +21,7 @@ export function idf(docs: number, df: number): number {
   return Math.log(1 + (docs - df + 0.5) / (df + 0.5));
 }
 
-export function termScore(
-  weight: number,
-  stats: CorpusStats,
-  tfTitle: number,
-  tfBody: number,
-  titleLen: number,
-  bodyLen: number,
-): number {
+export function termScore(weight: number, stats: CorpusStats, tfTitle: number, tfBody: number, titleLen: number, bodyLen: number): number {
   let tf = 0;
   if (tfTitle > 0) tf += (TITLE_WEIGHT * tfTitle) / (1 - B_TITLE + (B_TITLE * titleLen) / (stats.avgTitleLen || 1));
   if (tfBody > 0) tf += (BODY_WEIGHT * tfBody) / (1 - B_BODY + (B_BODY * bodyLen) / (stats.avgBodyLen || 1));

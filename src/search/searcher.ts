@@ -1,35 +1,25 @@
 import type { Analyzer } from '../analysis/analyzer.js';
 import { EngineError } from '../errors.js';
 import { tagTerm } from '../indexing/postings-buffer.js';
-import { emptyColumns, type PostingColumns } from '../store/postings-codec.js';
+import { PostingColumns } from '../store/postings-codec.js';
 import type { SearchHit, SearchOptions, SearchResult } from '../types.js';
 import { type CorpusStats, idf, termScore } from './bm25.js';
-import type { ShardReader } from './shard-reader.js';
+import type { ShardReader, ShardView } from './shard-reader.js';
 import { topK } from './top-k.js';
 
 export const MAX_LIMIT = 1000;
 /** Longer queries are refused: nobody types 4 KB into a search box, and analysis is linear in it. */
 export const MAX_QUERY_CHARS = 4096;
 
-interface Candidate {
-  shard: number;
-  docNum: number;
-  score: number;
-  matched: number;
-  titleCovered: number;
-  titleLen: number;
-  exact: boolean;
-}
-
 const utf8 = new TextEncoder();
 
-function better(a: Candidate, b: Candidate): boolean {
-  if (a.exact !== b.exact) return a.exact;
-  return a.score > b.score;
-}
-
-function sameRank(a: Candidate, b: Candidate): boolean {
-  return a.exact === b.exact && a.score === b.score;
+/** The scored candidates of one query, column-wise. */
+interface Candidates {
+  count: number;
+  shard: Int32Array;
+  doc: Int32Array;
+  score: Float64Array;
+  exact: Uint8Array;
 }
 
 /**
@@ -42,10 +32,20 @@ function sameRank(a: Candidate, b: Candidate): boolean {
  * exactly the query (same words, nothing else) ranks above every other.
  */
 export class Searcher {
+  /** Decoded postings per query term and shard, reused across queries. */
+  private readonly columns: PostingColumns[][] = [];
+
   constructor(
     private readonly readers: readonly ShardReader[],
     private readonly analyzer: () => Analyzer,
   ) {}
+
+  private columnsFor(term: number, shard: number): PostingColumns {
+    this.columns[term] ??= [];
+    const row = this.columns[term] as PostingColumns[];
+    row[shard] ??= new PostingColumns();
+    return (row[shard] as PostingColumns).clear();
+  }
 
   search(query: string, options: SearchOptions = {}): SearchResult {
     const started = performance.now();
@@ -76,68 +76,101 @@ export class Searcher {
       sumBody += v.state.sumBodyLen;
     }
     const stats: CorpusStats = { docs, avgTitleLen: docs ? sumTitle / docs : 0, avgBodyLen: docs ? sumBody / docs : 0 };
-
     const allowed = tags.length > 0 ? this.tagFilter(views, tags) : null;
-    const candidates = new Map<number, Candidate>();
 
-    if (qtf.size > 0) {
-      const termCount = qtf.size;
-      for (const [term, count] of qtf) {
-        const bytes = utf8.encode(term);
-        const perShard: PostingColumns[] = [];
-        let df = 0;
-        this.readers.forEach((reader, s) => {
-          const cols = emptyColumns();
-          df += reader.postings(views[s] as ReturnType<ShardReader['current']>, term, bytes, cols);
-          perShard.push(cols);
-        });
-        if (df === 0) continue;
-        const weight = idf(stats.docs, df) * count;
-        perShard.forEach((cols, s) => {
-          const filter = allowed?.[s];
-          for (let i = 0; i < cols.docNums.length; i++) {
-            const docNum = cols.docNums[i] as number;
-            if (filter !== undefined && !filter.has(docNum)) continue;
-            const key = s * 2 ** 32 + docNum;
-            let c = candidates.get(key);
-            if (c === undefined) {
-              c = { shard: s, docNum, score: 0, matched: 0, titleCovered: 0, titleLen: cols.titleLen[i] as number, exact: false };
-              candidates.set(key, c);
-            }
-            const tfTitle = cols.tfTitle[i] as number;
-            c.score += termScore(weight, stats, tfTitle, cols.tfBody[i] as number, c.titleLen, cols.bodyLen[i] as number);
-            c.matched++;
-            if (tfTitle >= count) c.titleCovered++;
-          }
-        });
-      }
-      for (const c of candidates.values()) {
-        const coverage = c.matched / termCount;
-        c.score *= coverage * coverage;
-        c.exact = c.titleCovered === termCount && c.titleLen === querySlots;
-      }
-    } else if (allowed !== null) {
-      allowed.forEach((set, s) => {
-        for (const docNum of set) {
-          candidates.set(s * 2 ** 32 + docNum, { shard: s, docNum, score: 0, matched: 0, titleCovered: 0, titleLen: 0, exact: false });
-        }
-      });
-    }
+    let candidates: Candidates;
+    if (qtf.size > 0) candidates = this.score(views, qtf, querySlots, stats, allowed);
+    else if (allowed !== null) candidates = this.listTagged(allowed);
+    else candidates = emptyCandidates(0);
 
     const hits = this.rank(candidates, offset, limit);
-    return { total: candidates.size, hits, tookMs: performance.now() - started };
+    return { total: candidates.count, hits, tookMs: performance.now() - started };
+  }
+
+  private score(
+    views: ShardView[],
+    qtf: Map<string, number>,
+    querySlots: number,
+    stats: CorpusStats,
+    allowed: Set<number>[] | null,
+  ): Candidates {
+    const termCount = qtf.size;
+    const accs = this.readers.map((r, s) => {
+      r.accumulators.fit((views[s] as ShardView).state.nextDoc);
+      return r.accumulators;
+    });
+    let t = 0;
+    for (const [term, count] of qtf) {
+      const bytes = utf8.encode(term);
+      let df = 0;
+      for (let s = 0; s < this.readers.length; s++) {
+        df += (this.readers[s] as ShardReader).postings(views[s] as ShardView, term, bytes, this.columnsFor(t, s));
+      }
+      if (df > 0) {
+        const weight = idf(stats.docs, df) * count;
+        for (let s = 0; s < this.readers.length; s++) {
+          const cols = (this.columns[t] as PostingColumns[])[s] as PostingColumns;
+          const acc = accs[s] as (typeof accs)[number];
+          const filter = allowed?.[s];
+          const { docNums, tfTitle, tfBody, titleLen, bodyLen } = cols;
+          for (let i = 0; i < cols.length; i++) {
+            const doc = docNums[i] as number;
+            if (filter !== undefined && !filter.has(doc)) continue;
+            if (acc.matched[doc] === 0) {
+              acc.touched[acc.touchedCount++] = doc;
+              acc.titleLen[doc] = titleLen[i] as number;
+            }
+            const tfT = tfTitle[i] as number;
+            acc.score[doc] =
+              (acc.score[doc] as number) + termScore(weight, stats, tfT, tfBody[i] as number, titleLen[i] as number, bodyLen[i] as number);
+            acc.matched[doc] = (acc.matched[doc] as number) + 1;
+            if (tfT >= count) acc.titleCovered[doc] = (acc.titleCovered[doc] as number) + 1;
+          }
+        }
+      }
+      t++;
+    }
+    const out = emptyCandidates(accs.reduce((sum, a) => sum + a.touchedCount, 0));
+    accs.forEach((acc, s) => {
+      for (let i = 0; i < acc.touchedCount; i++) {
+        const doc = acc.touched[i] as number;
+        const coverage = (acc.matched[doc] as number) / termCount;
+        const k = out.count++;
+        out.shard[k] = s;
+        out.doc[k] = doc;
+        out.score[k] = (acc.score[doc] as number) * coverage * coverage;
+        out.exact[k] = acc.titleCovered[doc] === termCount && acc.titleLen[doc] === querySlots ? 1 : 0;
+      }
+      acc.reset();
+    });
+    return out;
+  }
+
+  private listTagged(allowed: Set<number>[]): Candidates {
+    const out = emptyCandidates(allowed.reduce((sum, set) => sum + set.size, 0));
+    allowed.forEach((set, s) => {
+      for (const doc of set) {
+        const k = out.count++;
+        out.shard[k] = s;
+        out.doc[k] = doc;
+      }
+    });
+    return out;
   }
 
   /** Per shard, the docNums carrying every tag. */
-  private tagFilter(views: ReturnType<ShardReader['current']>[], tags: readonly string[]): Set<number>[] {
+  private tagFilter(views: ShardView[], tags: readonly string[]): Set<number>[] {
+    const cols = new PostingColumns();
     return this.readers.map((reader, s) => {
       let set: Set<number> | null = null;
       for (const tag of tags) {
         const term = tagTerm(tag);
-        const cols = emptyColumns();
-        reader.postings(views[s] as ReturnType<ShardReader['current']>, term, utf8.encode(term), cols);
+        reader.postings(views[s] as ShardView, term, utf8.encode(term), cols.clear());
         const next = new Set<number>();
-        for (const n of cols.docNums) if (set === null || set.has(n)) next.add(n);
+        for (let i = 0; i < cols.length; i++) {
+          const n = cols.docNums[i] as number;
+          if (set === null || set.has(n)) next.add(n);
+        }
         set = next;
         if (set.size === 0) break;
       }
@@ -149,26 +182,45 @@ export class Searcher {
    * The page [offset, offset + limit) in rank order. Candidates that tie with the last one
    * kept are all resolved and ordered by id, so the page does not depend on shard layout.
    */
-  private rank(candidates: Map<number, Candidate>, offset: number, limit: number): SearchHit[] {
+  private rank(c: Candidates, offset: number, limit: number): SearchHit[] {
     const want = offset + limit;
-    if (want === 0 || candidates.size === 0) return [];
-    const best = topK(candidates.values(), want, better);
-    let worst = best[0] as Candidate;
-    for (const c of best) if (better(worst, c)) worst = c;
+    if (want === 0 || c.count === 0) return [];
+    const better = (a: number, b: number): boolean =>
+      c.exact[a] !== c.exact[b] ? c.exact[a] === 1 : (c.score[a] as number) > (c.score[b] as number);
+    const indexes = {
+      *[Symbol.iterator]() {
+        for (let i = 0; i < c.count; i++) yield i;
+      },
+    };
+    const best = topK(indexes, want, better);
+    let worst = best[0] as number;
+    for (const i of best) if (better(worst, i)) worst = i;
     const chosen = new Set(best);
-    for (const c of candidates.values()) if (!chosen.has(c) && sameRank(c, worst)) chosen.add(c);
-    const resolved: (SearchHit & { exact: boolean })[] = [];
-    for (const c of chosen) {
-      const record = this.readers[c.shard]?.hit(c.docNum);
+    for (let i = 0; i < c.count; i++) {
+      if (!chosen.has(i) && c.exact[i] === c.exact[worst] && c.score[i] === c.score[worst]) chosen.add(i);
+    }
+    const resolved: (SearchHit & { exact: number })[] = [];
+    for (const i of chosen) {
+      const record = this.readers[c.shard[i] as number]?.hit(c.doc[i] as number);
       if (record === undefined) continue;
       const [id, title, tags, date] = record;
-      resolved.push({ id, score: c.score, title, tags, date, exact: c.exact });
+      resolved.push({ id, score: c.score[i] as number, title, tags, date, exact: c.exact[i] as number });
     }
     resolved.sort((a, b) => {
-      if (a.exact !== b.exact) return a.exact ? -1 : 1;
+      if (a.exact !== b.exact) return b.exact - a.exact;
       if (a.score !== b.score) return b.score - a.score;
       return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
     });
     return resolved.slice(offset, want).map(({ exact: _exact, ...hit }) => hit);
   }
+}
+
+function emptyCandidates(size: number): Candidates {
+  return {
+    count: 0,
+    shard: new Int32Array(size),
+    doc: new Int32Array(size),
+    score: new Float64Array(size),
+    exact: new Uint8Array(size),
+  };
 }

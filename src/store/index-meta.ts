@@ -71,7 +71,10 @@ export function openMeta(dir: string, wantShards: number | undefined, defaultSha
     }
   }
   if (wantShards !== undefined && wantShards !== meta.shards) {
-    throw new EngineError('E_META_MISMATCH', `${dir} has ${meta.shards} shards, not ${wantShards}: the shard count is fixed at creation${reindex}`);
+    throw new EngineError(
+      'E_META_MISMATCH',
+      `${dir} has ${meta.shards} shards, not ${wantShards}: the shard count is fixed at creation${reindex}`,
+    );
   }
   return meta;
 }

@@ -4,22 +4,50 @@ import { ByteReader, ByteWriter } from './varint.js';
  * The postings of one term in one segment:
  *
  *   n, postingsBytes,
- *   n x (docDelta, tfTitle, tfBody, titleLen, bodyLen),   docDelta from segment.first, then gaps
- *   n x (tfTitle + tfBody) positions,                      first absolute, then gaps
+ *   n x (docGap, tfBody << 1 | hasTitle, [tfTitle]),   docGap from segment.first, then gaps
+ *   n x (tfTitle + tfBody) positions,                   first absolute, then gaps
  *
- * Lengths travel with every posting so that scoring never looks a document up; positions
- * come last so that a query without phrases stops reading at postingsBytes.
+ * Most postings are body-only, so the title frequency costs a bit, not a byte. Field
+ * lengths live once per document in the segment's norms (SegmentNorms), not per posting.
+ * Positions come last so that a query without phrases stops reading at postingsBytes.
  */
-export interface PostingColumns {
-  docNums: number[];
-  tfTitle: number[];
-  tfBody: number[];
-  titleLen: number[];
-  bodyLen: number[];
+
+/** Growable typed columns of decoded postings, reused across queries. */
+export class PostingColumns {
+  length = 0;
+  docNums: Int32Array<ArrayBuffer> = new Int32Array(256);
+  tfTitle: Int32Array<ArrayBuffer> = new Int32Array(256);
+  tfBody: Int32Array<ArrayBuffer> = new Int32Array(256);
+  titleLen: Int32Array<ArrayBuffer> = new Int32Array(256);
+  bodyLen: Int32Array<ArrayBuffer> = new Int32Array(256);
+
+  clear(): this {
+    this.length = 0;
+    return this;
+  }
+
+  ensure(extra: number): void {
+    const need = this.length + extra;
+    if (need <= this.docNums.length) return;
+    let size = this.docNums.length * 2;
+    while (size < need) size *= 2;
+    const grow = (a: Int32Array): Int32Array<ArrayBuffer> => {
+      const b = new Int32Array(size);
+      b.set(a.subarray(0, this.length));
+      return b;
+    };
+    this.docNums = grow(this.docNums);
+    this.tfTitle = grow(this.tfTitle);
+    this.tfBody = grow(this.tfBody);
+    this.titleLen = grow(this.titleLen);
+    this.bodyLen = grow(this.bodyLen);
+  }
 }
 
-export function emptyColumns(): PostingColumns {
-  return { docNums: [], tfTitle: [], tfBody: [], titleLen: [], bodyLen: [] };
+/** Title and body lengths (word positions) of every docNum a segment covers, from first. */
+export interface SegmentNorms {
+  title: Uint16Array;
+  body: Uint32Array;
 }
 
 /** Postings of one term being encoded: typed columns with an explicit count, reused across terms. */
@@ -28,8 +56,6 @@ export interface EncodeColumns {
   docNums: Int32Array;
   tfTitle: Int32Array;
   tfBody: Int32Array;
-  titleLen: Int32Array;
-  bodyLen: Int32Array;
   /** Each posting's positions back to back. */
   positions: Int32Array;
 }
@@ -43,10 +69,9 @@ export function encodePayload(out: ByteWriter, scratch: ByteWriter, segFirst: nu
     const doc = cols.docNums[i] as number;
     scratch.uint(doc - prevDoc);
     prevDoc = doc;
-    scratch.uint(cols.tfTitle[i] as number);
-    scratch.uint(cols.tfBody[i] as number);
-    scratch.uint(cols.titleLen[i] as number);
-    scratch.uint(cols.bodyLen[i] as number);
+    const tfTitle = cols.tfTitle[i] as number;
+    scratch.uint((cols.tfBody[i] as number) * 2 + (tfTitle > 0 ? 1 : 0));
+    if (tfTitle > 0) scratch.uint(tfTitle);
   }
   out.uint(n);
   out.uint(scratch.length);
@@ -63,32 +88,38 @@ export function encodePayload(out: ByteWriter, scratch: ByteWriter, segFirst: nu
   }
 }
 
-/** Appends the postings of a payload to `cols`, skipping docNums in `dead`. Returns how many it kept. */
+/**
+ * Appends the postings of a payload to `cols`, skipping docNums in `dead`, with each
+ * document's lengths from the segment's norms. Returns how many it kept.
+ */
 export function decodePostings(
   payload: Uint8Array,
   segFirst: number,
+  norms: SegmentNorms,
   dead: ReadonlySet<number> | null,
   cols: PostingColumns,
 ): number {
   const r = new ByteReader(payload);
   const n = r.uint();
   r.uint(); // postingsBytes: positions are not needed here
+  cols.ensure(n);
+  const { docNums, tfTitle, tfBody, titleLen, bodyLen } = cols;
+  let at = cols.length;
   let doc = segFirst;
-  let kept = 0;
   for (let i = 0; i < n; i++) {
     doc += r.uint();
-    const tfT = r.uint();
-    const tfB = r.uint();
-    const tl = r.uint();
-    const bl = r.uint();
+    const packed = r.uint();
+    const tfT = packed & 1 ? r.uint() : 0;
     if (dead?.has(doc)) continue;
-    cols.docNums.push(doc);
-    cols.tfTitle.push(tfT);
-    cols.tfBody.push(tfB);
-    cols.titleLen.push(tl);
-    cols.bodyLen.push(bl);
-    kept++;
+    docNums[at] = doc;
+    tfTitle[at] = tfT;
+    tfBody[at] = packed >>> 1;
+    titleLen[at] = norms.title[doc - segFirst] as number;
+    bodyLen[at] = norms.body[doc - segFirst] as number;
+    at++;
   }
+  const kept = at - cols.length;
+  cols.length = at;
   return kept;
 }
 
@@ -127,19 +158,15 @@ export class PayloadMerger {
     let doc = srcSegFirst;
     for (let i = 0; i < n; i++) {
       doc += r.uint();
-      const tfT = r.uint();
-      const tfB = r.uint();
-      const tl = r.uint();
-      const bl = r.uint();
+      const packed = r.uint();
+      const tfT = packed & 1 ? r.uint() : 0;
       const from = pr.pos;
-      for (let k = tfT + tfB; k > 0; k--) pr.uint();
+      for (let k = tfT + (packed >>> 1); k > 0; k--) pr.uint();
       if (dead.has(doc)) continue;
       this.postings.uint(doc - this.prevDoc);
       this.prevDoc = doc;
-      this.postings.uint(tfT);
-      this.postings.uint(tfB);
-      this.postings.uint(tl);
-      this.postings.uint(bl);
+      this.postings.uint(packed);
+      if (packed & 1) this.postings.uint(tfT);
       this.positions.bytes(payload.subarray(from, pr.pos));
       this.count++;
     }
@@ -155,10 +182,7 @@ export class PayloadMerger {
     let doc = firstDoc;
     for (let i = 0; i < n; i++) {
       if (i > 0) doc += r.uint();
-      r.uint();
-      r.uint();
-      r.uint();
-      r.uint();
+      if (r.uint() & 1) r.uint();
     }
     this.postings.uint(firstDoc - this.prevDoc);
     this.postings.bytes(payload.subarray(afterFirstGap, end));

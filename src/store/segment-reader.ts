@@ -1,3 +1,4 @@
+import type { SegmentNorms } from './postings-codec.js';
 import { type SegmentInfo, SegmentKey, type ShardDbs } from './shard-store.js';
 import { ByteReader } from './varint.js';
 
@@ -15,6 +16,7 @@ function sameBytes(buf: Uint8Array, at: number, term: Uint8Array): boolean {
  */
 export class SegmentReader {
   private firstTerms: string[] | null = null;
+  private cachedNorms: SegmentNorms | null = null;
 
   constructor(
     private readonly dbs: ShardDbs,
@@ -33,6 +35,21 @@ export class SegmentReader {
       this.firstTerms = terms;
     }
     return this.firstTerms;
+  }
+
+  /** Field lengths of the segment's documents, loaded on first use (6 bytes a document). */
+  norms(): SegmentNorms {
+    if (this.cachedNorms === null) {
+      const title = this.dbs.postings.getBinary([this.info.id, SegmentKey.TitleNorms]);
+      const body = this.dbs.postings.getBinary([this.info.id, SegmentKey.BodyNorms]);
+      if (!title || !body) throw new Error(`segment ${this.info.id}: norms are missing`);
+      // Copied into fresh, aligned buffers: LMDB's bytes need not be 2- or 4-aligned.
+      this.cachedNorms = {
+        title: new Uint16Array(Uint8Array.from(title).buffer),
+        body: new Uint32Array(Uint8Array.from(body).buffer),
+      };
+    }
+    return this.cachedNorms;
   }
 
   /**

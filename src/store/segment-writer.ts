@@ -1,3 +1,4 @@
+import type { SegmentNorms } from './postings-codec.js';
 import { SegmentKey } from './shard-store.js';
 import { ByteWriter } from './varint.js';
 
@@ -66,9 +67,11 @@ export class SegmentWriter {
     this.body.reset();
   }
 
-  /** Writes the last block and the block index; returns the number of blocks. */
-  finish(): number {
+  /** Writes the last block, the block index and the norms; returns the number of blocks. */
+  finish(norms: SegmentNorms): number {
     this.flushBlock();
+    this.put([this.segId, SegmentKey.TitleNorms], Buffer.from(norms.title.buffer, norms.title.byteOffset, norms.title.byteLength));
+    this.put([this.segId, SegmentKey.BodyNorms], Buffer.from(norms.body.buffer, norms.body.byteOffset, norms.body.byteLength));
     const out = new ByteWriter(this.index.length + 8);
     out.uint(this.blocks);
     out.append(this.index);

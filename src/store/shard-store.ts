@@ -11,6 +11,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
  *   postings  [seg, 0, block]      -> binary block of terms and their postings (segment-major)
  *             [seg, 1]             -> binary block index: the first term of every block
  *             [seg, 2, term]       -> binary payload of one large term, kept out of blocks
+ *             [seg, 3], [seg, 4]   -> norms: title (u16) and body (u32) lengths of docNums first..last
  *   state     'state'              -> ShardState      counters, live segments, deleted docNums
  *             'version'            -> number          bumped by every commit (cheap to poll)
  */
@@ -20,6 +21,8 @@ export const SegmentKey = {
   Block: 0,
   BlockIndex: 1,
   LargeTerm: 2,
+  TitleNorms: 3,
+  BodyNorms: 4,
 } as const;
 
 export interface StoredDoc {

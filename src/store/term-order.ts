@@ -36,7 +36,8 @@ export function sortedTermIds(terms: readonly string[]): Uint32Array {
   const compare = byString(terms);
   let runStart = 0;
   for (let i = 1; i <= n; i++) {
-    const samePrefix = i < n && Math.floor((keys[i] as number) / PACKED_ID_LIMIT) === Math.floor((keys[runStart] as number) / PACKED_ID_LIMIT);
+    const samePrefix =
+      i < n && Math.floor((keys[i] as number) / PACKED_ID_LIMIT) === Math.floor((keys[runStart] as number) / PACKED_ID_LIMIT);
     if (samePrefix) continue;
     if (i - runStart > 1) ids.subarray(runStart, i).sort(compare);
     runStart = i;

@@ -40,6 +40,7 @@ export async function indexCommand(file: string, o: IndexCommandOptions): Promis
     }
   }
   const index = await openIndex(o.db, {
+    deferMerges: true,
     ...(o.threads === undefined ? {} : { threads: o.threads }),
     ...(o.shards === undefined ? {} : { shards: o.shards }),
   });
