@@ -3,7 +3,13 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { LEVEL_FLOOR_BYTES, levelOf, MERGE_FACTOR, pickMerge } from '../src/indexing/merge-policy.js';
 import { shardOf } from '../src/router.js';
-import { topK } from '../src/search/top-k.js';
+import { topKIndexes } from '../src/search/top-k.js';
+
+/** topKIndexes over the items of an iterable. */
+function topK<T>(items: Iterable<T>, k: number, better: (a: T, b: T) => boolean): T[] {
+  const all = [...items];
+  return topKIndexes(all.length, k, (a, b) => better(all[a] as T, all[b] as T)).map((i) => all[i] as T);
+}
 import {
   decodePostings,
   type EncodeColumns,

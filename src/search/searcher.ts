@@ -5,7 +5,7 @@ import { PostingColumns } from '../store/postings-codec.js';
 import type { SearchHit, SearchOptions, SearchResult } from '../types.js';
 import { type CorpusStats, idf, termScore } from './bm25.js';
 import type { ShardReader, ShardView } from './shard-reader.js';
-import { topK } from './top-k.js';
+import { topKIndexes } from './top-k.js';
 
 export const MAX_LIMIT = 1000;
 /** Longer queries are refused: nobody types 4 KB into a search box, and analysis is linear in it. */
@@ -185,19 +185,17 @@ export class Searcher {
   private rank(c: Candidates, offset: number, limit: number): SearchHit[] {
     const want = offset + limit;
     if (want === 0 || c.count === 0) return [];
+    const { score, exact } = c;
     const better = (a: number, b: number): boolean =>
-      c.exact[a] !== c.exact[b] ? c.exact[a] === 1 : (c.score[a] as number) > (c.score[b] as number);
-    const indexes = {
-      *[Symbol.iterator]() {
-        for (let i = 0; i < c.count; i++) yield i;
-      },
-    };
-    const best = topK(indexes, want, better);
+      exact[a] !== exact[b] ? exact[a] === 1 : (score[a] as number) > (score[b] as number);
+    const best = topKIndexes(c.count, want, better);
     let worst = best[0] as number;
     for (const i of best) if (better(worst, i)) worst = i;
     const chosen = new Set(best);
+    const worstScore = score[worst];
+    const worstExact = exact[worst];
     for (let i = 0; i < c.count; i++) {
-      if (!chosen.has(i) && c.exact[i] === c.exact[worst] && c.score[i] === c.score[worst]) chosen.add(i);
+      if (score[i] === worstScore && exact[i] === worstExact && !chosen.has(i)) chosen.add(i);
     }
     const resolved: (SearchHit & { exact: number })[] = [];
     for (const i of chosen) {

@@ -1,40 +1,38 @@
 /**
- * The k best items of a stream under `better`, with a binary min-heap of size k: O(n log k)
- * time and O(k) memory instead of sorting every candidate.
+ * The k best of the indexes 0..count-1 under `better`, in heap order, with a binary
+ * min-heap of size k: O(n log k) time and O(k) memory instead of sorting every candidate.
  */
-export function topK<T>(items: Iterable<T>, k: number, better: (a: T, b: T) => boolean): T[] {
-  const heap: T[] = [];
+export function topKIndexes(count: number, k: number, better: (a: number, b: number) => boolean): number[] {
+  const heap: number[] = [];
   if (k <= 0) return heap;
-  const worse = (i: number, j: number): boolean => better(heap[j] as T, heap[i] as T);
-  const swap = (i: number, j: number): void => {
-    const t = heap[i] as T;
-    heap[i] = heap[j] as T;
-    heap[j] = t;
-  };
   const down = (start: number): void => {
     let i = start;
     for (;;) {
       const l = 2 * i + 1;
       const r = l + 1;
       let m = i;
-      if (l < heap.length && worse(l, m)) m = l;
-      if (r < heap.length && worse(r, m)) m = r;
+      if (l < heap.length && better(heap[m] as number, heap[l] as number)) m = l;
+      if (r < heap.length && better(heap[m] as number, heap[r] as number)) m = r;
       if (m === i) return;
-      swap(i, m);
+      const t = heap[i] as number;
+      heap[i] = heap[m] as number;
+      heap[m] = t;
       i = m;
     }
   };
-  for (const item of items) {
+  for (let item = 0; item < count; item++) {
     if (heap.length < k) {
       heap.push(item);
       let i = heap.length - 1;
       while (i > 0) {
         const parent = (i - 1) >> 1;
-        if (!worse(i, parent)) break;
-        swap(i, parent);
+        if (!better(heap[parent] as number, heap[i] as number)) break;
+        const t = heap[i] as number;
+        heap[i] = heap[parent] as number;
+        heap[parent] = t;
         i = parent;
       }
-    } else if (better(item, heap[0] as T)) {
+    } else if (better(item, heap[0] as number)) {
       heap[0] = item;
       down(0);
     }
