@@ -108,7 +108,8 @@ export class Batcher {
    * Runs a batch; if the worker fails (crash, out of memory, I/O), retries each op alone so
    * that one bad document costs only itself, and reports the ones that fail again.
    */
-  private async run(shard: number, ops: BatchOp[]): Promise<void> {
+  private async run(shard: number, batch: BatchOp[]): Promise<void> {
+    let ops = batch;
     try {
       this.count(await this.send(shard, ops));
       return;
@@ -117,6 +118,11 @@ export class Batcher {
         this.fail(ops[0] as BatchOp, err as EngineError);
         return;
       }
+      // A large body was moved to the worker and is gone from this thread: it cannot be
+      // retried, and is most likely what failed.
+      const moved = (op: BatchOp): boolean => op.op === 'add' && op.transfer === true && op.bodyUtf8?.byteLength === 0;
+      for (const op of ops) if (moved(op)) this.fail(op, err as EngineError);
+      ops = ops.filter((op) => !moved(op));
     }
     for (const op of ops) {
       try {

@@ -4,16 +4,31 @@ import { EngineError } from './errors.js';
 
 const MiB = 1024 * 1024;
 
-/** Measured here: one shard worker with its own jieba dictionary and LMDB env, ~65 MB RSS; 96 leaves room for its batch. */
-export const WORKER_RSS_BYTES = 96 * MiB;
-/** The main thread: Node itself, the query analyzer and pending batches. */
-export const MAIN_RSS_BYTES = 64 * MiB;
-/** Share of the machine's memory the default thread count may plan to use. */
-export const DEFAULT_MEMORY_SHARE = 0.25;
+/*
+ * The memory model (measured here, Node 20, 2 cores): the main process with LMDB and the
+ * worker pool is ~40 MB resident before any work; each shard worker adds ~62 MB once jieba's
+ * dictionary is loaded (~40 MB of it native); the query-side analyzer adds ~33 MB on the
+ * first search. Everything else (batches, postings buffers, V8 heaps, LMDB write
+ * transactions) is sized from what remains of the budget.
+ */
+
+/** The main thread's share: Node, LMDB, pending batches. */
+export const MAIN_BYTES = 64 * MiB;
+/** A worker's fixed cost: its V8 isolate and its own jieba dictionary. */
+export const WORKER_FIXED_BYTES = 64 * MiB;
+/** The least working memory a worker gets (heap, postings buffer, write transaction). */
+export const WORKER_MIN_WORKING_BYTES = 32 * MiB;
+/** Default budget: 40% of the machine, at least 160 MB and at most 256 MB. */
+export const DEFAULT_BUDGET_SHARE = 0.4;
+export const DEFAULT_BUDGET_MIN = 160 * MiB;
+export const DEFAULT_BUDGET_MAX = 256 * MiB;
 export const MAX_DEFAULT_THREADS = 4;
 export const DEFAULT_SHARDS = 4;
 export const DEFAULT_BATCH_BYTES = 2 * MiB;
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_DOC_BYTES = 64 * MiB;
+/** Bytes of worker memory per buffered token: 12 in the buffer, 8 while writing, and slack. */
+const BYTES_PER_BUFFERED_TOKEN = 24;
 
 /** The smaller of physical memory and the cgroup limit (process.constrainedMemory() is 0 or 2^64 when unlimited). */
 export function machineMemoryBytes(): number {
@@ -22,24 +37,50 @@ export function machineMemoryBytes(): number {
   return constrained > 0 && constrained < total ? constrained : total;
 }
 
+/** 40% of the machine's memory, kept between 160 MB and 256 MB. */
+export function defaultMaxMemory(machineBytes = machineMemoryBytes()): number {
+  return Math.round(Math.min(DEFAULT_BUDGET_MAX, Math.max(DEFAULT_BUDGET_MIN, machineBytes * DEFAULT_BUDGET_SHARE)));
+}
+
 /**
- * Default worker threads: as many as a quarter of the memory holds after the main thread,
- * at ~96 MB each, between 1 and min(cores, 4). 512 MB -> 1, 1 GB -> 2, 2 GB+ on 2 cores -> 2.
+ * Threads that fit a memory budget: (budget - 64 MB main) / (64 MB fixed + 32 MB working)
+ * per worker, between 1 and min(cores, 4). 512 MB machine -> 205 MB budget -> 1 thread;
+ * 1 GB -> 256 MB -> 2; 8 GB on 8 cores -> 256 MB -> 2 (raise maxMemory for more).
  */
-export function defaultThreads(memoryBytes = machineMemoryBytes(), cores = os.availableParallelism()): number {
-  const fits = Math.floor((memoryBytes * DEFAULT_MEMORY_SHARE - MAIN_RSS_BYTES) / WORKER_RSS_BYTES);
+export function threadsForBudget(maxMemory: number, cores = os.availableParallelism()): number {
+  const fits = Math.floor((maxMemory - MAIN_BYTES) / (WORKER_FIXED_BYTES + WORKER_MIN_WORKING_BYTES));
   return Math.max(1, Math.min(fits, cores, MAX_DEFAULT_THREADS));
+}
+
+/** The default thread count of a machine: the threads its default budget holds. */
+export function defaultThreads(machineBytes = machineMemoryBytes(), cores = os.availableParallelism()): number {
+  return threadsForBudget(defaultMaxMemory(machineBytes), cores);
+}
+
+/** Parses "512M", "1G", "256MB", "300000000" into bytes. */
+export function parseBytes(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$/i.exec(text);
+  if (!m) throw new EngineError('E_CONFIG', `not a size: ${JSON.stringify(text)} (examples: 256M, 1G, 300000000)`);
+  const unit = { '': 1, k: 1024, m: MiB, g: 1024 * MiB, t: 1024 * 1024 * MiB }[(m[2] as string).toLowerCase()] as number;
+  return Math.round(Number(m[1]) * unit);
 }
 
 const optionsSchema = z.strictObject({
   shards: z.number().int().min(1).max(256).optional(),
   threads: z.number().int().min(1).max(64).optional(),
+  maxMemory: z
+    .number()
+    .int()
+    .min(96 * MiB)
+    .optional(),
   batchBytes: z
     .number()
     .int()
     .min(4 * 1024)
     .max(256 * MiB)
     .optional(),
+  maxDocBytes: z.number().int().min(1024).optional(),
+  truncateLongDocs: z.boolean().optional(),
   idleTimeoutMs: z.number().int().min(0).optional(),
   create: z.boolean().optional(),
   deferMerges: z.boolean().optional(),
@@ -55,15 +96,26 @@ export interface IndexOptions {
    */
   shards?: number;
   /**
-   * Worker threads that segment and write (1-64). A per-open setting. Default: what a
-   * quarter of the memory holds at ~96 MB per worker, between 1 and min(cores, 4).
+   * Worker threads that segment and write (1-64). A per-open setting. Default: as many as
+   * `maxMemory` holds (see threadsForBudget), between 1 and min(cores, 4).
    */
   threads?: number;
   /**
+   * Memory budget in bytes for the whole process while indexing (at least 96 MiB). Default:
+   * 40% of the machine (the smaller of RAM and the cgroup limit), between 160 and 256 MiB.
+   * Threads, worker heap limits, batch sizes and in-memory postings are derived from it.
+   * @example { maxMemory: 512 * 1024 * 1024 }
+   */
+  maxMemory?: number;
+  /**
    * Documents are sent to a worker in batches of about this many bytes of text per shard
-   * (4 KiB to 256 MiB, default 2 MiB). A worker holds about 10x this while indexing it.
+   * (4 KiB to 256 MiB, default 2 MiB, smaller if the budget is tight).
    */
   batchBytes?: number;
+  /** Largest document accepted, title plus body in UTF-8 bytes (default 64 MiB). */
+  maxDocBytes?: number;
+  /** Cut longer documents' bodies to maxDocBytes instead of refusing them (default false). */
+  truncateLongDocs?: boolean;
   /** Idle workers exit after this many milliseconds (default 30000), releasing their memory. */
   idleTimeoutMs?: number;
   /** Create the index if the directory has none (default true). */
@@ -76,13 +128,58 @@ export interface IndexOptions {
   deferMerges?: boolean;
 }
 
+/** What the budget decided, and why: shown by stats() and the CLI. */
+export interface MemoryPlan {
+  maxMemory: number;
+  /** Where maxMemory came from. */
+  maxMemorySource: 'option' | 'machine';
+  machineMemory: number;
+  threads: number;
+  /** Why this many threads. */
+  threadsReason: string;
+  /** V8 old-generation limit of each worker, MiB. */
+  workerHeapMb: number;
+  /** Tokens a worker holds in memory before spilling sorted runs to disk. */
+  maxBufferedTokens: number;
+}
+
 export interface ResolvedOptions {
   shards: number | undefined;
   threads: number;
   batchBytes: number;
+  maxDocBytes: number;
+  truncateLongDocs: boolean;
   idleTimeoutMs: number;
   create: boolean;
   deferMerges: boolean;
+  memory: MemoryPlan;
+}
+
+export function planMemory(
+  maxMemoryOption: number | undefined,
+  threadsOption: number | undefined,
+  machineBytes = machineMemoryBytes(),
+  cores = os.availableParallelism(),
+): MemoryPlan {
+  const maxMemory = maxMemoryOption ?? defaultMaxMemory(machineBytes);
+  const fit = threadsForBudget(maxMemory, cores);
+  const threads = threadsOption ?? fit;
+  const mb = (n: number): string => `${Math.round(n / MiB)} MB`;
+  const threadsReason =
+    threadsOption !== undefined
+      ? `set by option${threadsOption > fit ? ` (the ${mb(maxMemory)} budget fits ${fit}: expect more memory use)` : ''}`
+      : `${mb(maxMemory)} budget: (${mb(maxMemory)} - ${mb(MAIN_BYTES)} main) / ${mb(WORKER_FIXED_BYTES + WORKER_MIN_WORKING_BYTES)} per worker, ` +
+        `capped at min(${cores} cores, ${MAX_DEFAULT_THREADS})`;
+  const working = Math.max(WORKER_MIN_WORKING_BYTES, (maxMemory - MAIN_BYTES) / threads - WORKER_FIXED_BYTES);
+  return {
+    maxMemory,
+    maxMemorySource: maxMemoryOption === undefined ? 'machine' : 'option',
+    machineMemory: machineBytes,
+    threads,
+    threadsReason,
+    workerHeapMb: Math.max(32, Math.floor(working / MiB)),
+    maxBufferedTokens: Math.min(4 << 20, Math.max(1 << 16, Math.floor(working / 2 / BYTES_PER_BUFFERED_TOKEN))),
+  };
 }
 
 export function resolveOptions(options: IndexOptions = {}): ResolvedOptions {
@@ -91,12 +188,16 @@ export function resolveOptions(options: IndexOptions = {}): ResolvedOptions {
     throw new EngineError('E_CONFIG', `invalid options: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
   }
   const o = parsed.data;
+  const memory = planMemory(o.maxMemory, o.threads);
   return {
     shards: o.shards,
-    threads: o.threads ?? defaultThreads(),
-    batchBytes: o.batchBytes ?? DEFAULT_BATCH_BYTES,
+    threads: memory.threads,
+    batchBytes: o.batchBytes ?? Math.min(DEFAULT_BATCH_BYTES, Math.max(256 * 1024, Math.floor((memory.workerHeapMb * MiB) / 16))),
+    maxDocBytes: o.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES,
+    truncateLongDocs: o.truncateLongDocs ?? false,
     idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
     create: o.create ?? true,
     deferMerges: o.deferMerges ?? false,
+    memory,
   };
 }

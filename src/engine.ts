@@ -9,13 +9,36 @@ import { shardOf } from './router.js';
 import { Searcher } from './search/searcher.js';
 import { ShardReader } from './search/shard-reader.js';
 import { type IndexMeta, openMeta } from './store/index-meta.js';
+import { readBody } from './store/body-store.js';
 import { openShardDbs, readShardState, shardDir } from './store/shard-store.js';
-import type { Doc, IndexStats, SearchOptions, SearchResult } from './types.js';
+import type { BatchOp, Doc, DocInput, IndexStats, SearchOptions, SearchResult } from './types.js';
 import { validateDoc, validateId } from './validate.js';
 
 /** Batches are sized by JavaScript string memory (2 bytes a char) plus a per-document overhead. */
 function docBytes(title: string, body: string): number {
   return (title.length + body.length) * 2 + 64;
+}
+
+/**
+ * Bodies longer than this many characters travel to the worker as transferred UTF-8 bytes
+ * and are segmented a piece at a time: no thread holds them twice or as one huge string.
+ */
+export const LARGE_BODY_CHARS = 256 * 1024;
+
+const utf8 = new TextEncoder();
+
+/** The largest length <= maxBytes that does not cut a UTF-8 character. */
+function utf8Boundary(bytes: Uint8Array, maxBytes: number): number {
+  if (bytes.length <= maxBytes) return bytes.length;
+  let end = maxBytes;
+  while (end > 0 && ((bytes[end] as number) & 0xc0) === 0x80) end--;
+  return end;
+}
+
+/** The first `maxBytes` of a string's UTF-8 encoding, cut at a character boundary. */
+function truncateUtf8(text: string, maxBytes: number): string {
+  const bytes = utf8.encode(text);
+  return new TextDecoder().decode(bytes.subarray(0, utf8Boundary(bytes, maxBytes)));
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
@@ -48,6 +71,7 @@ export class RuyiIndex {
         shard,
         ops,
         deferMerges: options.deferMerges,
+        maxBufferedTokens: options.memory.maxBufferedTokens,
         ...(this.crashOnId === undefined ? {} : { crashOnId: this.crashOnId }),
       }),
     );
@@ -69,7 +93,7 @@ export class RuyiIndex {
       for (const r of readers) await r.dbs.env.close();
       throw new EngineError('E_SHARD_IO', `cannot open shards in ${dir}: ${(err as Error).message}`, { cause: err });
     }
-    const pool = new ShardPool(resolved.threads, meta.shards, resolved.idleTimeoutMs);
+    const pool = new ShardPool(resolved.threads, meta.shards, resolved.idleTimeoutMs, resolved.memory.workerHeapMb);
     return new RuyiIndex(dir, meta, resolved, pool, readers, crashOnIdForTests);
   }
 
@@ -87,14 +111,55 @@ export class RuyiIndex {
     this.live();
     let n = 0;
     const one = async (raw: unknown): Promise<void> => {
-      const doc = validateDoc(raw, `document ${n}`);
-      await this.batcher.push(shardOf(doc.id, this.meta.shards), { op: 'add', doc }, docBytes(doc.title, doc.body));
+      const { doc, bodyUtf8 } = validateDoc(raw, `document ${n}`);
+      await this.enqueue(doc, bodyUtf8, `document ${n}`, false);
       n++;
     };
     if (isAsyncIterable(docs)) for await (const d of docs) await one(d);
     else if (Symbol.iterator in Object(docs) && !('id' in Object(docs))) for (const d of docs as Iterable<Doc>) await one(d);
     else await one(docs);
     return n;
+  }
+
+  /**
+   * Checks a validated document against maxDocBytes and queues it. Large bodies travel as
+   * UTF-8 bytes; `owned` says the bytes may be moved to the worker instead of copied.
+   * @internal also used by the CLI's NDJSON reader, which owns the buffers it reads.
+   */
+  async enqueue(doc: DocInput, givenUtf8: Uint8Array | null, where: string, owned: boolean): Promise<void> {
+    this.live();
+    let bodyUtf8 = givenUtf8;
+    const shard = shardOf(doc.id, this.meta.shards);
+    const bodyBytes = (): number => bodyUtf8?.byteLength ?? Buffer.byteLength(doc.body);
+    // Cheap upper bound first: a UTF-16 unit is at most 3 UTF-8 bytes.
+    if (bodyUtf8 !== null || (doc.title.length + doc.body.length) * 3 > this.options.maxDocBytes) {
+      const size = Buffer.byteLength(doc.title) + bodyBytes();
+      if (size > this.options.maxDocBytes) {
+        if (!this.options.truncateLongDocs) {
+          const mb = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
+          const reason = `document is ${mb(size)}, over maxDocBytes (${mb(this.options.maxDocBytes)}); raise it or set truncateLongDocs`;
+          throw new EngineError('E_INPUT', `${where} (id ${JSON.stringify(doc.id)}): ${reason}`, { detail: reason });
+        }
+        const keep = Math.max(0, this.options.maxDocBytes - Buffer.byteLength(doc.title));
+        if (bodyUtf8 !== null) bodyUtf8 = bodyUtf8.subarray(0, utf8Boundary(bodyUtf8, keep));
+        else doc.body = truncateUtf8(doc.body, keep);
+      }
+    }
+    if (bodyUtf8 === null && doc.body.length > LARGE_BODY_CHARS) {
+      bodyUtf8 = utf8.encode(doc.body);
+      owned = true;
+      doc.body = '';
+    }
+    if (bodyUtf8 !== null && bodyUtf8.byteLength <= LARGE_BODY_CHARS) {
+      doc.body = new TextDecoder().decode(bodyUtf8);
+      bodyUtf8 = null;
+    }
+    if (bodyUtf8 !== null) {
+      const op: BatchOp = { op: 'add', doc, bodyUtf8, transfer: owned && bodyUtf8.byteLength >= 64 * 1024 };
+      await this.batcher.push(shard, op, bodyUtf8.byteLength + doc.title.length * 2 + 64);
+    } else {
+      await this.batcher.push(shard, { op: 'add', doc }, docBytes(doc.title, doc.body));
+    }
   }
 
   /** Queues removals by id; resolves once accepted. Removing an unknown id is counted as missing. */
@@ -127,12 +192,12 @@ export class RuyiIndex {
   }
 
   /** The stored document, as committed, or undefined. */
-  get(id: string): Doc | undefined {
+  get(id: string): (Doc & { body: string }) | undefined {
     this.live();
     const dbs = this.readers[shardOf(id, this.meta.shards)]?.dbs;
     const stored = dbs?.docs.get(id);
     if (dbs === undefined || stored === undefined) return undefined;
-    const doc: Doc = { id, title: stored.title, body: dbs.bodies.get(stored.n) ?? '', tags: stored.tags };
+    const doc: Doc & { body: string } = { id, title: stored.title, body: readBody(dbs, stored.n), tags: stored.tags };
     if (stored.date !== null) doc.date = stored.date;
     if (stored.fields !== null) doc.fields = stored.fields;
     return doc;
@@ -162,6 +227,7 @@ export class RuyiIndex {
       docs: states.reduce((sum, st) => sum + st.docs, 0),
       shards: this.meta.shards,
       threads: this.options.threads,
+      memory: this.options.memory,
       bytesOnDisk,
       shardDocs: states.map((st) => st.docs),
       shardSegments: states.map((st) => st.segments.length),

@@ -17,6 +17,8 @@ export class ShardPool {
     readonly threads: number,
     shards: number,
     idleTimeoutMs: number,
+    /** V8 old-generation limit per worker, MiB: a runaway worker dies alone instead of the process. */
+    workerHeapMb: number,
   ) {
     this.piscina = new Piscina({
       filename: WORKER_FILE,
@@ -25,6 +27,9 @@ export class ShardPool {
       idleTimeout: idleTimeoutMs,
       maxQueue: shards + 1,
       concurrentTasksPerWorker: 1,
+      // Large bodies travel off-heap (transferred UTF-8), so the heap holds only a batch's
+      // strings and small structures; a small young generation keeps garbage from piling up.
+      resourceLimits: { maxOldGenerationSizeMb: workerHeapMb, maxYoungGenerationSizeMb: 16 },
       // Tasks are fully synchronous (lmdb transactionSync), but 'disabled' keeps the worker's
       // event loop turning between tasks so nothing lmdb-js schedules is starved.
       atomics: 'disabled',
@@ -36,7 +41,9 @@ export class ShardPool {
 
   async indexBatch(task: IndexBatchTask): Promise<BatchResult> {
     try {
-      return (await this.piscina.run(task, { name: 'indexBatch' })) as BatchResult;
+      // Only bodies the engine encoded itself are moved; a caller's buffer is copied.
+      const transferList = task.ops.flatMap((op) => (op.op === 'add' && op.bodyUtf8 && op.transfer ? [op.bodyUtf8.buffer as ArrayBuffer] : []));
+      return (await this.piscina.run(task, { name: 'indexBatch', transferList })) as BatchResult;
     } catch (err) {
       throw fromWorkerFailure(task.shard, err);
     }

@@ -1,11 +1,13 @@
+import type { MemoryPlan } from './config.js';
+
 /** A document as callers give it to `add()`. */
 export interface Doc {
   /** Unique id (1 to 512 UTF-8 bytes). Adding an existing id replaces that document. */
   id: string;
   /** Title, weighted above the body in ranking. Default: empty. */
   title?: string;
-  /** The text to search. May be empty only if the title is not. */
-  body: string;
+  /** The text to search, as a string or as UTF-8 bytes (a Buffer is not copied into a string). Not empty. */
+  body: string | Uint8Array;
   /** Labels to filter on with `search(q, { tags })`; matched case-insensitively. */
   tags?: string[];
   /** Publication date as an ISO string or a millisecond timestamp; stored and returned. */
@@ -24,7 +26,11 @@ export interface DocInput {
   fields: Record<string, string | number | boolean> | null;
 }
 
-export type BatchOp = { op: 'add'; doc: DocInput } | { op: 'remove'; id: string };
+/**
+ * A large body travels as UTF-8 bytes (`bodyUtf8`, transferred, not copied) with `doc.body`
+ * empty, so that neither thread holds it twice or as one huge string.
+ */
+export type BatchOp = { op: 'add'; doc: DocInput; bodyUtf8?: Uint8Array; transfer?: boolean } | { op: 'remove'; id: string };
 
 export interface BatchResult {
   added: number;
@@ -67,6 +73,8 @@ export interface IndexStats {
   docs: number;
   shards: number;
   threads: number;
+  /** The memory budget, the threads it chose and why. */
+  memory: MemoryPlan;
   bytesOnDisk: number;
   /** Documents per shard, in shard order. */
   shardDocs: number[];

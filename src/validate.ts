@@ -18,7 +18,7 @@ function optionalString(value: unknown, where: string, field: string): string {
  * Checks a document at the library boundary and gives it its canonical shape. `where`
  * names it in errors ("document 17"); the id is added once known.
  */
-export function validateDoc(input: unknown, where: string): DocInput {
+export function validateDoc(input: unknown, where: string): { doc: DocInput; bodyUtf8: Uint8Array | null } {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) fail(where, 'a document must be an object');
   const doc = input as Partial<Doc> & Record<string, unknown>;
   if (doc.id === undefined || doc.id === null) fail(where, 'missing id');
@@ -29,8 +29,10 @@ export function validateDoc(input: unknown, where: string): DocInput {
   if (!id.isWellFormed()) fail(at, 'id is not valid Unicode (lone surrogate)');
   if (Buffer.byteLength(id) > MAX_ID_BYTES) fail(where, `id is longer than ${MAX_ID_BYTES} bytes`);
   if (doc.body === undefined || doc.body === null) fail(at, 'missing body');
-  const body = optionalString(doc.body, at, 'body');
-  if (body.trim() === '') fail(at, 'empty body');
+  // A body may also be given as UTF-8 bytes (a Buffer or Uint8Array), e.g. read from a file.
+  const bodyUtf8 = doc.body instanceof Uint8Array ? doc.body : null;
+  const body = bodyUtf8 === null ? optionalString(doc.body, at, 'body') : '';
+  if (bodyUtf8 === null ? body.trim() === '' : bodyUtf8.length === 0) fail(at, 'empty body');
   const title = optionalString(doc.title, at, 'title');
   let tags: string[] = [];
   if (doc.tags !== undefined && doc.tags !== null) {
@@ -51,7 +53,7 @@ export function validateDoc(input: unknown, where: string): DocInput {
     }
     fields = doc.fields as DocInput['fields'];
   }
-  return { id, title, body, tags, date, fields };
+  return { doc: { id, title, body, tags, date, fields }, bodyUtf8 };
 }
 
 export function validateId(id: unknown, where: string): string {

@@ -10,7 +10,7 @@ import type { BatchOp, BatchResult } from '../src/types.js';
 
 let analyzer: Analyzer | undefined;
 /** One postings buffer per thread, reused by every batch (see PostingsBuffer.reset). */
-const buffer = new PostingsBuffer();
+let buffer: PostingsBuffer | undefined;
 const writers = new Map<string, ShardWriter>();
 
 function writerFor(dir: string, shard: number): ShardWriter {
@@ -27,6 +27,8 @@ export interface IndexBatchTask {
   dir: string;
   shard: number;
   ops: BatchOp[];
+  /** Tokens held in memory before spilling sorted runs to disk (from the memory budget). */
+  maxBufferedTokens: number;
   /** Leave segments unmerged until optimize (bulk loads: every posting is then rewritten once). */
   deferMerges?: boolean;
   /** Test hook: the worker exits abruptly (as on out-of-memory) when it meets this id. */
@@ -38,6 +40,7 @@ export function indexBatch(task: IndexBatchTask): BatchResult {
     process.exit(70);
   }
   analyzer ??= Analyzer.load();
+  if (buffer?.maxTokens !== task.maxBufferedTokens) buffer = new PostingsBuffer(task.maxBufferedTokens);
   return writerFor(task.dir, task.shard).applyBatch(analyzer, task.ops, buffer, task.deferMerges === true);
 }
 

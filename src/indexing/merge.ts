@@ -1,3 +1,4 @@
+import { BoundedWriter } from '../store/bounded-writer.js';
 import { PayloadMerger, type SegmentNorms } from '../store/postings-codec.js';
 import { deleteSegmentKeys, SegmentReader } from '../store/segment-reader.js';
 import { SegmentWriter } from '../store/segment-writer.js';
@@ -17,7 +18,7 @@ function concatNorms(parts: SegmentNorms[]): SegmentNorms {
 }
 
 /** A merge commits its output in transactions of about this size, so no transaction holds a whole shard. */
-const MERGE_TXN_BYTES = 8 * 1024 * 1024;
+export const MERGE_TXN_BYTES = 4 * 1024 * 1024;
 
 /**
  * Merges adjacent segments into one, dropping the postings of deleted documents. The new
@@ -32,21 +33,8 @@ export function mergeSegments(dbs: ShardDbs, segments: readonly SegmentInfo[]): 
   const last = (segments[segments.length - 1] as SegmentInfo).last;
   const dead = new Set(before.dead.filter((n) => n >= first && n <= last));
 
-  let pending: [(string | number)[], Buffer][] = [];
-  let pendingBytes = 0;
-  const commitPending = (): void => {
-    const puts = pending;
-    pending = [];
-    pendingBytes = 0;
-    dbs.env.transactionSync(() => {
-      for (const [key, value] of puts) dbs.postings.putSync(key, value);
-    });
-  };
-  const writer = new SegmentWriter(newId, (key, value) => {
-    pending.push([key, value]);
-    pendingBytes += value.length;
-    if (pendingBytes >= MERGE_TXN_BYTES) commitPending();
-  });
+  const bounded = new BoundedWriter(dbs.env, MERGE_TXN_BYTES);
+  const writer = new SegmentWriter(newId, (key, value) => bounded.put(dbs.postings, key, value));
 
   // A source without deleted documents is merged by copying bytes (see PayloadMerger).
   const sources = segments.map((info) => {
@@ -85,7 +73,7 @@ export function mergeSegments(dbs: ShardDbs, segments: readonly SegmentInfo[]): 
     bytes: writer.bytes,
     blocks,
   };
-  commitPending();
+  bounded.commit();
 
   dbs.env.transactionSync(() => {
     const state = readShardState(dbs);

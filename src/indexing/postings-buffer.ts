@@ -1,8 +1,11 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Analyzer } from '../analysis/analyzer.js';
-import { type EncodeColumns, encodePayload, type SegmentNorms } from '../store/postings-codec.js';
+import { appendFullPostings, type EncodeColumns, encodePayload, type FullPostings, type SegmentNorms } from '../store/postings-codec.js';
 import type { SegmentWriter } from '../store/segment-writer.js';
 import { sortedTermIds } from '../store/term-order.js';
 import { ByteWriter } from '../store/varint.js';
+import { RunReader, RunWriter } from './run-file.js';
 
 /** Tags are indexed as terms of their own that no analyzed word can equal. */
 export const TAG_PREFIX = '\u0001';
@@ -13,6 +16,16 @@ export function tagTerm(tag: string): string {
 /** Position recorded for a tag: it has no place in the text and counts toward no field. */
 const NO_POSITION = -1;
 
+/**
+ * Tokens held in memory before they are spilled to a sorted run on disk: 12 bytes each
+ * here plus 8 while a segment is written, so about 20 MB at this bound. A normal batch
+ * never reaches it; a 50 MB article is indexed in ~15 runs instead of 400 MB of arrays.
+ */
+export const DEFAULT_MAX_BUFFERED_TOKENS = 1 << 20;
+
+/** Where a document's text comes from: a string, or pieces decoded from UTF-8 one at a time. */
+export type TextSource = string | Iterable<string>;
+
 function grown(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
   const b = new Int32Array(size);
   b.set(a);
@@ -20,10 +33,12 @@ function grown(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
 }
 
 /**
- * The in-memory inverted index of one batch (bounded by the batch's size in bytes), written
- * out as one segment. Tokens are appended to flat typed arrays (term id, doc, position:
- * 12 bytes a token) and grouped by term only when the segment is written, with a counting
- * sort; per-term objects and arrays would cost ~1 µs a token in allocation and GC.
+ * The in-memory inverted index of one batch, written out as one segment. Tokens are
+ * appended to flat typed arrays (term id, doc, position: 12 bytes a token) and grouped by
+ * term only when written, with a counting sort; per-term objects and arrays would cost
+ * ~1 µs a token in allocation and GC. When the tokens outgrow their bound, the postings so
+ * far are written as a sorted run to a temporary file and the arrays start over; writing
+ * the segment then merges the runs.
  */
 export class PostingsBuffer {
   private readonly termIds = new Map<string, number>();
@@ -35,46 +50,71 @@ export class PostingsBuffer {
   private readonly titleLens: number[] = [];
   private readonly bodyLens: number[] = [];
   private local = 0;
+  /** The title length of the document being analyzed; unknown (all title) until its title is done. */
+  private currentTitleLen = Number.POSITIVE_INFINITY;
+  private totalTokens = 0;
   private readonly sink = (term: string, position: number): void => this.push(term, position);
-  // Scratch for writeSegment, kept across batches like the token arrays above.
+  // Scratch for writing, kept across batches like the token arrays above.
   private scatterDocs = new Int32Array(1 << 16);
   private scatterPositions = new Int32Array(1 << 16);
   private readonly out = new ByteWriter();
   private readonly scratch = new ByteWriter();
+  private runs: string[] = [];
+  private runDir: string | null = null;
+
+  constructor(readonly maxTokens = DEFAULT_MAX_BUFFERED_TOKENS) {}
 
   /**
    * Empties the buffer for the next batch but keeps its arrays: a worker reuses one buffer,
    * so its memory is set by the largest batch instead of churning through the GC.
+   * `spillDir` is where runs go if this batch outgrows memory.
    */
-  reset(): void {
-    this.termIds.clear();
-    this.terms.length = 0;
-    this.n = 0;
+  reset(spillDir: string | null = null): void {
+    this.clearTokens();
     this.titleLens.length = 0;
     this.bodyLens.length = 0;
     this.local = 0;
+    this.totalTokens = 0;
+    this.discardRuns();
+    this.runDir = spillDir;
+  }
+
+  private clearTokens(): void {
+    this.termIds.clear();
+    this.terms.length = 0;
+    this.n = 0;
   }
 
   get tokens(): number {
-    return this.n;
+    return this.totalTokens;
+  }
+
+  /** Runs spilled by the current batch (for tests and reports). */
+  get spilledRuns(): number {
+    return this.runs.length;
   }
 
   /**
    * Analyzes one document as the next batch-local doc. Title positions are [0, titleLen);
    * the body starts one past them, so no phrase spans the two fields.
    */
-  addDocument(analyzer: Analyzer, title: string, body: string, tags: readonly string[]): { titleLen: number; bodyLen: number } {
+  addDocument(analyzer: Analyzer, title: string, body: TextSource, tags: readonly string[]): { titleLen: number; bodyLen: number } {
     this.local = this.titleLens.length;
+    this.currentTitleLen = Number.POSITIVE_INFINITY;
     const titleLen = analyzer.analyze(title, 0, this.sink);
+    this.currentTitleLen = titleLen;
     const bodyStart = titleLen + 1;
-    const bodyLen = analyzer.analyze(body, bodyStart, this.sink) - bodyStart;
+    let end = bodyStart;
+    if (typeof body === 'string') end = analyzer.analyze(body, end, this.sink);
+    else for (const piece of body) end = analyzer.analyze(piece, end, this.sink);
     for (const tag of new Set(tags.map(tagTerm))) this.push(tag, NO_POSITION);
     this.titleLens.push(titleLen);
-    this.bodyLens.push(bodyLen);
-    return { titleLen, bodyLen };
+    this.bodyLens.push(end - bodyStart);
+    return { titleLen, bodyLen: end - bodyStart };
   }
 
   private push(term: string, position: number): void {
+    if (this.n === this.maxTokens) this.spill();
     let id = this.termIds.get(term);
     if (id === undefined) {
       id = this.terms.length;
@@ -82,7 +122,7 @@ export class PostingsBuffer {
       this.termIds.set(term, id);
     }
     if (this.n === this.tokTerm.length) {
-      const size = this.n * 2;
+      const size = Math.min(this.n * 2, this.maxTokens);
       this.tokTerm = grown(this.tokTerm, size);
       this.tokDoc = grown(this.tokDoc, size);
       this.tokPos = grown(this.tokPos, size);
@@ -91,10 +131,79 @@ export class PostingsBuffer {
     this.tokDoc[this.n] = this.local;
     this.tokPos[this.n] = position;
     this.n++;
+    this.totalTokens++;
+  }
+
+  /** Writes the buffered postings (batch-local doc numbers) as a sorted run, and starts over. */
+  private spill(): void {
+    if (this.runDir === null) throw new Error('postings buffer is full and has no spill directory');
+    mkdirSync(this.runDir, { recursive: true });
+    const path = join(this.runDir, `run-${process.pid}-${Date.now()}-${this.runs.length}.bin`);
+    const run = new RunWriter(path);
+    this.runs.push(path);
+    this.encodeTerms(0, (term, payload) => run.add(term, payload));
+    run.close();
+    this.clearTokens();
+  }
+
+  private discardRuns(): void {
+    for (const path of this.runs) rmSync(path, { force: true });
+    this.runs = [];
   }
 
   /** Writes every term in order into `segment`, batch-local doc i becoming docNum first + i. */
   writeSegment(segment: SegmentWriter, first: number): void {
+    if (this.runs.length === 0) {
+      this.encodeTerms(first, (term, payload) => segment.addTerm(term, payload));
+      return;
+    }
+    if (this.n > 0) this.spill();
+    this.mergeRuns(segment, first);
+  }
+
+  /**
+   * K-way merge of the spilled runs by term. A document cut by a spill ends one run and
+   * starts the next; appendFullPostings joins its two halves.
+   */
+  private mergeRuns(segment: SegmentWriter, first: number): void {
+    const readers = this.runs.map((path) => new RunReader(path));
+    try {
+      const heads = readers.map((r) => r.next());
+      const into: FullPostings = { docNums: [], tfTitle: [], tfBody: [], positions: [] };
+      for (;;) {
+        let term: string | null = null;
+        for (const h of heads) if (h !== null && (term === null || h.term < term)) term = h.term;
+        if (term === null) break;
+        into.docNums.length = 0;
+        into.tfTitle.length = 0;
+        into.tfBody.length = 0;
+        into.positions.length = 0;
+        for (let i = 0; i < readers.length; i++) {
+          const h = heads[i];
+          if (h !== null && h !== undefined && h.term === term) {
+            appendFullPostings(h.payload, 0, into);
+            heads[i] = (readers[i] as RunReader).next();
+          }
+        }
+        const cols: EncodeColumns = {
+          count: into.docNums.length,
+          docNums: Int32Array.from(into.docNums, (d) => d + first),
+          tfTitle: Int32Array.from(into.tfTitle),
+          tfBody: Int32Array.from(into.tfBody),
+          positions: Int32Array.from(into.positions),
+        };
+        this.out.reset();
+        encodePayload(this.out, this.scratch, first, cols);
+        segment.addTerm(term, this.out);
+      }
+    } finally {
+      for (const r of readers) r.close(false);
+      this.discardRuns();
+    }
+  }
+
+  /** Encodes the buffered postings of every term, in term order, doc numbers offset by `first`. */
+  private encodeTerms(first: number, emit: (term: string, payload: ByteWriter) => void): void {
     const termCount = this.terms.length;
     // Counting sort of token indexes by term id; stable, so each term's tokens stay in doc order.
     const start = new Int32Array(termCount + 1);
@@ -143,7 +252,7 @@ export class PostingsBuffer {
         const d = docs[k] as number;
         if (d !== doc) {
           doc = d;
-          titleLen = this.titleLens[d] as number;
+          titleLen = d < this.titleLens.length ? (this.titleLens[d] as number) : this.currentTitleLen;
           n++;
           cols.docNums[n] = first + d;
           cols.tfTitle[n] = 0;
@@ -158,7 +267,7 @@ export class PostingsBuffer {
       cols.count = n + 1;
       out.reset();
       encodePayload(out, scratch, first, cols);
-      segment.addTerm(terms[t] as string, out);
+      emit(terms[t] as string, out);
     }
   }
 

@@ -1,7 +1,11 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Analyzer } from '../analysis/analyzer.js';
-import type { BatchOp, BatchResult, DocInput } from '../types.js';
-import { SegmentWriter } from '../store/segment-writer.js';
+import { utf8Pieces } from '../analysis/utf8-pieces.js';
+import { deleteBodiesFrom, deleteBody, writeBody } from '../store/body-store.js';
+import { BoundedWriter } from '../store/bounded-writer.js';
 import { deleteSegmentKeys } from '../store/segment-reader.js';
+import { SegmentWriter } from '../store/segment-writer.js';
 import {
   type HitRecord,
   openShardDbs,
@@ -11,9 +15,17 @@ import {
   type StoredDoc,
   writeShardState,
 } from '../store/shard-store.js';
-import { mergeSegments } from './merge.js';
+import type { BatchOp, BatchResult } from '../types.js';
+import { MERGE_TXN_BYTES, mergeSegments } from './merge.js';
 import { pickMerge } from './merge-policy.js';
 import { PostingsBuffer } from './postings-buffer.js';
+
+type AddOp = Extract<BatchOp, { op: 'add' }>;
+
+/** Spilled runs of a shard's batch go to <index>/tmp/shard-<n>/, removed when it is written. */
+function spillDir(indexDir: string, shard: number): string {
+  return join(indexDir, 'tmp', `shard-${shard}`);
+}
 
 /**
  * Applies batches to one shard. Only one batch per shard is in flight at a time (the main
@@ -21,14 +33,22 @@ import { PostingsBuffer } from './postings-buffer.js';
  */
 export class ShardWriter {
   readonly dbs: ShardDbs;
+  private readonly spillDir: string;
 
   constructor(indexDir: string, shard: number) {
     this.dbs = openShardDbs(indexDir, shard);
+    this.spillDir = spillDir(indexDir, shard);
+    // Runs left by a worker that died mid-batch.
+    rmSync(this.spillDir, { recursive: true, force: true });
   }
 
   /**
-   * Adds, replaces and removes in one transaction: after it commits (fsync) every op of the
-   * batch is durable, and readers never see half of it. Within a batch the last op on an id wins.
+   * Adds, replaces and removes. Bodies and the new segment are written first, in bounded
+   * transactions under numbers no committed state references; one last small transaction
+   * then publishes the documents, the deletions and the segment together. After it commits
+   * (fsync) the batch is durable, and readers never see half of it. A crash before it
+   * leaves only unreferenced keys, removed by the next batch. Within a batch the last op on
+   * an id wins.
    */
   applyBatch(analyzer: Analyzer, ops: readonly BatchOp[], buffer = new PostingsBuffer(), deferMerges = false): BatchResult {
     const last = new Map<string, BatchOp>();
@@ -37,15 +57,36 @@ export class ShardWriter {
       last.delete(id);
       last.set(id, op);
     }
-    const adds: DocInput[] = [];
-    for (const op of last.values()) if (op.op === 'add') adds.push(op.doc);
+    const adds: AddOp[] = [];
+    for (const op of last.values()) if (op.op === 'add') adds.push(op);
+    const { dbs } = this;
 
-    // Analysis, the expensive part, runs before the transaction opens.
+    const before = readShardState(dbs);
+    this.removeOrphans(before);
+    const first = before.nextDoc;
+    const segId = before.nextSeg;
+
+    // Analysis, the expensive part, runs before any transaction opens.
     const t0 = performance.now();
-    buffer.reset();
-    const lengths = adds.map((doc) => buffer.addDocument(analyzer, doc.title, doc.body, doc.tags));
-
+    buffer.reset(this.spillDir);
+    const lengths = adds.map(({ doc, bodyUtf8 }) =>
+      buffer.addDocument(analyzer, doc.title, bodyUtf8 ? utf8Pieces(bodyUtf8) : doc.body, doc.tags),
+    );
     const t1 = performance.now();
+
+    let segment = null;
+    if (adds.length > 0) {
+      const bounded = new BoundedWriter(dbs.env, MERGE_TXN_BYTES);
+      adds.forEach(({ doc, bodyUtf8 }, i) => {
+        writeBody(bounded, dbs, first + i, bodyUtf8 ?? doc.body);
+      });
+      const writer = new SegmentWriter(segId, (key, value) => bounded.put(dbs.postings, key, value));
+      buffer.writeSegment(writer, first);
+      const blocks = writer.finish(buffer.norms());
+      bounded.commit();
+      segment = { id: segId, first, last: first + adds.length - 1, docs: adds.length, bytes: writer.bytes, blocks };
+    }
+
     const result: BatchResult = {
       added: 0,
       replaced: 0,
@@ -55,10 +96,11 @@ export class ShardWriter {
       merges: 0,
       ms: { analyze: t1 - t0, write: 0, merge: 0 },
     };
-    const { dbs } = this;
     dbs.env.transactionSync(() => {
       const state = readShardState(dbs);
-      this.removeOrphans(state);
+      if (state.nextDoc !== first || state.nextSeg !== segId) {
+        throw new Error(`shard changed under its writer (nextDoc ${state.nextDoc}, expected ${first}): two writers?`);
+      }
       for (const [id, op] of last) {
         const existed = this.deleteDoc(state, id);
         if (op.op === 'remove') {
@@ -66,17 +108,13 @@ export class ShardWriter {
           else result.missing++;
         } else if (existed) result.replaced++;
       }
-      if (adds.length > 0) {
-        const first = state.nextDoc;
-        adds.forEach((doc, i) => {
+      if (segment !== null) {
+        adds.forEach(({ doc }, i) => {
           const len = lengths[i] as { titleLen: number; bodyLen: number };
           this.putDoc(state, doc, first + i, len.titleLen, len.bodyLen);
         });
-        const segId = state.nextSeg++;
-        const writer = new SegmentWriter(segId, (key, value) => dbs.postings.putSync(key, value));
-        buffer.writeSegment(writer, first);
-        const blocks = writer.finish(buffer.norms());
-        state.segments.push({ id: segId, first, last: first + adds.length - 1, docs: adds.length, bytes: writer.bytes, blocks });
+        state.segments.push(segment);
+        state.nextSeg = segId + 1;
         state.nextDoc = first + adds.length;
         result.added = adds.length - result.replaced;
       }
@@ -92,8 +130,7 @@ export class ShardWriter {
   /** Merges every segment into one, dropping deleted postings: fastest queries afterwards. */
   optimize(): number {
     const state = readShardState(this.dbs);
-    if (state.segments.length <= 1 && state.dead.length === 0) return 0;
-    if (state.segments.length === 0) return 0;
+    if (state.segments.length === 0 || (state.segments.length === 1 && state.dead.length === 0)) return 0;
     mergeSegments(this.dbs, state.segments);
     return 1;
   }
@@ -108,13 +145,19 @@ export class ShardWriter {
     }
   }
 
-  /** Keys of segments that no state references: the remains of a merge cut short by a crash. */
+  /**
+   * Keys no state references: segment keys at or above nextSeg and bodies at or above
+   * nextDoc, the remains of a batch or merge cut short by a crash.
+   */
   private removeOrphans(state: ShardState): void {
-    const next = state.nextSeg;
-    for (const key of this.dbs.postings.getKeys({ start: [next], limit: 1 })) {
-      const orphan = key[0] as number;
-      if (orphan >= next) for (let id = next; id <= orphan; id++) deleteSegmentKeys(this.dbs, id);
-    }
+    const orphanSegs = [...this.dbs.postings.getKeys({ start: [state.nextSeg], limit: 1 })];
+    const orphanBodies = [...this.dbs.bodies.getKeys({ start: [state.nextDoc, 0], limit: 1 })];
+    if (orphanSegs.length === 0 && orphanBodies.length === 0) return;
+    this.dbs.env.transactionSync(() => {
+      const top = orphanSegs[0]?.[0];
+      if (typeof top === 'number') for (let id = state.nextSeg; id <= top; id++) deleteSegmentKeys(this.dbs, id);
+      if (orphanBodies.length > 0) deleteBodiesFrom(this.dbs, state.nextDoc);
+    });
   }
 
   private deleteDoc(state: ShardState, id: string): boolean {
@@ -122,7 +165,7 @@ export class ShardWriter {
     if (old === undefined) return false;
     this.dbs.docs.removeSync(id);
     this.dbs.hits.removeSync(old.n);
-    this.dbs.bodies.removeSync(old.n);
+    deleteBody(this.dbs, old.n);
     state.docs--;
     state.sumTitleLen -= old.titleLen;
     state.sumBodyLen -= old.bodyLen;
@@ -130,12 +173,11 @@ export class ShardWriter {
     return true;
   }
 
-  private putDoc(state: ShardState, doc: DocInput, n: number, titleLen: number, bodyLen: number): void {
+  private putDoc(state: ShardState, doc: AddOp['doc'], n: number, titleLen: number, bodyLen: number): void {
     const stored: StoredDoc = { n, title: doc.title, tags: doc.tags, date: doc.date, fields: doc.fields, titleLen, bodyLen };
     const hit: HitRecord = [doc.id, doc.title, doc.tags, doc.date];
     this.dbs.docs.putSync(doc.id, stored);
     this.dbs.hits.putSync(n, hit);
-    this.dbs.bodies.putSync(n, doc.body);
     state.docs++;
     state.sumTitleLen += titleLen;
     state.sumBodyLen += bodyLen;

@@ -1,9 +1,13 @@
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { EngineError, isEngineError } from '../errors.js';
 import type { DocInput } from '../types.js';
 import { validateDoc } from '../validate.js';
+import { splitLargeBody } from './large-json.js';
+import { byteLines } from './lines.js';
+
+/** Lines longer than this are parsed without turning the body into a JavaScript string. */
+export const LARGE_LINE_BYTES = 1024 * 1024;
 
 /** A record that could not become a document, with its place in the input. */
 export interface RejectedRecord {
@@ -13,20 +17,26 @@ export interface RejectedRecord {
   reason: string;
 }
 
-export type NdjsonItem = { doc: DocInput; line: number; bytes: number } | { rejected: RejectedRecord; bytes: number };
+export type NdjsonItem =
+  | { doc: DocInput; bodyUtf8: Uint8Array | null; line: number; bytes: number }
+  | { rejected: RejectedRecord; bytes: number };
 
 /**
  * Reads an NDJSON dump (`-` for stdin) one line at a time: memory does not depend on the
- * dump's size, and the consumer's pace (index.add's backpressure) paces the reading.
- * Blank lines are skipped; a line that is not a valid document is yielded as rejected.
+ * dump's size, and the consumer's pace (index.add's backpressure) paces the reading. Lines
+ * are read as bytes; a huge line's body is decoded in place to UTF-8 bytes and never held
+ * as a string (see splitLargeBody). Blank lines are skipped; a line that is not a valid
+ * document is yielded as rejected.
  */
 export async function* readNdjson(file: string): AsyncGenerator<NdjsonItem> {
-  const input: Readable = file === '-' ? process.stdin : createReadStream(file);
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  const input: Readable = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 256 * 1024 });
   const name = file === '-' ? '<stdin>' : file;
   let line = 0;
   try {
-    for await (const text of lines) yield* parseLine(name, ++line, text);
+    for await (const bytes of byteLines(input)) {
+      const item = parseLine(name, ++line, bytes);
+      if (item !== null) yield item;
+    }
   } catch (err) {
     if (err instanceof EngineError) throw err;
     throw new EngineError('E_INPUT', `cannot read ${name}${line > 0 ? ` after line ${line}` : ''}: ${(err as Error).message}`, {
@@ -35,21 +45,33 @@ export async function* readNdjson(file: string): AsyncGenerator<NdjsonItem> {
   }
 }
 
-function* parseLine(name: string, line: number, text: string): Generator<NdjsonItem> {
-  const bytes = Buffer.byteLength(text) + 1;
-  if (text.trim() === '') return;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    yield { rejected: { file: name, line, id: null, reason: `invalid JSON: ${(err as Error).message}` }, bytes };
-    return;
+function parseLine(name: string, line: number, raw: Buffer): NdjsonItem | null {
+  const bytes = raw.length + 1;
+  let value: unknown;
+  let largeBody: Buffer | null = null;
+  if (raw.length > LARGE_LINE_BYTES) {
+    const split = splitLargeBody(raw);
+    if (split !== null) {
+      value = split.rest;
+      largeBody = split.body;
+    }
+  }
+  if (largeBody === null) {
+    const text = raw.toString('utf8');
+    if (text.trim() === '') return null;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      return { rejected: { file: name, line, id: null, reason: `invalid JSON: ${(err as Error).message}` }, bytes };
+    }
   }
   try {
-    yield { doc: validateDoc(raw, `${name}:${line}`), line, bytes };
+    if (largeBody !== null && typeof value === 'object' && value !== null) (value as { body: unknown }).body = largeBody;
+    const { doc, bodyUtf8 } = validateDoc(value, `${name}:${line}`);
+    return { doc, bodyUtf8, line, bytes };
   } catch (err) {
     if (!isEngineError(err, 'E_INPUT')) throw err;
-    const id = typeof (raw as { id?: unknown })?.id === 'string' ? ((raw as { id: string }).id as string) : null;
-    yield { rejected: { file: name, line, id, reason: err.detail ?? err.message }, bytes };
+    const id = typeof (value as { id?: unknown })?.id === 'string' ? ((value as { id: string }).id as string) : null;
+    return { rejected: { file: name, line, id, reason: err.detail ?? err.message }, bytes };
   }
 }

@@ -123,6 +123,48 @@ export function decodePostings(
   return kept;
 }
 
+/** Postings with their positions, as plain arrays: for merging spilled runs. */
+export interface FullPostings {
+  docNums: number[];
+  tfTitle: number[];
+  tfBody: number[];
+  /** Each posting's positions back to back. */
+  positions: number[];
+}
+
+/**
+ * Appends a payload's postings with positions to `into`. When its first document is the
+ * last one already there (a document cut in two by a spill), the two postings are joined.
+ */
+export function appendFullPostings(payload: Uint8Array, segFirst: number, into: FullPostings): void {
+  const head = new ByteReader(payload);
+  const n = head.uint();
+  const postingsBytes = head.uint();
+  const r = new ByteReader(payload, head.pos, head.pos + postingsBytes);
+  const pr = new ByteReader(payload, head.pos + postingsBytes);
+  let doc = segFirst;
+  for (let i = 0; i < n; i++) {
+    doc += r.uint();
+    const packed = r.uint();
+    const tfT = packed & 1 ? r.uint() : 0;
+    const tfB = packed >>> 1;
+    let prev = 0;
+    for (let k = tfT + tfB; k > 0; k--) {
+      prev += pr.uint();
+      into.positions.push(prev);
+    }
+    const last = into.docNums.length - 1;
+    if (last >= 0 && into.docNums[last] === doc) {
+      into.tfTitle[last] = (into.tfTitle[last] as number) + tfT;
+      into.tfBody[last] = (into.tfBody[last] as number) + tfB;
+    } else {
+      into.docNums.push(doc);
+      into.tfTitle.push(tfT);
+      into.tfBody.push(tfB);
+    }
+  }
+}
+
 /**
  * Re-encodes a payload for a merged segment: rebases doc deltas on the new segment's first
  * docNum, drops dead documents, and copies each kept posting's position bytes untouched.

@@ -7,7 +7,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
  *
  *   docs      id (string)          -> StoredDoc       the document minus its body
  *   hits      docNum (uint)        -> HitRecord       what a search result shows
- *   bodies    docNum (uint)        -> string          the body, for get() and snippets
+ *   bodies    [docNum, chunk]      -> UTF-8 bytes     the body in chunks of 1 MiB, for get() and snippets
  *   postings  [seg, 0, block]      -> binary block of terms and their postings (segment-major)
  *             [seg, 1]             -> binary block index: the first term of every block
  *             [seg, 2, term]       -> binary payload of one large term, kept out of blocks
@@ -72,7 +72,7 @@ export interface ShardDbs {
   env: RootDatabase;
   docs: Database<StoredDoc, string>;
   hits: Database<HitRecord, number>;
-  bodies: Database<string, number>;
+  bodies: Database<Buffer, [number, number]>;
   postings: Database<Buffer, (string | number)[]>;
   state: Database<unknown, string>;
 }
@@ -91,7 +91,7 @@ export function openShardDbs(indexDir: string, shard: number): ShardDbs {
     env,
     docs: env.openDB<StoredDoc, string>({ name: 'docs' }),
     hits: env.openDB<HitRecord, number>({ name: 'hits' }),
-    bodies: env.openDB<string, number>({ name: 'bodies' }),
+    bodies: env.openDB<Buffer, [number, number]>({ name: 'bodies', encoding: 'binary' }),
     postings: env.openDB<Buffer, (string | number)[]>({ name: 'postings', encoding: 'binary' }),
     state: env.openDB<unknown, string>({ name: 'state' }),
   };

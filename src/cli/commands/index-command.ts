@@ -1,8 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { openIndex } from '../../engine.js';
-import { EngineError } from '../../errors.js';
+import { EngineError, isEngineError } from '../../errors.js';
 import { type RejectedRecord, readNdjson } from '../../ingest/ndjson.js';
-import type { Doc } from '../../types.js';
 import { EXIT } from '../exit-codes.js';
 import { peakRssMb, printError, printJson, printLine } from '../output.js';
 
@@ -56,7 +55,15 @@ export async function indexCommand(file: string, o: IndexCommandOptions): Promis
     for await (const item of readNdjson(file)) {
       bytes += item.bytes;
       if ('rejected' in item) reject(item.rejected);
-      else accepted += await index.add(item.doc as Doc);
+      else {
+        try {
+          await index.enqueue(item.doc, item.bodyUtf8, `${file}:${item.line}`, true);
+          accepted++;
+        } catch (err) {
+          if (!isEngineError(err, 'E_INPUT')) throw err;
+          reject({ file, line: item.line, id: item.doc.id, reason: err.detail ?? err.message });
+        }
+      }
     }
     const written = await index.flush();
     for (const f of written.failed) reject({ file, line: 0, id: f.id, reason: f.reason });
