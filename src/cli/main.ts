@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { indexCommand } from './commands/index-command.js';
 import { searchCommand } from './commands/search-command.js';
 import { statsCommand } from './commands/stats-command.js';
+import { parseBytes } from '../config.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { printError } from './output.js';
 
@@ -12,6 +13,14 @@ function integer(min: number, max: number) {
     if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
     return n;
   };
+}
+
+function bytes(value: string): number {
+  try {
+    return parseBytes(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message.replace(/^ruyi: /, ''));
+  }
 }
 
 const program = new Command()
@@ -27,6 +36,9 @@ program
   .requiredOption('--db <dir>', 'index directory (created if missing)')
   .option('--threads <n>', 'worker threads (default: from memory and cores)', integer(1, 64))
   .option('--shards <n>', 'shards, fixed when the index is created (default 4)', integer(1, 256))
+  .option('--max-memory <size>', 'memory budget, e.g. 256M or 1G (default: 40% of RAM, 160-256 MB)', bytes)
+  .option('--max-doc-bytes <size>', 'largest document accepted (default 64M)', bytes)
+  .option('--truncate', 'cut documents over --max-doc-bytes instead of rejecting them')
   .option('--json', 'print one JSON report on stdout')
   .action(async (file: string, o) => {
     process.exitCode = await indexCommand(file, o);
@@ -47,8 +59,9 @@ program
 
 program
   .command('stats')
-  .description('documents, shards and size of an index')
+  .description('documents, shards and size of an index; the memory budget and threads this machine gets')
   .requiredOption('--db <dir>', 'index directory')
+  .option('--max-memory <size>', 'show the plan for this budget instead of the default', bytes)
   .option('--json', 'print one JSON object on stdout')
   .action(async (o) => {
     process.exitCode = await statsCommand(o);

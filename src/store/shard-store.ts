@@ -83,10 +83,12 @@ export function shardDir(indexDir: string, shard: number): string {
 
 /**
  * Opens (creating if needed) a shard's environment. Writes are synchronous transactions and
- * commit with fsync, so a batch acknowledged by a worker is durable.
+ * commit with fsync, so a batch acknowledged by a worker is durable. lmdb-js's default
+ * overlappingSync (on Linux) would return from a commit before the fsync; it is turned off
+ * for that guarantee (measured: no throughput difference for our batch-sized commits).
  */
 export function openShardDbs(indexDir: string, shard: number): ShardDbs {
-  const env = open({ path: shardDir(indexDir, shard), maxDbs: 8 });
+  const env = open({ path: shardDir(indexDir, shard), maxDbs: 8, overlappingSync: false });
   return {
     env,
     docs: env.openDB<StoredDoc, string>({ name: 'docs' }),

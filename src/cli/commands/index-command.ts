@@ -9,6 +9,9 @@ export interface IndexCommandOptions {
   db: string;
   threads?: number;
   shards?: number;
+  maxMemory?: number;
+  maxDocBytes?: number;
+  truncate?: boolean;
   json?: boolean;
 }
 
@@ -21,6 +24,8 @@ export interface IndexReport {
   mbPerSecond: number;
   threads: number;
   shards: number;
+  maxMemoryMb: number;
+  threadsReason: string;
   peakRssMb: number;
   errors: RejectedRecord[];
 }
@@ -42,6 +47,9 @@ export async function indexCommand(file: string, o: IndexCommandOptions): Promis
     deferMerges: true,
     ...(o.threads === undefined ? {} : { threads: o.threads }),
     ...(o.shards === undefined ? {} : { shards: o.shards }),
+    ...(o.maxMemory === undefined ? {} : { maxMemory: o.maxMemory }),
+    ...(o.maxDocBytes === undefined ? {} : { maxDocBytes: o.maxDocBytes }),
+    ...(o.truncate ? { truncateLongDocs: true } : {}),
   });
   let accepted = 0;
   let failed = 0;
@@ -83,6 +91,8 @@ export async function indexCommand(file: string, o: IndexCommandOptions): Promis
     mbPerSecond: Math.round((bytes / 1e6 / seconds) * 100) / 100,
     threads: index.options.threads,
     shards: index.meta.shards,
+    maxMemoryMb: Math.round(index.options.memory.maxMemory / 2 ** 20),
+    threadsReason: index.options.memory.threadsReason,
     peakRssMb: peakRssMb(),
     errors,
   };
@@ -92,6 +102,7 @@ export async function indexCommand(file: string, o: IndexCommandOptions): Promis
       `indexed ${report.docs} documents (${(bytes / 1e6).toFixed(1)} MB) in ${report.seconds.toFixed(1)} s: ` +
         `${report.docsPerSecond} docs/s, ${report.mbPerSecond} MB/s, ${report.threads} threads, ${report.shards} shards, peak RSS ${report.peakRssMb} MB`,
     );
+    printLine(`memory budget ${report.maxMemoryMb} MB; threads: ${report.threadsReason}`);
     if (failed > 0) {
       printError(`${failed} records rejected:`);
       for (const e of errors) printError(`  ${e.file}:${e.line}${e.id === null ? '' : ` (id ${JSON.stringify(e.id)})`}: ${e.reason}`);

@@ -3,14 +3,26 @@ import { EXIT } from '../exit-codes.js';
 import { printJson, printLine } from '../output.js';
 
 /** `ruyi stats`: size and shape of an existing index. */
-export async function statsCommand(o: { db: string; json?: boolean }): Promise<number> {
-  const index = await openIndex(o.db, { create: false, threads: 1 });
+export async function statsCommand(o: { db: string; json?: boolean; maxMemory?: number }): Promise<number> {
+  const index = await openIndex(o.db, { create: false, ...(o.maxMemory === undefined ? {} : { maxMemory: o.maxMemory }) });
   try {
     const s = index.stats();
     if (o.json) {
-      printJson({ docs: s.docs, shards: s.shards, bytesOnDisk: s.bytesOnDisk, shardDocs: s.shardDocs, shardSegments: s.shardSegments });
+      printJson({
+        docs: s.docs,
+        shards: s.shards,
+        bytesOnDisk: s.bytesOnDisk,
+        shardDocs: s.shardDocs,
+        shardSegments: s.shardSegments,
+        memory: s.memory,
+      });
     } else {
       printLine(`${o.db}: ${s.docs} documents in ${s.shards} shards, ${(s.bytesOnDisk / 1e6).toFixed(1)} MB on disk`);
+      const m = s.memory;
+      printLine(
+        `memory budget ${Math.round(m.maxMemory / 2 ** 20)} MB (${m.maxMemorySource === 'option' ? 'from --max-memory' : `40% of this machine's ${Math.round(m.machineMemory / 2 ** 20)} MB, kept within 160-256 MB`})`,
+      );
+      printLine(`threads for indexing: ${m.threads} (${m.threadsReason}); worker heap limit ${m.workerHeapMb} MB`);
       s.shardDocs.forEach((docs, i) => {
         printLine(`  shard ${i}: ${docs} documents, ${s.shardSegments[i]} segments`);
       });
