@@ -57,7 +57,8 @@ async function jiebaCeiling(file: string, n: number): Promise<{ mbPerSecond: num
  * time; RssAnon is the memory that cannot be reclaimed (what an OOM killer weighs).
  */
 async function indexInChild(args: string[]): Promise<{ stdout: string; peakAnonMb: number; peakFileMb: number }> {
-  const child = spawn(process.execPath, [cli, 'index', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The bin is run as users run it, so its shebang's V8 flags apply.
+  const child = spawn(cli, ['index', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => {
     stdout += chunk.toString();

@@ -18,6 +18,8 @@ export const MAIN_BYTES = 64 * MiB;
 export const WORKER_FIXED_BYTES = 64 * MiB;
 /** The least working memory a worker gets (heap, postings buffer, write transaction). */
 export const WORKER_MIN_WORKING_BYTES = 32 * MiB;
+/** Past this, more working memory only spills less often: the rest of a budget is left unused. */
+export const WORKER_MAX_WORKING_BYTES = 64 * MiB;
 /** Default budget: 40% of the machine, at least 160 MB and at most 256 MB. */
 export const DEFAULT_BUDGET_SHARE = 0.4;
 export const DEFAULT_BUDGET_MIN = 160 * MiB;
@@ -170,7 +172,10 @@ export function planMemory(
       ? `set by option${threadsOption > fit ? ` (the ${mb(maxMemory)} budget fits ${fit}: expect more memory use)` : ''}`
       : `${mb(maxMemory)} budget: (${mb(maxMemory)} - ${mb(MAIN_BYTES)} main) / ${mb(WORKER_FIXED_BYTES + WORKER_MIN_WORKING_BYTES)} per worker, ` +
         `capped at min(${cores} cores, ${MAX_DEFAULT_THREADS})`;
-  const working = Math.max(WORKER_MIN_WORKING_BYTES, (maxMemory - MAIN_BYTES) / threads - WORKER_FIXED_BYTES);
+  const working = Math.min(
+    WORKER_MAX_WORKING_BYTES,
+    Math.max(WORKER_MIN_WORKING_BYTES, (maxMemory - MAIN_BYTES) / threads - WORKER_FIXED_BYTES),
+  );
   return {
     maxMemory,
     maxMemorySource: maxMemoryOption === undefined ? 'machine' : 'option',

@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
+// The 1 MB semi-space keeps V8's young generation small while streaming a dump: measured
+// 40 MB less resident memory for the same speed (see README, Small servers).
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { indexCommand } from './commands/index-command.js';
 import { searchCommand } from './commands/search-command.js';
