@@ -19,6 +19,8 @@ export interface WriteReport {
 }
 
 const MAX_REPORTED_FAILURES = 100;
+/** Text waiting on the main thread, whatever the shard count: the main thread's heap stays small. */
+export const MAX_PENDING_BYTES = 16 * 1024 * 1024;
 
 export type SendBatch = (shard: number, ops: BatchOp[]) => Promise<BatchResult>;
 
@@ -44,11 +46,12 @@ export class Batcher {
     shards: number,
     private readonly batchBytes: number,
     private readonly send: SendBatch,
+    maxPendingBytes = MAX_PENDING_BYTES,
   ) {
     this.pending = Array.from({ length: shards }, () => ({ ops: [], bytes: [] }));
     this.pendingBytes = new Array<number>(shards).fill(0);
     this.inFlight = new Array<Promise<void> | null>(shards).fill(null);
-    this.maxPendingBytes = shards * batchBytes;
+    this.maxPendingBytes = Math.min(shards * batchBytes, Math.max(batchBytes, maxPendingBytes));
   }
 
   static emptyReport(): WriteReport {
@@ -62,7 +65,11 @@ export class Batcher {
     this.pendingBytes[shard] = (this.pendingBytes[shard] as number) + bytes;
     this.totalPending += bytes;
     if ((this.pendingBytes[shard] as number) >= this.batchBytes) this.dispatch(shard, false);
-    while (this.totalPending > this.maxPendingBytes) await this.nextCompletion();
+    while (this.totalPending > this.maxPendingBytes) {
+      // With many shards no single one may have reached batchBytes: send the fullest.
+      if (this.inFlight.every((f) => f === null)) this.dispatch(this.fullestShard(), true);
+      await this.nextCompletion();
+    }
   }
 
   /** Sends everything pending and resolves when all of it is committed; returns what happened since the last flush. */
@@ -76,6 +83,12 @@ export class Batcher {
     const report = this.report;
     this.report = Batcher.emptyReport();
     return report;
+  }
+
+  private fullestShard(): number {
+    let best = 0;
+    for (let s = 1; s < this.pendingBytes.length; s++) if ((this.pendingBytes[s] as number) > (this.pendingBytes[best] as number)) best = s;
+    return best;
   }
 
   private nextCompletion(): Promise<void> {

@@ -135,12 +135,18 @@ test('ruyi index reads a 2 MB line without holding it as a string, and reports t
   const dump = join(dir, 'long.ndjson');
   writeFileSync(
     dump,
-    `${JSON.stringify({ id: 'small', title: '短文', body: '短短的一篇' })}\n${JSON.stringify({ id: 'huge', title: '合集', body })}\n`,
+    `${JSON.stringify({ id: 'small', title: '短文', body: '短短的一篇' })}\n${JSON.stringify({ id: 'huge', title: '合集', body })}\n` +
+      `${JSON.stringify({ id: 'odd', title: body, body: 42 })}\n`,
   );
   const db = join(dir, 'db');
   const ok = spawnSync(process.execPath, [BIN, 'index', dump, '--db', db, '--json'], { encoding: 'utf8' });
   assert.equal(ok.status, 0, ok.stderr);
-  assert.equal(JSON.parse(ok.stdout).docs, 2);
+  const first = JSON.parse(ok.stdout);
+  assert.equal(first.docs, 2);
+  // A huge line whose text is not a string body is refused, not parsed into a huge string.
+  assert.equal(first.failed, 1);
+  assert.equal(first.errors[0].line, 3);
+  assert.match(first.errors[0].reason, /must be a JSON object with its text in a string "body"/);
   const found = spawnSync(process.execPath, [BIN, 'search', '列出目录内容', '--db', db, '--json'], { encoding: 'utf8' });
   assert.equal(JSON.parse(found.stdout).hits[0].id, 'huge');
   // No spilled run is left behind.
@@ -152,7 +158,7 @@ test('ruyi index reads a 2 MB line without holding it as a string, and reports t
   assert.equal(limited.status, 0, limited.stderr);
   const report = JSON.parse(limited.stdout);
   assert.equal(report.docs, 1);
-  assert.equal(report.failed, 1);
+  assert.equal(report.failed, 2);
   assert.equal(report.errors[0].line, 2);
   assert.equal(report.errors[0].id, 'huge');
   assert.match(report.errors[0].reason, /over maxDocBytes/);

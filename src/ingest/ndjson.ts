@@ -51,10 +51,13 @@ function parseLine(name: string, line: number, raw: Buffer): NdjsonItem | null {
   let largeBody: Buffer | null = null;
   if (raw.length > LARGE_LINE_BYTES) {
     const split = splitLargeBody(raw);
-    if (split !== null) {
-      value = split.rest;
-      largeBody = split.body;
+    if (split === null) {
+      // Parsed as a string it would cost several times its size on the heap.
+      const reason = `a line of ${(raw.length / 2 ** 20).toFixed(1)} MiB must be a JSON object with its text in a string "body"`;
+      return { rejected: { file: name, line, id: null, reason }, bytes };
     }
+    value = split.rest;
+    largeBody = split.body;
   }
   if (largeBody === null) {
     const text = raw.toString('utf8');
