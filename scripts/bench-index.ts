@@ -10,7 +10,7 @@
  *  4. known-item MRR@10 and hit@1 on the dev corpus itself.
  * Prints a table and writes bench-results/bench-index.json.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { openIndex } from '../src/index.js';
 import { devCorpus, devQueries, scaleCorpus } from './corpus-cache.js';
+import { measureChild } from './measure-child.js';
 
 function arg(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -51,35 +52,6 @@ async function jiebaCeiling(file: string, n: number): Promise<{ mbPerSecond: num
   return { mbPerSecond: bytes / 1e6 / (wallMs / 1000), tokens: results.reduce((s, r) => s + r.tokens, 0) };
 }
 
-/**
- * Runs `ruyi index` in a child process, sampling its /proc status every 100 ms: maxRSS
- * counts the pages of the memory-mapped index files too, which the kernel can drop at any
- * time; RssAnon is the memory that cannot be reclaimed (what an OOM killer weighs).
- */
-async function indexInChild(args: string[]): Promise<{ stdout: string; peakAnonMb: number; peakFileMb: number }> {
-  // The bin is run as users run it, so its shebang's V8 flags apply.
-  const child = spawn(cli, ['index', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  let peakAnon = 0;
-  let peakFile = 0;
-  const sample = setInterval(() => {
-    try {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      peakAnon = Math.max(peakAnon, Number(/RssAnon:\s+(\d+)/.exec(status)?.[1] ?? 0));
-      peakFile = Math.max(peakFile, Number(/RssFile:\s+(\d+)/.exec(status)?.[1] ?? 0));
-    } catch {
-      // the child has exited
-    }
-  }, 100);
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  clearInterval(sample);
-  if (code !== 0) throw new Error(`ruyi index exited with ${code}`);
-  return { stdout, peakAnonMb: peakAnon / 1024, peakFileMb: peakFile / 1024 };
-}
-
 function loadQueries(): { title: string; id: string }[] {
   return readFileSync(devQueries(), 'utf8')
     .split('\n')
@@ -111,12 +83,14 @@ async function main(): Promise<void> {
   const db = join(work, 'index');
   try {
     const started = performance.now();
-    const run = await indexInChild([corpus, '--db', db, '--threads', String(threads), '--json']);
+    // The bin is run as users run it, so its shebang's V8 flags apply.
+    const run = await measureChild(cli, ['index', corpus, '--db', db, '--threads', String(threads), '--json']);
+    if (run.exit !== 0) throw new Error(`ruyi index exited with ${run.exit}`);
     const wallSeconds = (performance.now() - started) / 1000;
     const report = JSON.parse(run.stdout) as { docs: number; bytes: number; seconds: number; mbPerSecond: number; peakRssMb: number };
     console.log(
       `ruyi index: ${report.docs} docs, ${report.mbPerSecond} MB/s (${report.seconds} s in-process, ${wallSeconds.toFixed(2)} s wall with start-up), ` +
-        `peak RSS ${report.peakRssMb} MB (anonymous ${run.peakAnonMb.toFixed(0)} MB, file-backed ${run.peakFileMb.toFixed(0)} MB)`,
+        `peak RSS ${report.peakRssMb} MB (anonymous ${run.anonMb.toFixed(0)} MB, file-backed ${run.fileMb.toFixed(0)} MB)`,
     );
     const after = await jiebaCeiling(corpus, threads);
     const ceiling = (before.mbPerSecond + after.mbPerSecond) / 2;
@@ -171,8 +145,8 @@ async function main(): Promise<void> {
       ratio,
       docsPerSecond: report.docs / report.seconds,
       peakRssMb: report.peakRssMb,
-      peakRssAnonMb: run.peakAnonMb,
-      peakRssFileMb: run.peakFileMb,
+      peakRssAnonMb: run.anonMb,
+      peakRssFileMb: run.fileMb,
       diskMb,
       openFirstQueryMs: openFirstMs,
       queryP50Ms: p50,

@@ -11,72 +11,26 @@
  * after a burst of adds, once idle workers have exited.
  * Prints a table and writes bench-results/bench-memory.json.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openIndex } from '../src/index.js';
 import { CACHE_DIR, devCorpus, scaleCorpus } from './corpus-cache.js';
+import { measureChild } from './measure-child.js';
 
 const quick = process.argv.includes('--quick');
 const root = fileURLToPath(new URL('../', import.meta.url));
 const cli = join(root, 'dist/src/cli/main.js');
-const hasTime = existsSync('/usr/bin/time');
 
 function longDoc(mib: number): string {
   const file = join(CACHE_DIR, `long-${mib}.ndjson`);
   if (!existsSync(file)) {
     const make = fileURLToPath(new URL('../../shared/corpus/make-long-doc.py', import.meta.url));
-    spawn('python3', [make, devCorpus(), String(mib), file], { stdio: 'inherit' });
+    execFileSync('python3', [make, devCorpus(), String(mib), file], { stdio: 'inherit' });
   }
   return file;
-}
-
-interface Peak {
-  maxRssMb: number;
-  anonMb: number;
-  fileMb: number;
-  seconds: number;
-  exit: number | null;
-}
-
-/** Runs a command, sampling /proc/<pid>/status of the process that does the work. */
-async function measure(cmd: string, args: string[]): Promise<Peak & { stdout: string }> {
-  const full = hasTime ? ['/usr/bin/time', ['-v', cmd, ...args]] : [cmd, args];
-  const started = performance.now();
-  const child = spawn(full[0] as string, full[1] as string[], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr.on('data', (c: Buffer) => {
-    stderr += c.toString();
-  });
-  let anon = 0;
-  let file = 0;
-  const sample = setInterval(() => {
-    // With /usr/bin/time, the worker is its child.
-    let pid = child.pid;
-    try {
-      if (hasTime) pid = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ')[0]);
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      anon = Math.max(anon, Number(/RssAnon:\s+(\d+)/.exec(status)?.[1] ?? 0));
-      file = Math.max(file, Number(/RssFile:\s+(\d+)/.exec(status)?.[1] ?? 0));
-    } catch {
-      // not started yet, or exited
-    }
-  }, 100);
-  const exit = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  clearInterval(sample);
-  const seconds = (performance.now() - started) / 1000;
-  const timeRss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1];
-  let maxRssMb = timeRss ? Number(timeRss) / 1024 : 0;
-  const reported = /"peakRssMb":([\d.]+)/.exec(stdout)?.[1];
-  if (!maxRssMb && reported) maxRssMb = Number(reported);
-  if (exit !== 0) process.stderr.write(stderr.slice(-2000));
-  return { maxRssMb, anonMb: anon / 1024, fileMb: file / 1024, seconds, exit, stdout };
 }
 
 async function main(): Promise<void> {
@@ -98,14 +52,14 @@ async function main(): Promise<void> {
     for (const input of inputs) {
       const db = join(work, `db-${rows.length}`);
       // The bin is run as users run it, so its shebang's V8 flags apply.
-      const r = await measure(cli, ['index', input.file, '--db', db, '--json', ...input.args]);
+      const r = await measureChild(cli, ['index', input.file, '--db', db, '--json', ...input.args]);
       rmSync(db, { recursive: true, force: true });
       rows.push({ run: input.name, engine: 'ruyi', ...r, stdout: undefined });
       console.log(
         `${input.name.padEnd(32)} | ruyi   | ${r.maxRssMb.toFixed(0).padStart(10)} | ${r.anonMb.toFixed(0).padStart(7)} | ${r.fileMb.toFixed(0).padStart(7)} | ${r.seconds.toFixed(1)}${r.exit === 0 ? '' : ` (exit ${r.exit})`}`,
       );
       if (input.args.length === 0) {
-        const naive = await measure(process.execPath, [join(root, 'scripts/naive-index.mjs'), input.file]);
+        const naive = await measureChild(process.execPath, [join(root, 'scripts/naive-index.mjs'), input.file]);
         rows.push({ run: input.name, engine: 'naive', ...naive, stdout: undefined });
         console.log(
           `${input.name.padEnd(32)} | naive  | ${naive.maxRssMb.toFixed(0).padStart(10)} | ${naive.anonMb.toFixed(0).padStart(7)} | ${naive.fileMb.toFixed(0).padStart(7)} | ${naive.seconds.toFixed(1)}${naive.exit === 0 ? '' : ` (exit ${naive.exit})`}`,
