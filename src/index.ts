@@ -1,5 +1,13 @@
 export type { FailedDoc, WriteReport } from './batcher.js';
-export { defaultThreads, type IndexOptions, machineMemoryBytes } from './config.js';
+export {
+  defaultMaxMemory,
+  defaultThreads,
+  type IndexOptions,
+  type MemoryPlan,
+  machineMemoryBytes,
+  parseBytes,
+  threadsForBudget,
+} from './config.js';
 export { openIndex, RuyiIndex } from './engine.js';
 export { EngineError, type EngineErrorCode, isEngineError } from './errors.js';
 export type { Doc, IndexStats, SearchHit, SearchOptions, SearchResult } from './types.js';
