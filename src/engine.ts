@@ -61,7 +61,6 @@ export class RuyiIndex {
     readonly meta: IndexMeta,
     readonly options: ResolvedOptions,
     private readonly pool: ShardPool,
-    private readonly readers: ShardReader[],
     /** Test hook, see IndexBatchTask.crashOnId. */
     private readonly crashOnId: string | undefined,
   ) {
@@ -75,7 +74,7 @@ export class RuyiIndex {
         ...(this.crashOnId === undefined ? {} : { crashOnId: this.crashOnId }),
       }),
     );
-    this.searcher = new Searcher(readers, () => {
+    this.searcher = new Searcher(() => this.readers(), () => {
       this.analyzer ??= Analyzer.load();
       return this.analyzer;
     });
@@ -86,15 +85,29 @@ export class RuyiIndex {
     const { crashOnIdForTests, ...rest } = options;
     const resolved = resolveOptions(rest);
     const meta = openMeta(dir, resolved.shards, DEFAULT_SHARDS, resolved.create);
-    const readers: ShardReader[] = [];
-    try {
-      for (let s = 0; s < meta.shards; s++) readers.push(new ShardReader(openShardDbs(dir, s)));
-    } catch (err) {
-      for (const r of readers) await r.dbs.env.close();
-      throw new EngineError('E_SHARD_IO', `cannot open shards in ${dir}: ${(err as Error).message}`, { cause: err });
-    }
     const pool = new ShardPool(resolved.threads, meta.shards, resolved.idleTimeoutMs, resolved.memory.workerHeapMb);
-    return new RuyiIndex(dir, meta, resolved, pool, readers, crashOnIdForTests);
+    return new RuyiIndex(dir, meta, resolved, pool, crashOnIdForTests);
+  }
+
+  private shardReaders: ShardReader[] | null = null;
+
+  /**
+   * The read side opens on first use (a search, get, has or stats), not at open: an LMDB
+   * mapping lives as long as any handle on it, so a process that only writes (a bulk
+   * reindex) must hold none, or every page its workers touched would stay resident.
+   */
+  private readers(): ShardReader[] {
+    if (this.shardReaders === null) {
+      const readers: ShardReader[] = [];
+      try {
+        for (let s = 0; s < this.meta.shards; s++) readers.push(new ShardReader(openShardDbs(this.dir, s)));
+      } catch (err) {
+        for (const r of readers) void r.dbs.env.close();
+        throw new EngineError('E_SHARD_IO', `cannot open shards in ${this.dir}: ${(err as Error).message}`, { cause: err });
+      }
+      this.shardReaders = readers;
+    }
+    return this.shardReaders;
   }
 
   private live(): void {
@@ -188,13 +201,13 @@ export class RuyiIndex {
   async optimize(): Promise<void> {
     this.live();
     await this.batcher.flush();
-    await Promise.all(this.readers.map((_, shard) => this.pool.optimize({ dir: this.dir, shard })));
+    await Promise.all(Array.from({ length: this.meta.shards }, (_, shard) => this.pool.optimize({ dir: this.dir, shard })));
   }
 
   /** The stored document, as committed, or undefined. */
   get(id: string): (Doc & { body: string }) | undefined {
     this.live();
-    const dbs = this.readers[shardOf(id, this.meta.shards)]?.dbs;
+    const dbs = this.readers()[shardOf(id, this.meta.shards)]?.dbs;
     const stored = dbs?.docs.get(id);
     if (dbs === undefined || stored === undefined) return undefined;
     const doc: Doc & { body: string } = { id, title: stored.title, body: readBody(dbs, stored.n), tags: stored.tags };
@@ -205,7 +218,7 @@ export class RuyiIndex {
 
   has(id: string): boolean {
     this.live();
-    return this.readers[shardOf(id, this.meta.shards)]?.dbs.docs.doesExist(id) ?? false;
+    return this.readers()[shardOf(id, this.meta.shards)]?.dbs.docs.doesExist(id) ?? false;
   }
 
   /** Ranked search over committed documents. See Searcher for the ranking. */
@@ -217,7 +230,7 @@ export class RuyiIndex {
 
   stats(): IndexStats {
     this.live();
-    const states = this.readers.map((r) => readShardState(r.dbs));
+    const states = this.readers().map((r) => readShardState(r.dbs));
     let bytesOnDisk = 0;
     for (let s = 0; s < this.meta.shards; s++) {
       const dir = shardDir(this.dir, s);
@@ -243,7 +256,7 @@ export class RuyiIndex {
     } finally {
       this.closed = true;
       await this.pool.destroy();
-      for (const r of this.readers) await r.dbs.env.close();
+      for (const r of this.shardReaders ?? []) await r.dbs.env.close();
     }
     return report;
   }

@@ -127,6 +127,11 @@ export class ShardWriter {
     return result;
   }
 
+  /** Closes this writer's handle on the environment (the mapping goes when the last handle does). */
+  async close(): Promise<void> {
+    await this.dbs.env.close();
+  }
+
   /** Merges every segment into one, dropping deleted postings: fastest queries afterwards. */
   optimize(): number {
     const state = readShardState(this.dbs);

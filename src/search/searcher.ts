@@ -36,9 +36,13 @@ export class Searcher {
   private readonly columns: PostingColumns[][] = [];
 
   constructor(
-    private readonly readers: readonly ShardReader[],
+    private readonly readersOf: () => readonly ShardReader[],
     private readonly analyzer: () => Analyzer,
   ) {}
+
+  private get readers(): readonly ShardReader[] {
+    return this.readersOf();
+  }
 
   private columnsFor(term: number, shard: number): PostingColumns {
     this.columns[term] ??= [];
