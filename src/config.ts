@@ -6,14 +6,15 @@ const MiB = 1024 * 1024;
 
 /*
  * The memory model (measured here, Node 20, 2 cores): the main process with LMDB and the
- * worker pool is ~40 MB resident before any work; each shard worker adds ~62 MB once jieba's
- * dictionary is loaded (~40 MB of it native); the query-side analyzer adds ~33 MB on the
- * first search. Everything else (batches, postings buffers, V8 heaps, LMDB write
- * transactions) is sized from what remains of the budget.
+ * worker pool is ~40 MB resident before any work and ~90 MB while it streams a dump (its V8
+ * heap, glibc arenas, pending batches); each shard worker adds ~62 MB once jieba's dictionary
+ * is loaded (~40 MB of it native) and ~35-45 MB more while it works; the query-side analyzer
+ * adds ~33 MB on the first search. Batches, postings buffers, worker heaps and LMDB write
+ * transactions are sized from what remains of the budget.
  */
 
-/** The main thread's share: Node, LMDB, pending batches. */
-export const MAIN_BYTES = 64 * MiB;
+/** The main thread's share while indexing: Node, LMDB, V8 heap, pending batches. */
+export const MAIN_BYTES = 96 * MiB;
 /** A worker's fixed cost: its V8 isolate and its own jieba dictionary. */
 export const WORKER_FIXED_BYTES = 64 * MiB;
 /** The least working memory a worker gets (heap, postings buffer, write transaction). */
@@ -45,9 +46,9 @@ export function defaultMaxMemory(machineBytes = machineMemoryBytes()): number {
 }
 
 /**
- * Threads that fit a memory budget: (budget - 64 MB main) / (64 MB fixed + 32 MB working)
- * per worker, between 1 and min(cores, 4). 512 MB machine -> 205 MB budget -> 1 thread;
- * 1 GB -> 256 MB -> 2; 8 GB on 8 cores -> 256 MB -> 2 (raise maxMemory for more).
+ * Threads that fit a memory budget: (budget - 96 MB main) / (64 MB fixed + 32 MB working)
+ * per worker, between 1 and min(cores, 4). The default budgets (160-256 MB) give 1 thread;
+ * --max-memory 512M gives 4 (on 4 cores), 2G on 8 cores gives 4.
  */
 export function threadsForBudget(maxMemory: number, cores = os.availableParallelism()): number {
   const fits = Math.floor((maxMemory - MAIN_BYTES) / (WORKER_FIXED_BYTES + WORKER_MIN_WORKING_BYTES));

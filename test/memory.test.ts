@@ -26,14 +26,17 @@ function longBody(): string {
 }
 
 test('default threads follow the machine: 512 MB, 1 GB, 8 GB', () => {
+  // The default budget (40% of memory, 160-256 MB) holds the main thread and one worker.
   assert.equal(defaultThreads(512 * MiB, 1), 1);
   assert.equal(defaultThreads(512 * MiB, 2), 1);
-  assert.equal(defaultThreads(1024 * MiB, 2), 2);
-  assert.equal(defaultThreads(1024 * MiB, 1), 1);
-  assert.equal(defaultThreads(8192 * MiB, 8), 2);
+  assert.equal(defaultThreads(1024 * MiB, 2), 1);
+  assert.equal(defaultThreads(8192 * MiB, 8), 1);
+  assert.equal(planMemory(512 * MiB, undefined, 8192 * MiB, 8).threads, 4);
+  assert.equal(planMemory(384 * MiB, undefined, 8192 * MiB, 8).threads, 3);
   const small = planMemory(undefined, undefined, 512 * MiB, 1);
   assert.equal(small.threads, 1);
   assert.ok(small.maxMemory <= 0.45 * 512 * MiB, `${small.maxMemory}`);
+  assert.ok(planMemory(undefined, undefined, 512 * MiB, 1).maxMemory >= 160 * MiB);
   const big = planMemory(2048 * MiB, undefined, 8192 * MiB, 8);
   assert.equal(big.threads, 4);
   assert.match(big.threadsReason, /2048 MB budget/);
