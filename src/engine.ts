@@ -168,8 +168,9 @@ export class RuyiIndex {
       bodyUtf8 = null;
     }
     if (bodyUtf8 !== null) {
-      // Moving detaches the whole ArrayBuffer: only when it is (nearly) this body's own.
-      const own = owned && bodyUtf8.byteLength >= 64 * 1024 && bodyUtf8.buffer.byteLength <= bodyUtf8.byteLength + 1024 * 1024;
+      // Moving detaches the whole ArrayBuffer: only when it is this body's own (at most a
+      // JSON line around it, whose escapes can double its size), never a shared stream chunk.
+      const own = owned && bodyUtf8.byteLength >= 2 ** 20 && bodyUtf8.buffer.byteLength <= 2 * bodyUtf8.byteLength + 2 ** 20;
       const op: BatchOp = { op: 'add', doc, bodyUtf8, transfer: own };
       await this.batcher.push(shard, op, bodyUtf8.byteLength + doc.title.length * 2 + 64);
     } else {

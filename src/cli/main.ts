@@ -10,6 +10,12 @@ import { parseBytes } from '../config.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { printError } from './output.js';
 
+// `ruyi search ... | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 function integer(min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
