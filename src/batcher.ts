@@ -38,6 +38,7 @@ export class Batcher {
   private readonly pendingBytes: number[];
   private readonly inFlight: (Promise<void> | null)[];
   private totalPending = 0;
+  private inFlightBytes = 0;
   private readonly maxPendingBytes: number;
   private waiters: (() => void)[] = [];
   private report: WriteReport = Batcher.emptyReport();
@@ -65,7 +66,8 @@ export class Batcher {
     this.pendingBytes[shard] = (this.pendingBytes[shard] as number) + bytes;
     this.totalPending += bytes;
     if ((this.pendingBytes[shard] as number) >= this.batchBytes) this.dispatch(shard, false);
-    while (this.totalPending > this.maxPendingBytes) {
+    // Batches sent but not yet done count too: their documents are still held here.
+    while (this.totalPending > this.maxPendingBytes || this.totalPending + this.inFlightBytes > 2 * this.maxPendingBytes) {
       // With many shards no single one may have reached batchBytes: send the fullest.
       if (this.inFlight.every((f) => f === null)) this.dispatch(this.fullestShard(), true);
       await this.nextCompletion();
@@ -108,8 +110,10 @@ export class Batcher {
     p.bytes.splice(0, take);
     this.pendingBytes[shard] = (this.pendingBytes[shard] as number) - bytes;
     this.totalPending -= bytes;
+    this.inFlightBytes += bytes;
     this.inFlight[shard] = this.run(shard, ops).finally(() => {
       this.inFlight[shard] = null;
+      this.inFlightBytes -= bytes;
       this.dispatch(shard, false);
       const waiters = this.waiters;
       this.waiters = [];
