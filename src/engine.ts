@@ -26,6 +26,7 @@ function docBytes(title: string, body: string): number {
 export const LARGE_BODY_CHARS = 256 * 1024;
 
 const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
 
 /** The largest length <= maxBytes that does not cut a UTF-8 character. */
 function utf8Boundary(bytes: Uint8Array, maxBytes: number): number {
@@ -38,7 +39,7 @@ function utf8Boundary(bytes: Uint8Array, maxBytes: number): number {
 /** The first `maxBytes` of a string's UTF-8 encoding, cut at a character boundary. */
 function truncateUtf8(text: string, maxBytes: number): string {
   const bytes = utf8.encode(text);
-  return new TextDecoder().decode(bytes.subarray(0, utf8Boundary(bytes, maxBytes)));
+  return utf8Decoder.decode(bytes.subarray(0, utf8Boundary(bytes, maxBytes)));
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
@@ -164,7 +165,7 @@ export class RuyiIndex {
       doc.body = '';
     }
     if (bodyUtf8 !== null && bodyUtf8.byteLength <= LARGE_BODY_CHARS) {
-      doc.body = new TextDecoder().decode(bodyUtf8);
+      doc.body = utf8Decoder.decode(bodyUtf8);
       bodyUtf8 = null;
     }
     if (bodyUtf8 !== null) {

@@ -23,13 +23,6 @@ export class EngineError extends Error {
   }
 }
 
-/** What a worker returns for an expected failure: class and fields do not survive the thread boundary. */
-export interface WorkerFailure {
-  ok: false;
-  code: EngineErrorCode;
-  message: string;
-}
-
 export function isEngineError(err: unknown, code?: EngineErrorCode): err is EngineError {
   return err instanceof EngineError && (code === undefined || err.code === code);
 }

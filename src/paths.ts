@@ -10,6 +10,5 @@ const packageRoot = new URL(fromSource ? '../' : '../../', import.meta.url);
 export const WORKER_FILE = fileURLToPath(
   new URL(fromSource ? '../workers/tsx-bootstrap.mjs' : '../workers/shard-worker.js', import.meta.url),
 );
-export const DICT_DIR = fileURLToPath(new URL('dict/', packageRoot));
 export const STOPWORDS_FILE = fileURLToPath(new URL('dict/stopwords.txt', packageRoot));
 export const USER_DICT_FILE = fileURLToPath(new URL('dict/user.dict.txt', packageRoot));
