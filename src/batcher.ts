@@ -9,7 +9,10 @@ export interface FailedDoc {
 /** What was applied since the last report. */
 export interface WriteReport {
   added: number;
+  /** Adds of ids the index already had (in a rebuild: duplicates in the dump). */
   replaced: number;
+  /** Adds overtaken by a later add of the same id before either was written. */
+  superseded: number;
   removed: number;
   /** Removes of ids the index did not have. */
   missing: number;
@@ -56,7 +59,7 @@ export class Batcher {
   }
 
   static emptyReport(): WriteReport {
-    return { added: 0, replaced: 0, removed: 0, missing: 0, failed: [], failedCount: 0 };
+    return { added: 0, replaced: 0, superseded: 0, removed: 0, missing: 0, failed: [], failedCount: 0 };
   }
 
   async push(shard: number, op: BatchOp, bytes: number): Promise<void> {
@@ -72,6 +75,19 @@ export class Batcher {
       if (this.inFlight.every((f) => f === null)) this.dispatch(this.fullestShard(), true);
       await this.nextCompletion();
     }
+  }
+
+  /**
+   * Drops what waits unsent and resolves when the batches in flight are done: a cancelled
+   * rebuild stops without writing what it had not sent yet.
+   */
+  async discard(): Promise<void> {
+    for (let s = 0; s < this.pending.length; s++) {
+      this.pending[s] = { ops: [], bytes: [] };
+      this.pendingBytes[s] = 0;
+    }
+    this.totalPending = 0;
+    while (this.inFlight.some((f) => f !== null)) await this.nextCompletion();
   }
 
   /** Sends everything pending and resolves when all of it is committed; returns what happened since the last flush. */
@@ -153,6 +169,7 @@ export class Batcher {
   private count(result: BatchResult): void {
     this.report.added += result.added;
     this.report.replaced += result.replaced;
+    this.report.superseded += result.superseded;
     this.report.removed += result.removed;
     this.report.missing += result.missing;
   }

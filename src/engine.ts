@@ -8,9 +8,11 @@ import { ShardPool } from './pool.js';
 import { shardOf } from './router.js';
 import { Searcher } from './search/searcher.js';
 import { ShardReader } from './search/shard-reader.js';
-import { type IndexMeta, openMeta } from './store/index-meta.js';
 import { readBody } from './store/body-store.js';
+import { checkIndexDir, createGeneration, currentToken, readCurrent, removeStaleGenerations, switchCurrent } from './store/generations.js';
+import { type IndexMeta, openMeta } from './store/index-meta.js';
 import { openShardDbs, readShardState, shardDir } from './store/shard-store.js';
+import { WriterLock } from './store/writer-lock.js';
 import type { BatchOp, Doc, DocInput, IndexStats, SearchOptions, SearchResult } from './types.js';
 import { validateDoc, validateId } from './validate.js';
 
@@ -46,48 +48,95 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
+/** How often a reader looks for a switched generation (a rebuild by another process). */
+const GENERATION_CHECK_MS = 100;
+
+/** The generation an index instance reads and writes: its directory and metadata. */
+interface Generation {
+  name: string;
+  dir: string;
+  meta: IndexMeta;
+}
+
+function loadGeneration(db: string, name: string, wantShards: number | undefined, create: boolean): Generation {
+  const dir = join(db, name);
+  return { name, dir, meta: openMeta(dir, wantShards, DEFAULT_SHARDS, create) };
+}
+
 /**
  * An open index. Writes (add, remove) go to worker threads in batches and become visible
  * to search and get when their batch commits; flush() waits for that. Reads are synchronous.
  * Call close() when done: the worker pool keeps the process alive until then.
+ *
+ * The first write takes the index's writer lock (one writer at a time, across processes),
+ * held until close(). A reader follows rebuilds made by other processes: it notices the
+ * switched generation within 100 ms and reads the new one from then on.
  */
 export class RuyiIndex {
   private closed = false;
   private analyzer: Analyzer | null = null;
-  private readonly batcher: Batcher;
+  private batcher: Batcher | null = null;
   private readonly searcher: Searcher;
+  private lock: WriterLock | null;
+  private seenToken: string;
+  private checkedAt = 0;
 
   private constructor(
+    /** The index directory as given to openIndex. */
     readonly dir: string,
-    readonly meta: IndexMeta,
+    private generation: Generation,
     readonly options: ResolvedOptions,
     private readonly pool: ShardPool,
     /** Test hook, see IndexBatchTask.crashOnId. */
     private readonly crashOnId: string | undefined,
+    /** Set for a generation being built: the lock is the builder's, and there is nothing to follow. */
+    private readonly building: { lock: WriterLock } | null,
   ) {
-    this.batcher = new Batcher(meta.shards, options.batchBytes, (shard, ops) =>
-      this.pool.indexBatch({
-        dir: this.dir,
-        shard,
-        ops,
-        deferMerges: options.deferMerges,
-        maxBufferedTokens: options.memory.maxBufferedTokens,
-        ...(this.crashOnId === undefined ? {} : { crashOnId: this.crashOnId }),
-      }),
+    this.lock = building?.lock ?? null;
+    this.seenToken = currentToken(dir);
+    this.searcher = new Searcher(
+      () => this.readers(),
+      () => {
+        this.analyzer ??= Analyzer.load();
+        return this.analyzer;
+      },
     );
-    this.searcher = new Searcher(() => this.readers(), () => {
-      this.analyzer ??= Analyzer.load();
-      return this.analyzer;
-    });
   }
 
   /** See openIndex. */
   static async open(dir: string, options: IndexOptions & { crashOnIdForTests?: string } = {}): Promise<RuyiIndex> {
     const { crashOnIdForTests, ...rest } = options;
     const resolved = resolveOptions(rest);
-    const meta = openMeta(dir, resolved.shards, DEFAULT_SHARDS, resolved.create);
-    const pool = new ShardPool(resolved.threads, meta.shards, resolved.idleTimeoutMs, resolved.memory.workerHeapMb);
-    return new RuyiIndex(dir, meta, resolved, pool, crashOnIdForTests);
+    checkIndexDir(dir);
+    let name = readCurrent(dir);
+    if (name === null) {
+      if (!resolved.create) throw new EngineError('E_CONFIG', `no index at ${dir}`);
+      name = createFirstGeneration(dir, resolved.shards);
+    }
+    const generation = openLiveGeneration(dir, name, resolved.shards);
+    const pool = new ShardPool(resolved.threads, generation.meta.shards, resolved.idleTimeoutMs, resolved.memory.workerHeapMb);
+    return new RuyiIndex(dir, generation, resolved, pool, crashOnIdForTests, null);
+  }
+
+  /**
+   * Opens a generation that is not live yet, for a rebuild that holds the writer lock.
+   * @internal see rebuild.ts
+   */
+  static openBuilding(db: string, name: string, options: IndexOptions, lock: WriterLock): RuyiIndex {
+    const resolved = resolveOptions(options);
+    const generation = loadGeneration(db, name, resolved.shards, true);
+    const pool = new ShardPool(resolved.threads, generation.meta.shards, resolved.idleTimeoutMs, resolved.memory.workerHeapMb);
+    return new RuyiIndex(db, generation, resolved, pool, undefined, { lock });
+  }
+
+  /** The metadata of the generation this instance uses. */
+  get meta(): IndexMeta {
+    return this.generation.meta;
+  }
+
+  /** The directory of the generation this instance reads and writes. */
+  get generationDir(): string {
+    return this.generation.dir;
   }
 
   private shardReaders: ShardReader[] | null = null;
@@ -98,21 +147,76 @@ export class RuyiIndex {
    * reindex) must hold none, or every page its workers touched would stay resident.
    */
   private readers(): ShardReader[] {
+    this.followSwitch();
     if (this.shardReaders === null) {
+      const { dir, meta } = this.generation;
       const readers: ShardReader[] = [];
       try {
-        for (let s = 0; s < this.meta.shards; s++) readers.push(new ShardReader(openShardDbs(this.dir, s)));
+        for (let s = 0; s < meta.shards; s++) readers.push(new ShardReader(openShardDbs(dir, s)));
       } catch (err) {
         for (const r of readers) void r.dbs.env.close();
-        throw new EngineError('E_SHARD_IO', `cannot open shards in ${this.dir}: ${(err as Error).message}`, { cause: err });
+        throw new EngineError('E_SHARD_IO', `cannot open shards in ${dir}: ${(err as Error).message}`, { cause: err });
       }
       this.shardReaders = readers;
     }
     return this.shardReaders;
   }
 
+  /**
+   * A reader that does not write follows CURRENT: when a rebuild has switched it, the old
+   * generation's handles are closed and the new one is opened on next use. A writer holds
+   * the lock, so no switch can happen under it.
+   */
+  private followSwitch(): void {
+    if (this.lock !== null) return;
+    const now = performance.now();
+    if (now - this.checkedAt < GENERATION_CHECK_MS) return;
+    this.checkedAt = now;
+    const token = currentToken(this.dir);
+    if (token === this.seenToken) return;
+    const name = readCurrent(this.dir);
+    this.seenToken = token;
+    if (name === null || name === this.generation.name) return;
+    this.generation = openLiveGeneration(this.dir, name, undefined);
+    const old = this.shardReaders ?? [];
+    this.shardReaders = null;
+    for (const r of old) void r.dbs.env.close();
+  }
+
   private live(): void {
     if (this.closed) throw new EngineError('E_CLOSED', `index ${this.dir} is closed`);
+  }
+
+  /**
+   * The write side, made on the first write: takes the writer lock (E_LOCKED if another
+   * process writes this index), moves to the live generation if a rebuild switched it
+   * since open, and starts the batcher.
+   */
+  private writer(): Batcher {
+    if (this.batcher !== null) return this.batcher;
+    if (this.lock === null) {
+      const lock = WriterLock.acquire(this.dir);
+      try {
+        this.checkedAt = 0;
+        this.followSwitch();
+      } catch (err) {
+        lock.release();
+        throw err;
+      }
+      this.lock = lock;
+    }
+    const options = this.options;
+    this.batcher = new Batcher(this.meta.shards, options.batchBytes, (shard, ops) =>
+      this.pool.indexBatch({
+        dir: this.generation.dir,
+        shard,
+        ops,
+        deferMerges: options.deferMerges,
+        maxBufferedTokens: options.memory.maxBufferedTokens,
+        ...(this.crashOnId === undefined ? {} : { crashOnId: this.crashOnId }),
+      }),
+    );
+    return this.batcher;
   }
 
   /**
@@ -173,9 +277,9 @@ export class RuyiIndex {
       // JSON line around it, whose escapes can double its size), never a shared stream chunk.
       const own = owned && bodyUtf8.byteLength >= 2 ** 20 && bodyUtf8.buffer.byteLength <= 2 * bodyUtf8.byteLength + 2 ** 20;
       const op: BatchOp = { op: 'add', doc, bodyUtf8, transfer: own };
-      await this.batcher.push(shard, op, bodyUtf8.byteLength + doc.title.length * 2 + 64);
+      await this.writer().push(shard, op, bodyUtf8.byteLength + doc.title.length * 2 + 64);
     } else {
-      await this.batcher.push(shard, { op: 'add', doc }, docBytes(doc.title, doc.body));
+      await this.writer().push(shard, { op: 'add', doc }, docBytes(doc.title, doc.body));
     }
   }
 
@@ -186,7 +290,7 @@ export class RuyiIndex {
     let n = 0;
     for (const raw of list) {
       const id = validateId(raw, `id ${n}`);
-      await this.batcher.push(shardOf(id, this.meta.shards), { op: 'remove', id }, id.length * 2 + 64);
+      await this.writer().push(shardOf(id, this.meta.shards), { op: 'remove', id }, id.length * 2 + 64);
       n++;
     }
     return n;
@@ -198,14 +302,15 @@ export class RuyiIndex {
    */
   async flush(): Promise<WriteReport> {
     this.live();
-    return this.batcher.flush();
+    return this.batcher === null ? Batcher.emptyReport() : this.batcher.flush();
   }
 
   /** Merges each shard into one segment, purging deleted postings: do it after a bulk load. */
   async optimize(): Promise<void> {
     this.live();
-    await this.batcher.flush();
-    await Promise.all(Array.from({ length: this.meta.shards }, (_, shard) => this.pool.optimize({ dir: this.dir, shard })));
+    await this.writer().flush();
+    const dir = this.generation.dir;
+    await Promise.all(Array.from({ length: this.meta.shards }, (_, shard) => this.pool.optimize({ dir, shard })));
   }
 
   /** The stored document, as committed, or undefined. */
@@ -237,11 +342,12 @@ export class RuyiIndex {
     const states = this.readers().map((r) => readShardState(r.dbs));
     let bytesOnDisk = 0;
     for (let s = 0; s < this.meta.shards; s++) {
-      const dir = shardDir(this.dir, s);
+      const dir = shardDir(this.generation.dir, s);
       for (const name of readdirSync(dir)) bytesOnDisk += statSync(join(dir, name)).blocks * 512;
     }
     return {
       docs: states.reduce((sum, st) => sum + st.docs, 0),
+      generation: this.generation.name,
       shards: this.meta.shards,
       threads: this.options.threads,
       memory: this.options.memory,
@@ -251,18 +357,65 @@ export class RuyiIndex {
     };
   }
 
+  /**
+   * Closes without writing what is still queued (batches already sent finish): for a
+   * cancelled rebuild, whose generation is thrown away anyway.
+   * @internal see rebuild.ts
+   */
+  async abandon(): Promise<void> {
+    await this.batcher?.discard();
+    await this.close();
+  }
+
   /** Flushes, ends the workers and closes the shards. Safe to call twice. */
   async close(): Promise<WriteReport> {
     if (this.closed) return Batcher.emptyReport();
     let report: WriteReport;
     try {
-      report = await this.batcher.flush();
+      report = this.batcher === null ? Batcher.emptyReport() : await this.batcher.flush();
     } finally {
       this.closed = true;
       await this.pool.destroy();
       for (const r of this.shardReaders ?? []) await r.dbs.env.close();
+      if (this.building === null) this.lock?.release();
     }
     return report;
+  }
+}
+
+/**
+ * Makes the first, empty generation of a new index live, under the writer lock so that
+ * two processes creating the same index at once agree on one. Leftovers of a first build
+ * that was killed before it switched in are removed.
+ */
+function createFirstGeneration(db: string, shards: number | undefined): string {
+  const lock = WriterLock.acquire(db);
+  try {
+    const live = readCurrent(db);
+    if (live !== null) return live;
+    const name = createGeneration(db);
+    removeStaleGenerations(db, name);
+    loadGeneration(db, name, shards, true);
+    switchCurrent(db, name);
+    return name;
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * Opens the live generation. A rebuild may switch and remove it between reading CURRENT
+ * and opening it: then CURRENT is read again.
+ */
+function openLiveGeneration(db: string, name: string, wantShards: number | undefined): Generation {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return loadGeneration(db, name, wantShards, false);
+    } catch (err) {
+      const now = readCurrent(db);
+      if (attempt >= 3 || now === null || now === name) throw err;
+      name = now;
+    }
   }
 }
 

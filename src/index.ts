@@ -10,4 +10,5 @@ export {
 } from './config.js';
 export { openIndex, RuyiIndex } from './engine.js';
 export { EngineError, type EngineErrorCode, isEngineError } from './errors.js';
+export { Rebuild, type RebuildResult, rebuildIndex } from './rebuild.js';
 export type { Doc, IndexStats, SearchHit, SearchOptions, SearchResult } from './types.js';

@@ -43,7 +43,9 @@ export class ShardPool {
   async indexBatch(task: IndexBatchTask): Promise<BatchResult> {
     try {
       // Only bodies the engine encoded itself are moved; a caller's buffer is copied.
-      const transferList = task.ops.flatMap((op) => (op.op === 'add' && op.bodyUtf8 && op.transfer ? [op.bodyUtf8.buffer as ArrayBuffer] : []));
+      const transferList = task.ops.flatMap((op) =>
+        op.op === 'add' && op.bodyUtf8 && op.transfer ? [op.bodyUtf8.buffer as ArrayBuffer] : [],
+      );
       return (await this.piscina.run(task, { name: 'indexBatch', transferList })) as BatchResult;
     } catch (err) {
       throw fromWorkerFailure(task.shard, err);

@@ -35,6 +35,8 @@ export type BatchOp = { op: 'add'; doc: DocInput; bodyUtf8?: Uint8Array; transfe
 export interface BatchResult {
   added: number;
   replaced: number;
+  /** Adds overtaken by a later add of the same id in the same batch (duplicates in a dump). */
+  superseded: number;
   removed: number;
   /** Removes of ids that were not in the index. */
   missing: number;
@@ -71,6 +73,8 @@ export interface SearchResult {
 
 export interface IndexStats {
   docs: number;
+  /** The generation read (gen-NNNNNN): a rebuild makes a new one and switches to it. */
+  generation: string;
   shards: number;
   threads: number;
   /** The memory budget, the threads it chose and why. */

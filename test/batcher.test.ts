@@ -7,6 +7,7 @@ import type { BatchOp, BatchResult } from '../src/types.js';
 const result = (ops: BatchOp[]): BatchResult => ({
   added: ops.length,
   replaced: 0,
+  superseded: 0,
   removed: 0,
   missing: 0,
   tokens: 0,
@@ -48,7 +49,10 @@ test('many shards, none full: the pending bound still holds and nothing hangs', 
   // Within a shard, documents go out in the order they came.
   for (let s = 0; s < 10; s++) {
     const ids = sent.filter((b) => b.shard === s).flatMap((b) => b.ids);
-    assert.deepEqual(ids, [...ids].sort((a, b) => Number(a.slice(4)) - Number(b.slice(4))));
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => Number(a.slice(4)) - Number(b.slice(4))),
+    );
   }
 });
 

@@ -94,9 +94,13 @@ test('usage and index errors give documented exit codes and a message on stderr'
 
   const db = join(dir, 'db');
   assert.equal(ruyi('index', SAMPLE_FILE, '--db', db, '--shards', '2', '--threads', '1', '--json').code, 0);
-  const conflict = ruyi('index', SAMPLE_FILE, '--db', db, '--shards', '3');
+  const conflict = ruyi('index', SAMPLE_FILE, '--db', db, '--shards', '3', '--update');
   assert.equal(conflict.code, 3);
-  assert.match(conflict.stderr, /2 shards, not 3.*reindex/);
+  assert.match(conflict.stderr, /2 shards, not 3.*rebuild it/);
+  // A rebuild makes a new index, which may have another shard count.
+  const reshard = ruyi('index', SAMPLE_FILE, '--db', db, '--shards', '3', '--threads', '1', '--json');
+  assert.equal(reshard.code, 0, reshard.stderr);
+  assert.equal(JSON.parse(reshard.stdout).shards, 3);
 
   const nofile = ruyi('index', join(dir, 'nope.ndjson'), '--db', join(dir, 'db3'), '--threads', '1');
   assert.equal(nofile.code, 2);

@@ -1,41 +1,47 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { openIndex } from '../src/index.js';
-import { SAMPLE_FILE, tempDir } from './helpers.js';
+import { type Doc, openIndex } from '../src/index.js';
+import { SAMPLE_FILE, sampleDocs, tempDir } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 
-test('kill -9 during a bulk index: the index still opens, and a rerun completes it exactly', async (t) => {
+function index(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, 'index', ...args, '--threads', '1', '--json'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+}
+
+async function killAfter(args: string[], delayMs: number): Promise<void> {
+  const child = spawn(process.execPath, [BIN, 'index', ...args, '--threads', '1'], { stdio: 'ignore' });
+  const closed = new Promise((r) => child.on('close', r));
+  await new Promise((r) => setTimeout(r, delayMs));
+  child.kill('SIGKILL');
+  await closed;
+}
+
+test('kill -9 during a rebuild leaves the live index exactly as it was; a rerun completes it exactly', async (t) => {
   const dir = tempDir(t);
   const db = join(dir, 'db');
   const clean = join(dir, 'clean');
-  assert.equal(spawnSync(process.execPath, [BIN, 'index', SAMPLE_FILE, '--db', clean, '--threads', '1', '--json']).status, 0);
+  const poems = join(dir, 'poems.ndjson');
+  const lines = readFileSync(SAMPLE_FILE, 'utf8').trim().split('\n');
+  const poemLines = lines.filter((l) => !l.includes('"manpages-zh:'));
+  writeFileSync(poems, `${poemLines.join('\n')}\n`);
+  index(SAMPLE_FILE, '--db', clean);
+  index(poems, '--db', db);
 
-  // Small batches so that the kill lands between or inside commits.
-  let checked = 0;
-  for (const delayMs of [400, 700, 1000, 1300]) {
-    const child = spawn(process.execPath, [BIN, 'index', SAMPLE_FILE, '--db', db, '--threads', '1'], { stdio: 'ignore' });
-    const closed = new Promise((r) => child.on('close', r));
-    await new Promise((r) => setTimeout(r, delayMs));
-    child.kill('SIGKILL');
-    await closed;
-    // Killed before it created the index: nothing to check yet.
-    if (!existsSync(join(db, 'ruyi.json'))) continue;
-    const index = await openIndex(db, { create: false, threads: 1 });
-    const docs = index.stats().docs;
-    assert.ok(docs >= 0 && docs <= 350, `${docs}`);
-    // Every document it has is whole: stored and findable by its title.
-    index.search('列出目录内容');
-    await index.close();
-    checked++;
+  for (const delayMs of [300, 600, 900, 1200]) {
+    await killAfter([SAMPLE_FILE, '--db', db], delayMs);
+    const live = await openIndex(db, { create: false, threads: 1 });
+    assert.equal(live.stats().docs, poemLines.length, `after a kill at ${delayMs} ms`);
+    assert.equal(live.stats().generation, 'gen-000001');
+    assert.equal(live.search('列出目录内容').total, 0);
+    await live.close();
   }
-  assert.ok(checked > 0, 'no kill landed after the index was created');
-  const rerun = spawnSync(process.execPath, [BIN, 'index', SAMPLE_FILE, '--db', db, '--threads', '1', '--json'], { encoding: 'utf8' });
-  assert.equal(rerun.status, 0, rerun.stderr);
+  index(SAMPLE_FILE, '--db', db);
   const a = await openIndex(db, { create: false, threads: 1 });
   const b = await openIndex(clean, { create: false, threads: 1 });
   t.after(async () => {
@@ -50,4 +56,39 @@ test('kill -9 during a bulk index: the index still opens, and a rerun completes 
       q,
     );
   }
+});
+
+test('kill -9 during --update: the index opens and every document in it is whole', async (t) => {
+  const dir = tempDir(t);
+  const db = join(dir, 'db');
+  const docs = new Map(sampleDocs().map((d): [string, Doc] => [d.id, d]));
+  let checked = 0;
+  for (const delayMs of [400, 800, 1200]) {
+    await killAfter([SAMPLE_FILE, '--db', db, '--update'], delayMs);
+    let live: Awaited<ReturnType<typeof openIndex>>;
+    try {
+      live = await openIndex(db, { create: false, threads: 1 });
+    } catch {
+      continue; // killed before it created the index
+    }
+    const n = live.stats().docs;
+    assert.ok(n >= 0 && n <= 350, `${n}`);
+    let present = 0;
+    for (const [id, doc] of docs) {
+      const got = live.get(id);
+      if (got === undefined) continue;
+      present++;
+      assert.equal(got.body, doc.body, id);
+      assert.equal(got.title, doc.title ?? '', id);
+    }
+    assert.equal(present, n);
+    await live.close();
+    checked++;
+  }
+  assert.ok(checked > 0, 'no kill landed after the index was created');
+  index(SAMPLE_FILE, '--db', db, '--update');
+  const live = await openIndex(db, { create: false, threads: 1 });
+  t.after(() => live.close());
+  assert.equal(live.stats().docs, 350);
+  assert.equal(live.search('列出目录内容').hits[0]?.id, 'manpages-zh:man1/ls.1');
 });

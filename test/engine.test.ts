@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { type Doc, isEngineError, openIndex } from '../src/index.js';
 import { RuyiIndex } from '../src/engine.js';
+import { type Doc, isEngineError, openIndex } from '../src/index.js';
 import { sampleDocs, tempDir, uniqueTitles } from './helpers.js';
 
 const docs = sampleDocs();
@@ -25,7 +25,10 @@ test('indexes the sample and finds documents by Chinese words, titles and mixed 
   assert.equal(ls.hits[0]?.id, 'manpages-zh:man1/ls.1');
 
   const mixed = index.search('grep 匹配模式');
-  assert.ok(mixed.hits.slice(0, 3).some((h) => h.id === 'manpages-zh:man1/grep.1'), JSON.stringify(mixed.hits));
+  assert.ok(
+    mixed.hits.slice(0, 3).some((h) => h.id === 'manpages-zh:man1/grep.1'),
+    JSON.stringify(mixed.hits),
+  );
 
   // Full-width letters and upper case are folded: ＧＲＥＰ finds grep.
   const wide = index.search('ＧＲＥＰ');
@@ -58,8 +61,14 @@ test('replacing a document removes its old words; removing it removes it', async
   await index.add({ id: 'post-1', title: '数据库备份', body: '每天凌晨三点备份数据库到对象存储。' });
   const replaced = await index.flush();
   assert.equal(replaced.replaced, 1);
-  assert.equal(index.search('内存溢出').hits.find((h) => h.id === 'post-1'), undefined);
-  assert.equal(index.search('溢出', { limit: 1000 }).hits.find((h) => h.id === 'post-1'), undefined);
+  assert.equal(
+    index.search('内存溢出').hits.find((h) => h.id === 'post-1'),
+    undefined,
+  );
+  assert.equal(
+    index.search('溢出', { limit: 1000 }).hits.find((h) => h.id === 'post-1'),
+    undefined,
+  );
   assert.equal(index.search('数据库备份').hits[0]?.id, 'post-1');
   assert.equal(index.get('post-1')?.title, '数据库备份');
   assert.equal(index.stats().docs, 51);
@@ -69,7 +78,10 @@ test('replacing a document removes its old words; removing it removes it', async
   assert.equal(removed.removed, 1);
   assert.equal(index.has('post-1'), false);
   assert.equal(index.get('post-1'), undefined);
-  assert.equal(index.search('数据库备份').hits.find((h) => h.id === 'post-1'), undefined);
+  assert.equal(
+    index.search('数据库备份').hits.find((h) => h.id === 'post-1'),
+    undefined,
+  );
   assert.equal(index.stats().docs, 50);
 
   await index.remove('never-there');
@@ -115,8 +127,7 @@ test('1 shard vs 4 shards, 1 thread vs 2 threads: the same ids and scores', asyn
   const results: string[][] = [];
   for (const layout of layouts) {
     const index = await sampleIndex(tempDir(t), layout);
-    results.push(queries.map((q) => JSON.stringify(index.search(q, { limit: 30 }))
-      .replace(/"tookMs":[\d.e-]+/, '')));
+    results.push(queries.map((q) => JSON.stringify(index.search(q, { limit: 30 })).replace(/"tookMs":[\d.e-]+/, '')));
     await index.close();
   }
   assert.deepEqual(results[1], results[0]);
@@ -144,7 +155,10 @@ test('paging: offset and limit slice one ranking, total is exact', async (t) => 
   const page2 = index.search('文件', { limit: 10, offset: 10 });
   assert.equal(page2.total, full.total);
   assert.deepEqual(page2.hits, full.hits.slice(10, 20));
-  assert.throws(() => index.search('文件', { limit: 5000 }), (e) => isEngineError(e, 'E_CONFIG'));
+  assert.throws(
+    () => index.search('文件', { limit: 5000 }),
+    (e) => isEngineError(e, 'E_CONFIG'),
+  );
 });
 
 test('many small batches are merged and stay exact', async (t) => {
@@ -187,7 +201,10 @@ test('invalid documents are refused with the place named; earlier ones are kept'
   const index = await openIndex(tempDir(t), { threads: 1, shards: 2 });
   t.after(() => index.close());
   const batch: unknown[] = [docs[0], docs[1], { id: 'bad', title: '无正文' }, docs[2]];
-  await assert.rejects(index.add(batch as Doc[]), (e) => isEngineError(e, 'E_INPUT') && /document 2 \(id "bad"\): missing body/.test(e.message));
+  await assert.rejects(
+    index.add(batch as Doc[]),
+    (e) => isEngineError(e, 'E_INPUT') && /document 2 \(id "bad"\): missing body/.test(e.message),
+  );
   await assert.rejects(index.add({ id: 42, body: '数字编号' } as unknown as Doc), /id must be a string/);
   await index.flush();
   assert.equal(index.stats().docs, 2);
@@ -229,7 +246,10 @@ test('a closed index refuses work, and close is idempotent', async (t) => {
   const index = await openIndex(tempDir(t), { threads: 1 });
   await index.close();
   await index.close();
-  assert.throws(() => index.search('内存'), (e) => isEngineError(e, 'E_CLOSED'));
+  assert.throws(
+    () => index.search('内存'),
+    (e) => isEngineError(e, 'E_CLOSED'),
+  );
   await assert.rejects(index.add(docs[0] as Doc), (e) => isEngineError(e, 'E_CLOSED'));
 });
 
@@ -244,7 +264,10 @@ test('deferMerges leaves segments for optimize() and gives the same results', as
   await deferred.add(docs);
   await deferred.flush();
   const segments = deferred.stats().shardSegments;
-  assert.ok(segments.every((n) => n > 8), `unmerged segments: ${segments}`);
+  assert.ok(
+    segments.every((n) => n > 8),
+    `unmerged segments: ${segments}`,
+  );
   const hits = (i: typeof merged, q: string) => i.search(q, { limit: 20 }).hits.map((h) => [h.id, h.score]);
   for (const q of queries) assert.deepEqual(hits(deferred, q), hits(merged, q), q);
   await deferred.optimize();

@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { Analyzer } from '../src/analysis/analyzer.js';
-import { defaultThreads, isEngineError, openIndex } from '../src/index.js';
 import { parseBytes, planMemory } from '../src/config.js';
+import { defaultThreads, isEngineError, openIndex } from '../src/index.js';
 import { PostingsBuffer } from '../src/indexing/postings-buffer.js';
 import { splitLargeBody } from '../src/ingest/large-json.js';
 import { SegmentWriter } from '../src/store/segment-writer.js';
@@ -46,7 +46,10 @@ test('default threads follow the machine: 512 MB, 1 GB, 8 GB', () => {
   assert.equal(parseBytes('256M'), 256 * MiB);
   assert.equal(parseBytes('1.5g'), 1.5 * 1024 * MiB);
   assert.equal(parseBytes('300000000'), 300000000);
-  assert.throws(() => parseBytes('lots'), (e) => isEngineError(e, 'E_CONFIG'));
+  assert.throws(
+    () => parseBytes('lots'),
+    (e) => isEngineError(e, 'E_CONFIG'),
+  );
 });
 
 test('a document over maxDocBytes is refused by id, or cut with truncateLongDocs', async (t) => {
@@ -83,7 +86,10 @@ test('a large body (moved to the worker as UTF-8) is stored whole and searchable
   assert.equal(index.get('bytes')?.body, '以字节给出的正文：倒排索引与分词。');
   assert.equal(index.search('蓝色的鲸鱼 图书馆').hits[0]?.id, 'big');
   assert.equal(index.search('倒排索引').hits[0]?.id, 'bytes');
-  assert.equal(index.search('列出目录内容', { limit: 20 }).hits.some((h) => h.id === 'big'), true);
+  assert.equal(
+    index.search('列出目录内容', { limit: 20 }).hits.some((h) => h.id === 'big'),
+    true,
+  );
 });
 
 test('postings spilled to sorted runs give byte-identical segments', async (t) => {
@@ -153,7 +159,11 @@ test('ruyi index reads a 2 MB line without holding it as a string, and reports t
   const found = spawnSync(process.execPath, [BIN, 'search', '列出目录内容', '--db', db, '--json'], { encoding: 'utf8' });
   assert.equal(JSON.parse(found.stdout).hits[0].id, 'huge');
   // No spilled run is left behind.
-  if (existsSync(join(db, 'tmp'))) assert.deepEqual(readdirSync(join(db, 'tmp')).flatMap((d) => readdirSync(join(db, 'tmp', d))), []);
+  if (existsSync(join(db, 'tmp')))
+    assert.deepEqual(
+      readdirSync(join(db, 'tmp')).flatMap((d) => readdirSync(join(db, 'tmp', d))),
+      [],
+    );
 
   const limited = spawnSync(process.execPath, [BIN, 'index', dump, '--db', join(dir, 'db2'), '--max-doc-bytes', '1M', '--json'], {
     encoding: 'utf8',

@@ -10,6 +10,7 @@ function topK<T>(items: Iterable<T>, k: number, better: (a: T, b: T) => boolean)
   const all = [...items];
   return topKIndexes(all.length, k, (a, b) => better(all[a] as T, all[b] as T)).map((i) => all[i] as T);
 }
+
 import {
   decodePostings,
   type EncodeColumns,

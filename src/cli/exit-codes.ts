@@ -7,6 +7,8 @@ export const EXIT = {
   input: 2,
   index: 3,
   query: 4,
+  locked: 5,
+  interrupted: 130,
 } as const;
 
 export function exitCodeFor(err: unknown): number {
@@ -19,6 +21,10 @@ export function exitCodeFor(err: unknown): number {
       return EXIT.input;
     case 'E_QUERY_SYNTAX':
       return EXIT.query;
+    case 'E_LOCKED':
+      return EXIT.locked;
+    case 'E_INTERRUPTED':
+      return EXIT.interrupted;
     default:
       return EXIT.index;
   }

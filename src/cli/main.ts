@@ -5,12 +5,14 @@
 // 16 MB of pending and 16 MB of in-flight text, and huge lines stay bytes off the heap, so
 // 64 MB is room enough.
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { parseBytes } from '../config.js';
 import { indexCommand } from './commands/index-command.js';
+import { removeCommand } from './commands/remove-command.js';
 import { searchCommand } from './commands/search-command.js';
 import { statsCommand } from './commands/stats-command.js';
-import { parseBytes } from '../config.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { printError } from './output.js';
+import { resolveSettings } from './settings.js';
 
 // `ruyi search ... | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -40,19 +42,50 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
-program
-  .command('index')
-  .description('index (add or replace) the documents of an NDJSON file, one {id, title, body, tags, date} object per line; - reads stdin')
-  .argument('<file>', 'NDJSON dump, or - for stdin')
-  .requiredOption('--db <dir>', 'index directory (created if missing)')
-  .option('--threads <n>', 'worker threads (default: from memory and cores)', integer(1, 64))
-  .option('--shards <n>', 'shards, fixed when the index is created (default 4)', integer(1, 256))
-  .option('--max-memory <size>', 'memory budget, e.g. 256M or 1G (default: 40% of RAM, 160-256 MB)', bytes)
+function addIndexOptions(cmd: Command): Command {
+  return cmd
+    .option('--db <dir>', 'index directory (or RUYI_DB)')
+    .option('--config <file>', 'JSON file of settings (or RUYI_CONFIG); flags and RUYI_* variables win over it')
+    .option('--threads <n>', 'worker threads (default: from memory and cores)', integer(1, 64))
+    .option('--max-memory <size>', 'memory budget, e.g. 256M or 1G (default: 40% of RAM, 160-256 MB)', bytes);
+}
+
+addIndexOptions(
+  program
+    .command('index')
+    .description(
+      'rebuild the index from article dumps: a new generation is built beside the live one and switched in when complete (--update: add and replace into the live index)',
+    )
+    .argument('<inputs...>', 'NDJSON/JSONL, JSON array, CSV, or a directory of Markdown/HTML/text files (.gz too); - reads stdin'),
+)
+  .option('--update', 'add and replace into the live index instead of rebuilding it')
+  .option('--format <format>', 'input format instead of detecting it: ndjson, json, csv, markdown, html, txt')
+  .option('--id-field <name>', 'source field holding the id (default "id")')
+  .option('--title-field <name>', 'source field holding the title (default "title")')
+  .option('--body-field <name>', 'source field holding the body (default "body")')
+  .option('--tags-field <name>', 'source field holding the tags (default "tags")')
+  .option('--date-field <name>', 'source field holding the date (default "date")')
+  .option('--html', 'the body field is HTML: index its text')
+  .option('--strict', 'stop at the first bad record (nothing is switched)')
+  .option('--max-errors <n>', 'stop after more than n bad records (nothing is switched)', integer(0, Number.MAX_SAFE_INTEGER))
+  .option('--shards <n>', "shards of a new index (default: the live index's, or 4)", integer(1, 256))
   .option('--max-doc-bytes <size>', 'largest document accepted (default 64M)', bytes)
   .option('--truncate', 'cut documents over --max-doc-bytes instead of rejecting them')
+  .option('--quiet', 'no progress display')
   .option('--json', 'print one JSON report on stdout')
-  .action(async (file: string, o) => {
-    process.exitCode = await indexCommand(file, o);
+  .action(async (inputs: string[], o) => {
+    const { idField, titleField, bodyField, tagsField, dateField, update, json, ...rest } = o;
+    const mapped = { id: idField, title: titleField, body: bodyField, tags: tagsField, date: dateField };
+    const fields = Object.values(mapped).some((v) => v !== undefined) ? mapped : undefined;
+    const settings = resolveSettings({ ...rest, ...(fields === undefined ? {} : { fields }) });
+    process.exitCode = await indexCommand(inputs, { ...settings, update, json });
+  });
+
+addIndexOptions(program.command('remove').description('remove documents by id from the live index').argument('<ids...>', 'document ids'))
+  .option('--json', 'print one JSON object on stdout')
+  .action(async (ids: string[], o) => {
+    const { json, ...rest } = o;
+    process.exitCode = await removeCommand(ids, { ...resolveSettings(rest), json });
   });
 
 program

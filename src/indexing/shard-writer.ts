@@ -52,8 +52,10 @@ export class ShardWriter {
    */
   applyBatch(analyzer: Analyzer, ops: readonly BatchOp[], buffer = new PostingsBuffer(), deferMerges = false): BatchResult {
     const last = new Map<string, BatchOp>();
+    let superseded = 0;
     for (const op of ops) {
       const id = op.op === 'add' ? op.doc.id : op.id;
+      if (op.op === 'add' && last.get(id)?.op === 'add') superseded++;
       last.delete(id);
       last.set(id, op);
     }
@@ -90,6 +92,7 @@ export class ShardWriter {
     const result: BatchResult = {
       added: 0,
       replaced: 0,
+      superseded,
       removed: 0,
       missing: 0,
       tokens: buffer.tokens,

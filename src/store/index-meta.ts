@@ -60,7 +60,7 @@ export function openMeta(dir: string, wantShards: number | undefined, defaultSha
     throw new EngineError('E_META_MISMATCH', `${file} is unreadable: ${(err as Error).message}`, { cause: err });
   }
   const expected = currentMeta(meta.shards);
-  const reindex = `; reindex into a new directory (ruyi index <dump> --db <new dir>)`;
+  const reindex = `; rebuild it (ruyi index <dump> --db <dir>, without --update)`;
   if (meta.format !== FORMAT) throw new EngineError('E_META_MISMATCH', `${file} is not ruyi index metadata`);
   for (const key of ['formatVersion', 'hash', 'analyzerVersion', 'dictionary', 'keyLayout'] as const) {
     if (meta[key] !== expected[key]) {

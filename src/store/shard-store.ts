@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import { type Database, open, type RootDatabase } from 'lmdb';
 
 /**
  * On-disk layout of one shard: one LMDB environment in `<index>/shard-<n>/` with five named

@@ -10,6 +10,7 @@ export async function statsCommand(o: { db: string; json?: boolean; maxMemory?: 
     if (o.json) {
       printJson({
         docs: s.docs,
+        generation: s.generation,
         shards: s.shards,
         bytesOnDisk: s.bytesOnDisk,
         shardDocs: s.shardDocs,
@@ -17,7 +18,7 @@ export async function statsCommand(o: { db: string; json?: boolean; maxMemory?: 
         memory: s.memory,
       });
     } else {
-      printLine(`${o.db}: ${s.docs} documents in ${s.shards} shards, ${(s.bytesOnDisk / 1e6).toFixed(1)} MB on disk`);
+      printLine(`${o.db} (${s.generation}): ${s.docs} documents in ${s.shards} shards, ${(s.bytesOnDisk / 1e6).toFixed(1)} MB on disk`);
       const m = s.memory;
       printLine(
         `memory budget ${Math.round(m.maxMemory / 2 ** 20)} MB (${m.maxMemorySource === 'option' ? 'from --max-memory' : `40% of this machine's ${Math.round(m.machineMemory / 2 ** 20)} MB, kept within 160-256 MB`})`,
