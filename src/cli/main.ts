@@ -10,6 +10,7 @@ import { indexCommand } from './commands/index-command.js';
 import { removeCommand } from './commands/remove-command.js';
 import { searchCommand } from './commands/search-command.js';
 import { statsCommand } from './commands/stats-command.js';
+import { tuneCommand } from './commands/tune-command.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { printError } from './output.js';
 import { resolveSettings } from './settings.js';
@@ -86,6 +87,24 @@ addIndexOptions(program.command('remove').description('remove documents by id fr
   .action(async (ids: string[], o) => {
     const { json, ...rest } = o;
     process.exitCode = await removeCommand(ids, { ...resolveSettings(rest), json });
+  });
+
+program
+  .command('tune')
+  .description(
+    'trial reindexes of a sample of a dump at 1..N threads: throughput and peak RSS of each, and the --threads that fits the budget',
+  )
+  .argument('<inputs...>', 'the dump to sample (any format that index reads)')
+  .option('--max-memory <size>', "the memory budget to fit (default: this machine's default budget)", bytes)
+  .option('--sample <size>', 'how much of the dump each trial indexes', bytes, 20 * 2 ** 20)
+  .option('--rounds <n>', 'trials per thread count (the best is kept: shared machines are noisy)', integer(1, 10), 1)
+  .option('--max-threads <n>', 'largest thread count to try (default: min(cores, 4))', integer(1, 64))
+  .option('--format <format>', 'input format instead of detecting it')
+  .option('--config <file>', 'JSON file of settings (or RUYI_CONFIG)')
+  .option('--json', 'print one JSON object on stdout')
+  .action(async (inputs: string[], o) => {
+    const { sample, rounds, maxThreads, json, ...rest } = o;
+    process.exitCode = await tuneCommand(inputs, { ...resolveSettings(rest), sample, rounds, maxThreads, json });
   });
 
 program
