@@ -10,7 +10,6 @@ export type EngineErrorCode =
   | 'E_QUERY_SYNTAX' // a query cannot be parsed
   | 'E_WORKER' // a worker thread failed outside any single document
   | 'E_LOCKED' // another process holds the index's writer lock
-  | 'E_INTERRUPTED' // a rebuild was stopped (Ctrl-C) before it switched in
   | 'E_CLOSED'; // the index was used after close()
 
 export class EngineError extends Error {

@@ -23,8 +23,6 @@ export function exitCodeFor(err: unknown): number {
       return EXIT.query;
     case 'E_LOCKED':
       return EXIT.locked;
-    case 'E_INTERRUPTED':
-      return EXIT.interrupted;
     default:
       return EXIT.index;
   }
