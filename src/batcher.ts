@@ -1,4 +1,4 @@
-import type { EngineError } from './errors.js';
+import { type EngineError, isEngineError } from './errors.js';
 import type { BatchOp, BatchResult } from './types.js';
 
 export interface FailedDoc {
@@ -45,6 +45,8 @@ export class Batcher {
   private readonly maxPendingBytes: number;
   private waiters: (() => void)[] = [];
   private report: WriteReport = Batcher.emptyReport();
+  /** An error that no retry can fix (a full disk): every later push and flush throws it. */
+  private fatal: EngineError | null = null;
 
   constructor(
     shards: number,
@@ -63,6 +65,7 @@ export class Batcher {
   }
 
   async push(shard: number, op: BatchOp, bytes: number): Promise<void> {
+    if (this.fatal !== null) throw this.fatal;
     const p = this.pending[shard] as { ops: BatchOp[]; bytes: number[] };
     p.ops.push(op);
     p.bytes.push(bytes);
@@ -74,6 +77,7 @@ export class Batcher {
       // With many shards no single one may have reached batchBytes: send the fullest.
       if (this.inFlight.every((f) => f === null)) this.dispatch(this.fullestShard(), true);
       await this.nextCompletion();
+      if (this.fatal !== null) throw this.fatal;
     }
   }
 
@@ -93,6 +97,10 @@ export class Batcher {
   /** Sends everything pending and resolves when all of it is committed; returns what happened since the last flush. */
   async flush(): Promise<WriteReport> {
     for (;;) {
+      if (this.fatal !== null) {
+        await this.discard();
+        throw this.fatal;
+      }
       for (let s = 0; s < this.pending.length; s++) this.dispatch(s, true);
       const busy = this.inFlight.filter((f): f is Promise<void> => f !== null);
       if (busy.length === 0) break;
@@ -115,7 +123,7 @@ export class Batcher {
 
   /** Starts the shard's next batch if none is in flight: up to batchBytes, or everything when draining. */
   private dispatch(shard: number, draining: boolean): void {
-    if (this.inFlight[shard] !== null) return;
+    if (this.inFlight[shard] !== null || this.fatal !== null) return;
     const p = this.pending[shard] as { ops: BatchOp[]; bytes: number[] };
     if (p.ops.length === 0) return;
     if (!draining && (this.pendingBytes[shard] as number) < this.batchBytes) return;
@@ -147,6 +155,10 @@ export class Batcher {
       this.count(await this.send(shard, ops));
       return;
     } catch (err) {
+      if (isEngineError(err, 'E_DISK_FULL')) {
+        this.fatal = err;
+        return;
+      }
       if (ops.length === 1) {
         this.fail(ops[0] as BatchOp, err as EngineError);
         return;

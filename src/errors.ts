@@ -10,6 +10,7 @@ export type EngineErrorCode =
   | 'E_QUERY_SYNTAX' // a query cannot be parsed
   | 'E_WORKER' // a worker thread failed outside any single document
   | 'E_LOCKED' // another process holds the index's writer lock
+  | 'E_DISK_FULL' // the index's file system has no room for the next write
   | 'E_CLOSED'; // the index was used after close()
 
 export class EngineError extends Error {
@@ -32,5 +33,7 @@ export function isEngineError(err: unknown, code?: EngineErrorCode): err is Engi
 export function fromWorkerFailure(shard: number, err: unknown): EngineError {
   if (err instanceof EngineError) return err;
   const message = err instanceof Error ? err.message : String(err);
+  // An error cloned out of a worker keeps its message but not its class or code.
+  if (message.startsWith('ruyi: disk full')) return new EngineError('E_DISK_FULL', message.replace(/^ruyi: /, ''), { cause: err });
   return new EngineError('E_WORKER', `shard ${shard}: ${message.replace(/^ruyi: /, '')}`, { cause: err });
 }

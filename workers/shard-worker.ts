@@ -8,6 +8,8 @@
 import { Analyzer } from '../src/analysis/analyzer.js';
 import { PostingsBuffer } from '../src/indexing/postings-buffer.js';
 import { ShardWriter } from '../src/indexing/shard-writer.js';
+import { batchWriteEstimate, checkDiskSpace } from '../src/store/disk-space.js';
+import { readShardState } from '../src/store/shard-store.js';
 import type { BatchOp, BatchResult } from '../src/types.js';
 
 let analyzer: Analyzer | undefined;
@@ -44,6 +46,9 @@ export function indexBatch(task: IndexBatchTask): Promise<BatchResult> {
   const { ops, deferMerges } = task;
   const scratch = buffer;
   const segmenter = analyzer;
+  let text = 0;
+  for (const op of ops) if (op.op === 'add') text += (op.bodyUtf8?.byteLength ?? op.doc.body.length * 3) + op.doc.title.length * 3;
+  checkDiskSpace(task.dir, batchWriteEstimate(text));
   return withWriter(task.dir, task.shard, (writer) => writer.applyBatch(segmenter, ops, scratch, deferMerges === true));
 }
 
@@ -53,5 +58,12 @@ export interface OptimizeTask {
 }
 
 export function optimizeShard(task: OptimizeTask): Promise<number> {
-  return withWriter(task.dir, task.shard, (writer) => writer.optimize());
+  return withWriter(task.dir, task.shard, (writer) => {
+    // A merge copies the segments it merges before the old ones are freed.
+    checkDiskSpace(
+      task.dir,
+      readShardState(writer.dbs).segments.reduce((sum, seg) => sum + seg.bytes, 0),
+    );
+    return writer.optimize();
+  });
 }
