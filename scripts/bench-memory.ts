@@ -44,7 +44,9 @@ async function main(): Promise<void> {
     { name: '--threads 4', file: corpus, args: ['--threads', '4'] },
     { name: '--max-memory 160M', file: corpus, args: ['--max-memory', '160M'] },
   ];
-  console.log(`machine: ${os.cpus()[0]?.model}, ${os.availableParallelism()} cores, ${Math.round(os.totalmem() / 2 ** 30)} GB, Node ${process.version}`);
+  console.log(
+    `machine: ${os.cpus()[0]?.model}, ${os.availableParallelism()} cores, ${Math.round(os.totalmem() / 2 ** 30)} GB, Node ${process.version}`,
+  );
   console.log('run                              | engine | max RSS MB | anon MB | file MB | seconds');
   const rows: Record<string, unknown>[] = [];
   const work = mkdtempSync(join(os.tmpdir(), 'ruyi-mem-'));
