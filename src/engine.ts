@@ -337,14 +337,28 @@ export class RuyiIndex {
     return this.searcher.search(query, options);
   }
 
-  stats(): IndexStats {
-    this.live();
-    const states = this.readers().map((r) => readShardState(r.dbs));
-    let bytesOnDisk = 0;
+  private bytesOnDisk(): number {
+    let bytes = 0;
     for (let s = 0; s < this.meta.shards; s++) {
       const dir = shardDir(this.generation.dir, s);
-      for (const name of readdirSync(dir)) bytesOnDisk += statSync(join(dir, name)).blocks * 512;
+      for (const name of readdirSync(dir)) bytes += statSync(join(dir, name)).blocks * 512;
     }
+    return bytes;
+  }
+
+  stats(): IndexStats {
+    this.live();
+    let bytesOnDisk: number;
+    try {
+      bytesOnDisk = this.bytesOnDisk();
+    } catch (err) {
+      // A rebuild switched and removed this generation since we last looked: follow it now.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      this.checkedAt = 0;
+      this.followSwitch();
+      bytesOnDisk = this.bytesOnDisk();
+    }
+    const states = this.readers().map((r) => readShardState(r.dbs));
     return {
       docs: states.reduce((sum, st) => sum + st.docs, 0),
       generation: this.generation.name,
