@@ -8,7 +8,7 @@ import { ShardPool } from './pool.js';
 import { shardOf } from './router.js';
 import { Searcher } from './search/searcher.js';
 import { ShardReader } from './search/shard-reader.js';
-import { type IndexMeta, openMeta } from './store/index-meta.js';
+import { analysisOf, type IndexMeta, openMeta } from './store/index-meta.js';
 import { readBody } from './store/body-store.js';
 import { openShardDbs, readShardState, shardDir } from './store/shard-store.js';
 import type { BatchOp, Doc, DocInput, IndexStats, SearchOptions, SearchResult } from './types.js';
@@ -72,20 +72,28 @@ export class RuyiIndex {
         ops,
         deferMerges: options.deferMerges,
         maxBufferedTokens: options.memory.maxBufferedTokens,
+        analysis: analysisOf(meta),
         ...(this.crashOnId === undefined ? {} : { crashOnId: this.crashOnId }),
       }),
     );
-    this.searcher = new Searcher(() => this.readers(), () => {
-      this.analyzer ??= Analyzer.load();
-      return this.analyzer;
-    });
+    this.searcher = new Searcher(
+      () => this.readers(),
+      () => {
+        this.analyzer ??= Analyzer.load(analysisOf(this.meta));
+        return this.analyzer;
+      },
+    );
   }
 
   /** See openIndex. */
   static async open(dir: string, options: IndexOptions & { crashOnIdForTests?: string } = {}): Promise<RuyiIndex> {
     const { crashOnIdForTests, ...rest } = options;
     const resolved = resolveOptions(rest);
-    const meta = openMeta(dir, resolved.shards, DEFAULT_SHARDS, resolved.create);
+    const analysis = {
+      ...(resolved.pinyin === undefined ? {} : { pinyin: resolved.pinyin }),
+      ...(resolved.traditional === undefined ? {} : { traditional: resolved.traditional }),
+    };
+    const meta = openMeta(dir, resolved.shards, DEFAULT_SHARDS, resolved.create, analysis);
     const pool = new ShardPool(resolved.threads, meta.shards, resolved.idleTimeoutMs, resolved.memory.workerHeapMb);
     return new RuyiIndex(dir, meta, resolved, pool, crashOnIdForTests);
   }

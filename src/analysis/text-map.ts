@@ -1,0 +1,74 @@
+import { normalizeText } from './normalize.js';
+import type { SimplifiedConverter } from './variants.js';
+
+/** Analyzed text and, per UTF-16 unit of it, the range of the original text it came from. */
+export interface MappedText {
+  text: string;
+  /** The original range [start, end) of the analyzed range [from, to). */
+  range(from: number, to: number): [number, number];
+}
+
+/** A code point with its combining marks, or marks with no base: NFKC never reorders across these. */
+const CLUSTER = /\P{M}\p{M}*|\p{M}+/gu;
+
+/**
+ * Normalizes `text` as the analyzer does (NFKC, lower case, then traditional → simplified
+ * when a converter is given), keeping for every unit of the result the range of `text` it
+ * came from, so a highlight can be put on the original characters.
+ *
+ * When NFKC keeps the length (nearly all text: full-width letters fold one to one), the
+ * mapping is the identity; otherwise each cluster is normalized alone.
+ */
+export function mapText(text: string, converter: SimplifiedConverter | null): MappedText {
+  let normalized = normalizeText(text);
+  let startOf: Int32Array;
+  let endOf: Int32Array;
+  if (normalized.length === text.length) {
+    startOf = new Int32Array(text.length);
+    endOf = new Int32Array(text.length);
+    for (let i = 0; i < text.length; i++) {
+      startOf[i] = i;
+      endOf[i] = i + 1;
+    }
+  } else {
+    const parts: string[] = [];
+    const starts: number[] = [];
+    const ends: number[] = [];
+    for (const m of text.matchAll(CLUSTER)) {
+      const piece = normalizeText(m[0]);
+      const from = m.index;
+      const to = from + m[0].length;
+      parts.push(piece);
+      for (let k = 0; k < piece.length; k++) {
+        const same = piece.length === m[0].length;
+        starts.push(same ? from + k : from);
+        ends.push(same ? from + k + 1 : to);
+      }
+    }
+    normalized = parts.join('');
+    startOf = Int32Array.from(starts);
+    endOf = Int32Array.from(ends);
+  }
+  if (converter !== null && converter.hasTraditional(normalized)) {
+    const parts: string[] = [];
+    const starts: number[] = [];
+    const ends: number[] = [];
+    converter.convertPieces(normalized, (piece, from, to) => {
+      parts.push(piece);
+      const same = piece.length === to - from;
+      for (let k = 0; k < piece.length; k++) {
+        starts.push(startOf[same ? from + k : from] as number);
+        ends.push(endOf[same ? from + k : to - 1] as number);
+      }
+    });
+    normalized = parts.join('');
+    startOf = Int32Array.from(starts);
+    endOf = Int32Array.from(ends);
+  }
+  const s = startOf;
+  const e = endOf;
+  return {
+    text: normalized,
+    range: (from, to) => (to <= from ? [s[from] ?? text.length, s[from] ?? text.length] : [s[from] as number, e[to - 1] as number]),
+  };
+}
