@@ -101,6 +101,11 @@ export class Analyzer {
     return `${ANALYZER_VERSION}/${analysisFingerprint(this.options)}`;
   }
 
+  /** Whether analysis would convert some of `text` (a `traditional` index and traditional characters). */
+  converts(text: string): boolean {
+    return this.converter?.hasTraditional(text) ?? false;
+  }
+
   /** Normalized text, converted to simplified when the index has `traditional`. */
   private prepare(chunk: string): string {
     const normalized = normalizeText(chunk);

@@ -49,7 +49,7 @@ export function mapText(text: string, converter: SimplifiedConverter | null): Ma
     startOf = Int32Array.from(starts);
     endOf = Int32Array.from(ends);
   }
-  if (converter !== null && converter.hasTraditional(normalized)) {
+  if (converter?.hasTraditional(normalized)) {
     const parts: string[] = [];
     const starts: number[] = [];
     const ends: number[] = [];
@@ -67,8 +67,24 @@ export function mapText(text: string, converter: SimplifiedConverter | null): Ma
   }
   const s = startOf;
   const e = endOf;
+  const isHigh = (i: number): boolean => {
+    const c = text.charCodeAt(i);
+    return c >= 0xd800 && c <= 0xdbff;
+  };
   return {
     text: normalized,
-    range: (from, to) => (to <= from ? [s[from] ?? text.length, s[from] ?? text.length] : [s[from] as number, e[to - 1] as number]),
+    range: (from, to) => {
+      if (to <= from) {
+        const at = s[from] ?? text.length;
+        return [at, at];
+      }
+      let start = s[from] as number;
+      let end = e[to - 1] as number;
+      // Whole characters only: never half of a surrogate pair.
+      const c = text.charCodeAt(start);
+      if (start > 0 && c >= 0xdc00 && c <= 0xdfff && isHigh(start - 1)) start--;
+      if (end < text.length && isHigh(end - 1)) end++;
+      return [start, end];
+    },
   };
 }
