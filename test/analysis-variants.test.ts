@@ -108,5 +108,6 @@ test('analyzeSpans gives the same terms as analyze, with ranges of the original 
     spans.map((s) => s.split('=')[0]),
     terms,
   );
-  for (const expected of ['内存=記憶體', '内存溢出=內存溢出', '内存=內存', '溢出=溢出', 'node=Node']) assert.ok(spans.includes(expected), `${expected} in ${spans.join(' ')}`);
+  for (const expected of ['内存=記憶體', '内存溢出=內存溢出', '内存=內存', '溢出=溢出', 'node=Node'])
+    assert.ok(spans.includes(expected), `${expected} in ${spans.join(' ')}`);
 });

@@ -77,7 +77,10 @@ test('the index side adds full pinyin and initials at the word position, for wor
     base,
   );
   // Single characters and Latin words get no pinyin.
-  assert.deepEqual(emitted(withPinyin, '人 node').map((t) => t.term), ['人', 'node']);
+  assert.deepEqual(
+    emitted(withPinyin, '人 node').map((t) => t.term),
+    ['人', 'node'],
+  );
 });
 
 test('queryTerms: Latin words get pinyin or initials alternatives in the same slot, with weights', () => {
@@ -89,20 +92,29 @@ test('queryTerms: Latin words get pinyin or initials alternatives in the same sl
   assert.deepEqual(q('内存'), ['word:内存@0/1']);
   assert.deepEqual(q('kubernetes'), ['word:kubernetes@0/1']);
   // Off for an index without pinyin, unless asked.
-  assert.deepEqual(plain.queryTerms('neicun').map((t) => t.kind), ['word']);
-  assert.deepEqual(plain.queryTerms('neicun', { pinyin: true }).map((t) => t.kind), ['word', 'pinyin']);
+  assert.deepEqual(
+    plain.queryTerms('neicun').map((t) => t.kind),
+    ['word'],
+  );
+  assert.deepEqual(
+    plain.queryTerms('neicun', { pinyin: true }).map((t) => t.kind),
+    ['word', 'pinyin'],
+  );
   assert.ok(PINYIN_TERM_WEIGHT < 1 && INITIALS_TERM_WEIGHT < PINYIN_TERM_WEIGHT);
 });
 
 test('property: queryTerms never throws; words come first; alternatives share a word slot', () => {
   fc.assert(
-    fc.property(fc.oneof(fc.string(), fc.stringMatching(/^[a-z ]{0,20}$/), fc.constantFrom('内存 nc', 'neicun yichu', '記憶體')), (text) => {
-      const terms = withPinyin.queryTerms(text);
-      const words = terms.filter((t) => t.kind === 'word');
-      assert.deepEqual(terms.slice(0, words.length), words);
-      const slots = new Set(words.map((t) => t.position));
-      for (const t of terms.slice(words.length)) assert.ok(slots.has(t.position));
-    }),
+    fc.property(
+      fc.oneof(fc.string(), fc.stringMatching(/^[a-z ]{0,20}$/), fc.constantFrom('内存 nc', 'neicun yichu', '記憶體')),
+      (text) => {
+        const terms = withPinyin.queryTerms(text);
+        const words = terms.filter((t) => t.kind === 'word');
+        assert.deepEqual(terms.slice(0, words.length), words);
+        const slots = new Set(words.map((t) => t.position));
+        for (const t of terms.slice(words.length)) assert.ok(slots.has(t.position));
+      },
+    ),
     { numRuns: 200 },
   );
 });
