@@ -76,13 +76,10 @@ export class RuyiIndex {
         ...(this.crashOnId === undefined ? {} : { crashOnId: this.crashOnId }),
       }),
     );
-    this.searcher = new Searcher(
-      () => this.readers(),
-      () => {
-        this.analyzer ??= Analyzer.load(analysisOf(this.meta));
-        return this.analyzer;
-      },
-    );
+    this.searcher = new Searcher(() => this.readers(), () => {
+      this.analyzer ??= Analyzer.load(analysisOf(this.meta));
+      return this.analyzer;
+    });
   }
 
   /** See openIndex. */
