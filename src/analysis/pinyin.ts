@@ -88,7 +88,10 @@ export function isPinyin(text: string): boolean {
   return reachable[text.length] === 1;
 }
 
-type PinyinFn = (text: string, options: { toneType: 'none'; type: 'array'; v: boolean }) => string[];
+type PinyinFn = (text: string, options: { toneType: 'none'; type: 'array'; v: boolean; multiple?: boolean }) => string[];
+
+/** Bound on cached character readings: a text rarely uses more than 8 K distinct characters. */
+const CHAR_CACHE_ENTRIES = 32_768;
 
 let pinyinFn: PinyinFn | null = null;
 
@@ -114,6 +117,8 @@ export interface WordReading {
  * initials term, never the cross product of its characters' readings.
  */
 export class PinyinReader {
+  /** A character's only toneless reading, or '' if it has several (a polyphone) or none. */
+  private readonly chars = new Map<string, string>();
   private young = new Map<string, WordReading | null>();
   private old = new Map<string, WordReading | null>();
   private readonly pinyin = loadPinyin();
@@ -129,13 +134,35 @@ export class PinyinReader {
     }
     let reading: WordReading | null = null;
     if (word.length <= MAX_PINYIN_WORD_CHARS * 2 && HAN_WORD.test(word)) {
-      const syllables = this.pinyin(word, { toneType: 'none', type: 'array', v: true });
+      const syllables = this.syllablesOf(word);
       if (syllables.length <= MAX_PINYIN_WORD_CHARS && syllables.every((s) => SYLLABLES.has(s))) {
         reading = { full: pinyinTerm(syllables.join('')), initials: initialsTerm(syllables.map((s) => s[0]).join('')) };
       }
     }
     this.remember(word, reading);
     return reading;
+  }
+
+  /**
+   * Words without a polyphone are read character by character from a cache; only the rest
+   * ask pinyin-pro, which reads a polyphone from its word list (~10-30 µs a call). On the dev
+   * corpus 73% of the 76 K distinct Han words take the fast path, with the same readings
+   * as pinyin-pro gives for the whole word (all 55,994 compared).
+   */
+  private syllablesOf(word: string): string[] {
+    const out: string[] = [];
+    for (const c of word) {
+      let reading = this.chars.get(c);
+      if (reading === undefined) {
+        const all = new Set(this.pinyin(c, { toneType: 'none', type: 'array', v: true, multiple: true }));
+        reading = all.size === 1 ? ([...all][0] as string) : '';
+        if (this.chars.size >= CHAR_CACHE_ENTRIES) this.chars.clear();
+        this.chars.set(c, reading);
+      }
+      if (reading === '') return this.pinyin(word, { toneType: 'none', type: 'array', v: true });
+      out.push(reading);
+    }
+    return out;
   }
 
   private remember(word: string, reading: WordReading | null): void {

@@ -9,7 +9,13 @@ export interface MappedText {
 }
 
 /** A code point with its combining marks, or marks with no base: NFKC never reorders across these. */
-const CLUSTER = /\P{M}\p{M}*|\p{M}+/gu;
+const CLUSTER = /\P{M}\p{M}*|\p{M}+/uy;
+const MARK = /\p{M}/u;
+
+function isMark(text: string, at: number): boolean {
+  const c = text.charCodeAt(at);
+  return c >= 0x300 && MARK.test(String.fromCodePoint(text.codePointAt(at) as number));
+}
 
 /**
  * Normalizes `text` as the analyzer does (NFKC, lower case, then traditional → simplified
@@ -34,16 +40,29 @@ export function mapText(text: string, converter: SimplifiedConverter | null): Ma
     const parts: string[] = [];
     const starts: number[] = [];
     const ends: number[] = [];
-    for (const m of text.matchAll(CLUSTER)) {
-      const piece = normalizeText(m[0]);
-      const from = m.index;
-      const to = from + m[0].length;
+    let i = 0;
+    while (i < text.length) {
+      const code = text.charCodeAt(i);
+      // Fast paths: ASCII and common Han characters are their own NFKC form.
+      if (code < 0x80 || (code >= 0x4e00 && code <= 0x9fff && !isMark(text, i + 1))) {
+        parts.push(code >= 0x41 && code <= 0x5a ? String.fromCharCode(code + 32) : (text[i] as string));
+        starts.push(i);
+        ends.push(i + 1);
+        i++;
+        continue;
+      }
+      CLUSTER.lastIndex = i;
+      const m = CLUSTER.exec(text);
+      const cluster = m?.index === i ? m[0] : (text[i] as string);
+      const piece = normalizeText(cluster);
+      const to = i + cluster.length;
+      const same = piece.length === cluster.length;
       parts.push(piece);
       for (let k = 0; k < piece.length; k++) {
-        const same = piece.length === m[0].length;
-        starts.push(same ? from + k : from);
-        ends.push(same ? from + k + 1 : to);
+        starts.push(same ? i + k : i);
+        ends.push(same ? i + k + 1 : to);
       }
+      i = to;
     }
     normalized = parts.join('');
     startOf = Int32Array.from(starts);

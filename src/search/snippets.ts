@@ -32,7 +32,7 @@ export interface SnippetOptions {
   /**
    * When no query word occurs literally in the scanned text (pinyin terms, NFKC-changed
    * text), or the index converts traditional text and the body has some, the first this
-   * many characters (default 16384) are analyzed with the analyzer, which is much slower
+   * many characters (default 8192) are analyzed with the analyzer, which is much slower
    * than a literal search.
    */
   maxAnalyzeChars?: number;
@@ -58,7 +58,7 @@ const DEFAULTS = {
   ellipsis: '…',
   escapeHtml: true,
   maxScanChars: 256 * 1024,
-  maxAnalyzeChars: 16 * 1024,
+  maxAnalyzeChars: 8 * 1024,
 };
 
 /** A literal search stops counting a word after this many occurrences: enough to place fragments. */
@@ -103,9 +103,14 @@ function readPrefix(read: BodyChunkReader, maxChars: number): { text: string; tr
   return { text: text.slice(0, end), truncated: true };
 }
 
-/** Literal occurrences of the word terms in `text`, if its normalization keeps offsets. */
+/**
+ * Literal occurrences of the word terms in `text`: in its normalized form if that keeps
+ * offsets, else (an ellipsis … becomes ..., a ligature two letters) in its lower-cased
+ * form, which misses only full-width and compatibility forms; null if neither keeps them.
+ */
 function literalOccurrences(text: string, terms: readonly string[]): Occurrence[] | null {
-  const normalized = normalizeText(text);
+  let normalized = normalizeText(text);
+  if (normalized.length !== text.length) normalized = text.toLowerCase();
   if (normalized.length !== text.length) return null;
   const out: Occurrence[] = [];
   terms.forEach((term, index) => {
