@@ -1,6 +1,6 @@
 /**
  * Cost of the analysis options and of snippets on the dev corpus (~/.cache/ruyi-corpus):
- *   node --import tsx scripts/bench-analysis.ts [analyzer|index|snippets|load]
+ *   node --import tsx scripts/bench-analysis.ts [analyzer | index [option...] | snippets | load <option>]
  * analyzer: single-thread analysis throughput per option; index: build time and size per
  * option (2 threads, deferred merges + optimize, like `ruyi index`); snippets: search
  * latency with and without snippets for the dev known-item queries; load: RSS of loading
@@ -59,9 +59,11 @@ function benchAnalyzer(): void {
   }
 }
 
-async function benchIndex(): Promise<void> {
+/** Builds one index per option, `rounds` times interleaved (the machine is noisy). */
+async function benchIndex(names: string[], rounds: number): Promise<void> {
   const docs = corpus();
-  for (const o of OPTIONS) {
+  const chosen = names.length > 0 ? OPTIONS.filter((o) => names.includes(o.name)) : OPTIONS;
+  for (const o of Array.from({ length: rounds }, () => chosen).flat()) {
     const dir = join(tmpdir(), `ruyi-bench-analysis-${o.name}`);
     rmSync(dir, { recursive: true, force: true });
     const t0 = performance.now();
@@ -152,6 +154,6 @@ function benchLoad(option: string): void {
 
 const what = process.argv[2] ?? 'analyzer';
 if (what === 'analyzer') benchAnalyzer();
-else if (what === 'index') await benchIndex();
+else if (what === 'index') await benchIndex(process.argv.slice(3), Number(process.env.ROUNDS ?? 1));
 else if (what === 'snippets') await benchSnippets();
 else if (what === 'load') benchLoad(process.argv[3] ?? 'base');

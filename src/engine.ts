@@ -1,5 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { analysisHeapMb } from './analysis/analysis-options.js';
 import { Analyzer } from './analysis/analyzer.js';
 import { Batcher, type WriteReport } from './batcher.js';
 import { DEFAULT_SHARDS, type IndexOptions, type ResolvedOptions, resolveOptions } from './config.js';
@@ -91,7 +92,9 @@ export class RuyiIndex {
       ...(resolved.traditional === undefined ? {} : { traditional: resolved.traditional }),
     };
     const meta = openMeta(dir, resolved.shards, DEFAULT_SHARDS, resolved.create, analysis);
-    const pool = new ShardPool(resolved.threads, meta.shards, resolved.idleTimeoutMs, resolved.memory.workerHeapMb);
+    // The analysis options' dictionaries live on each worker's heap: raise its limit by them.
+    const heapMb = resolved.memory.workerHeapMb + analysisHeapMb(analysisOf(meta));
+    const pool = new ShardPool(resolved.threads, meta.shards, resolved.idleTimeoutMs, heapMb);
     return new RuyiIndex(dir, meta, resolved, pool, crashOnIdForTests);
   }
 

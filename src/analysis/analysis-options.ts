@@ -31,3 +31,12 @@ export function analysisFingerprint(options: AnalysisOptions): string {
 export function resolveAnalysis(options: Partial<AnalysisOptions> | undefined): AnalysisOptions {
   return { pinyin: options?.pinyin === true, traditional: options?.traditional === true };
 }
+
+/**
+ * V8 heap a worker needs on top of its limit for the options' dictionaries and caches,
+ * MiB: pinyin-pro holds ~8 MB of heap plus ~2.5 MB of cached readings, OpenCC's tries ~2 MB.
+ * Measured: with both options a 32 MB worker heap ran out of memory merging the dev corpus.
+ */
+export function analysisHeapMb(options: AnalysisOptions): number {
+  return (options.pinyin ? 16 : 0) + (options.traditional ? 4 : 0);
+}

@@ -27,12 +27,13 @@ export const MAX_PINYIN_WORD_CHARS = 16;
 export const MAX_PINYIN_WORDS_PER_TOKEN = 8;
 
 /**
- * Cached word readings per generation (about 150 bytes each; two generations at most). A
- * reading costs ~10 µs in pinyin-pro, a cached one ~0.1 µs; the dev corpus has 76 K
- * distinct Han words, so frequent words must survive a full cache: when the young
- * generation fills up it becomes the old one, and a hit in the old one is promoted.
+ * Cached word readings per generation (about 150 bytes each, two generations: ~2.5 MB at
+ * most, of a worker heap limited to 32-48 MB). Frequent words must survive a full cache
+ * (the dev corpus has 76 K distinct Han words): when the young generation fills up it
+ * becomes the old one, and a hit in the old one is promoted. Misses are cheap for most
+ * words anyway (read character by character, see syllablesOf).
  */
-const READING_CACHE_ENTRIES = 32_768;
+const READING_CACHE_ENTRIES = 8192;
 
 /** A Han word of two characters or more, nothing else (mixed words like c语言 get no pinyin). */
 const HAN_WORD = /^\p{Script=Han}{2,}$/u;
@@ -91,7 +92,7 @@ export function isPinyin(text: string): boolean {
 type PinyinFn = (text: string, options: { toneType: 'none'; type: 'array'; v: boolean; multiple?: boolean }) => string[];
 
 /** Bound on cached character readings: a text rarely uses more than 8 K distinct characters. */
-const CHAR_CACHE_ENTRIES = 32_768;
+const CHAR_CACHE_ENTRIES = 16_384;
 
 let pinyinFn: PinyinFn | null = null;
 
