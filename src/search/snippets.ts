@@ -238,50 +238,68 @@ export function makeSnippet(read: BodyChunkReader, terms: readonly string[], ana
   if (ranges.length === 0) ranges.push([0, onCharBoundary(text, Math.min(text.length, size))]);
   ranges.sort((a, b) => a[0] - b[0]);
 
-  let html = '';
-  let plain = '';
-  const highlights: [number, number][] = [];
-  const [open, close] = o.markers;
-  const esc = o.escapeHtml ? escapeHtml : (s: string) => s;
+  const out = new SnippetText(o.markers, o.escapeHtml ? escapeHtml : (t: string) => t);
   for (const [start, end] of ranges) {
-    if (start > 0 && !plain.endsWith(o.ellipsis)) {
-      html += esc(o.ellipsis);
-      plain += o.ellipsis;
-    }
+    if (start > 0) out.ellipsis(o.ellipsis);
     const fragment = text.slice(start, end);
     const marks: [number, number][] = [];
     analyzer.analyzeSpans(fragment, (term, s, e) => {
       if (wanted.has(term) && e > s) marks.push([s, e]);
     });
+    out.fragment(fragment, marks);
+    if (end < text.length || truncated) out.ellipsis(o.ellipsis);
+  }
+  return { text: out.html, plain: out.plain, highlights: out.highlights, fragments: ranges, truncated };
+}
+
+/** Builds the snippet's HTML and plain text side by side. */
+class SnippetText {
+  html = '';
+  plain = '';
+  readonly highlights: [number, number][] = [];
+
+  constructor(
+    private readonly markers: readonly [string, string],
+    private readonly escape: (text: string) => string,
+  ) {}
+
+  /** Between fragments once, not twice. */
+  ellipsis(mark: string): void {
+    if (this.plain.endsWith(mark)) return;
+    this.text(mark);
+  }
+
+  private text(t: string): void {
+    this.html += this.escape(t);
+    this.plain += t;
+  }
+
+  /** A fragment with its marks ([start, end) in it); overlapping marks (a word and its sub-word) merge. */
+  fragment(fragment: string, marks: [number, number][]): void {
+    const [open, close] = this.markers;
     marks.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
     let cursor = 0;
     for (const [s, e] of marks) {
       if (s < cursor) {
-        // Overlapping marks (a word and its sub-word) merge into one.
-        const last = highlights[highlights.length - 1];
+        const last = this.highlights[this.highlights.length - 1];
         if (e > cursor && last !== undefined) {
-          html = html.slice(0, html.length - close.length) + esc(fragment.slice(cursor, e)) + close;
-          plain += fragment.slice(cursor, e);
-          last[1] = plain.length;
+          // Reopen the last mark: nothing was written after its closing marker.
+          this.html = this.html.slice(0, this.html.length - close.length);
+          this.text(fragment.slice(cursor, e));
+          this.html += close;
+          last[1] = this.plain.length;
           cursor = e;
         }
         continue;
       }
-      html += esc(fragment.slice(cursor, s));
-      plain += fragment.slice(cursor, s);
-      const from = plain.length;
-      html += open + esc(fragment.slice(s, e)) + close;
-      plain += fragment.slice(s, e);
-      highlights.push([from, plain.length]);
+      this.text(fragment.slice(cursor, s));
+      const from = this.plain.length;
+      this.html += open;
+      this.text(fragment.slice(s, e));
+      this.html += close;
+      this.highlights.push([from, this.plain.length]);
       cursor = e;
     }
-    html += esc(fragment.slice(cursor));
-    plain += fragment.slice(cursor);
-    const atEnd = end >= text.length && !truncated;
-    if (!atEnd) {
-      html += esc(o.ellipsis);
-      plain += o.ellipsis;
-    }
+    this.text(fragment.slice(cursor));
   }
-  return { text: html, plain, highlights, fragments: ranges, truncated };
 }
