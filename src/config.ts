@@ -87,6 +87,8 @@ const optionsSchema = z.strictObject({
   idleTimeoutMs: z.number().int().min(0).optional(),
   create: z.boolean().optional(),
   deferMerges: z.boolean().optional(),
+  pinyin: z.boolean().optional(),
+  traditional: z.boolean().optional(),
 });
 
 /** Options of `openIndex`. */
@@ -129,6 +131,20 @@ export interface IndexOptions {
    * instead of once per merge level. Searches stay correct meanwhile, only slower.
    */
   deferMerges?: boolean;
+  /**
+   * Also index the pinyin of Han words, so `neicun` (full pinyin) and `nc` (initials) find
+   * 内存. Fixed when the index is created (default false); opening an existing index uses
+   * the recorded value, and another value is an error. Costs index size and indexing time
+   * (see README, "Pinyin and traditional Chinese").
+   * @example await openIndex('./search-index', { pinyin: true })
+   */
+  pinyin?: boolean;
+  /**
+   * Convert traditional Chinese to simplified in documents and queries, with Taiwan and
+   * Hong Kong vocabulary, so 記憶體 and 內存 find 内存. Fixed at creation (default false),
+   * like `pinyin`.
+   */
+  traditional?: boolean;
 }
 
 /** What the budget decided, and why: shown by stats() and the CLI. */
@@ -155,6 +171,9 @@ export interface ResolvedOptions {
   idleTimeoutMs: number;
   create: boolean;
   deferMerges: boolean;
+  /** Analysis options asked for; undefined means the index's recorded value (off for a new index). */
+  pinyin: boolean | undefined;
+  traditional: boolean | undefined;
   memory: MemoryPlan;
 }
 
@@ -208,6 +227,8 @@ export function resolveOptions(options: IndexOptions = {}): ResolvedOptions {
     idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
     create: o.create ?? true,
     deferMerges: o.deferMerges ?? false,
+    pinyin: o.pinyin,
+    traditional: o.traditional,
     memory,
   };
 }

@@ -1,5 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { type AnalysisOptions, analysisHeapMb } from './analysis/analysis-options.js';
 import { Analyzer } from './analysis/analyzer.js';
 import { Batcher, type WriteReport } from './batcher.js';
 import { DEFAULT_SHARDS, type IndexOptions, type ResolvedOptions, resolveOptions } from './config.js';
@@ -10,7 +11,7 @@ import { Searcher } from './search/searcher.js';
 import { ShardReader } from './search/shard-reader.js';
 import { readBody } from './store/body-store.js';
 import { checkIndexDir, createGeneration, currentToken, readCurrent, removeStaleGenerations, switchCurrent } from './store/generations.js';
-import { type IndexMeta, openMeta } from './store/index-meta.js';
+import { analysisOf, type IndexMeta, openMeta } from './store/index-meta.js';
 import { openShardDbs, readShardState, shardDir } from './store/shard-store.js';
 import { WriterLock } from './store/writer-lock.js';
 import type { BatchOp, Doc, DocInput, IndexStats, SearchOptions, SearchResult } from './types.js';
@@ -58,9 +59,28 @@ interface Generation {
   meta: IndexMeta;
 }
 
-function loadGeneration(db: string, name: string, wantShards: number | undefined, create: boolean): Generation {
+function loadGeneration(
+  db: string,
+  name: string,
+  wantShards: number | undefined,
+  create: boolean,
+  analysis: Partial<AnalysisOptions> = {},
+): Generation {
   const dir = join(db, name);
-  return { name, dir, meta: openMeta(dir, wantShards, DEFAULT_SHARDS, create) };
+  return { name, dir, meta: openMeta(dir, wantShards, DEFAULT_SHARDS, create, analysis) };
+}
+
+/** The analysis options asked for (undefined ones take what the index recorded). */
+function wantedAnalysis(resolved: ResolvedOptions): Partial<AnalysisOptions> {
+  return {
+    ...(resolved.pinyin === undefined ? {} : { pinyin: resolved.pinyin }),
+    ...(resolved.traditional === undefined ? {} : { traditional: resolved.traditional }),
+  };
+}
+
+/** The analysis options' dictionaries live on each worker's heap: its limit is raised by them. */
+function workerHeapMb(resolved: ResolvedOptions, meta: IndexMeta): number {
+  return resolved.memory.workerHeapMb + analysisHeapMb(analysisOf(meta));
 }
 
 /**
@@ -97,7 +117,7 @@ export class RuyiIndex {
     this.searcher = new Searcher(
       () => this.readers(),
       () => {
-        this.analyzer ??= Analyzer.load();
+        this.analyzer ??= Analyzer.load(analysisOf(this.meta));
         return this.analyzer;
       },
     );
@@ -111,10 +131,10 @@ export class RuyiIndex {
     let name = readCurrent(dir);
     if (name === null) {
       if (!resolved.create) throw new EngineError('E_CONFIG', `no index at ${dir}`);
-      name = createFirstGeneration(dir, resolved.shards);
+      name = createFirstGeneration(dir, resolved.shards, wantedAnalysis(resolved));
     }
-    const generation = openLiveGeneration(dir, name, resolved.shards);
-    const pool = new ShardPool(resolved.threads, generation.meta.shards, resolved.idleTimeoutMs, resolved.memory.workerHeapMb);
+    const generation = openLiveGeneration(dir, name, resolved.shards, wantedAnalysis(resolved));
+    const pool = new ShardPool(resolved.threads, generation.meta.shards, resolved.idleTimeoutMs, workerHeapMb(resolved, generation.meta));
     return new RuyiIndex(dir, generation, resolved, pool, crashOnIdForTests, null);
   }
 
@@ -124,8 +144,8 @@ export class RuyiIndex {
    */
   static openBuilding(db: string, name: string, options: IndexOptions, lock: WriterLock): RuyiIndex {
     const resolved = resolveOptions(options);
-    const generation = loadGeneration(db, name, resolved.shards, true);
-    const pool = new ShardPool(resolved.threads, generation.meta.shards, resolved.idleTimeoutMs, resolved.memory.workerHeapMb);
+    const generation = loadGeneration(db, name, resolved.shards, true, wantedAnalysis(resolved));
+    const pool = new ShardPool(resolved.threads, generation.meta.shards, resolved.idleTimeoutMs, workerHeapMb(resolved, generation.meta));
     return new RuyiIndex(db, generation, resolved, pool, undefined, { lock });
   }
 
@@ -213,6 +233,7 @@ export class RuyiIndex {
         ops,
         deferMerges: options.deferMerges,
         maxBufferedTokens: options.memory.maxBufferedTokens,
+        analysis: analysisOf(this.meta),
         ...(this.crashOnId === undefined ? {} : { crashOnId: this.crashOnId }),
       }),
     );
@@ -402,14 +423,14 @@ export class RuyiIndex {
  * two processes creating the same index at once agree on one. Leftovers of a first build
  * that was killed before it switched in are removed.
  */
-function createFirstGeneration(db: string, shards: number | undefined): string {
+function createFirstGeneration(db: string, shards: number | undefined, analysis: Partial<AnalysisOptions>): string {
   const lock = WriterLock.acquire(db);
   try {
     const live = readCurrent(db);
     if (live !== null) return live;
     const name = createGeneration(db);
     removeStaleGenerations(db, name);
-    loadGeneration(db, name, shards, true);
+    loadGeneration(db, name, shards, true, analysis);
     switchCurrent(db, name);
     return name;
   } finally {
@@ -421,10 +442,10 @@ function createFirstGeneration(db: string, shards: number | undefined): string {
  * Opens the live generation. A rebuild may switch and remove it between reading CURRENT
  * and opening it: then CURRENT is read again.
  */
-function openLiveGeneration(db: string, name: string, wantShards: number | undefined): Generation {
+function openLiveGeneration(db: string, name: string, wantShards: number | undefined, analysis: Partial<AnalysisOptions> = {}): Generation {
   for (let attempt = 0; ; attempt++) {
     try {
-      return loadGeneration(db, name, wantShards, false);
+      return loadGeneration(db, name, wantShards, false, analysis);
     } catch (err) {
       const now = readCurrent(db);
       if (attempt >= 3 || now === null || now === name) throw err;

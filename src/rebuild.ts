@@ -1,11 +1,12 @@
 import { join } from 'node:path';
+import { DEFAULT_ANALYSIS } from './analysis/analysis-options.js';
 import type { WriteReport } from './batcher.js';
 import type { IndexOptions } from './config.js';
 import { DEFAULT_SHARDS } from './config.js';
 import { RuyiIndex } from './engine.js';
 import { EngineError } from './errors.js';
 import { checkIndexDir, createGeneration, readCurrent, removeStaleGenerations, switchCurrent } from './store/generations.js';
-import { openMeta } from './store/index-meta.js';
+import { analysisOf, type IndexMeta, openMeta } from './store/index-meta.js';
 import { WriterLock } from './store/writer-lock.js';
 import type { Doc } from './types.js';
 
@@ -39,8 +40,22 @@ export class Rebuild {
       const name = createGeneration(db);
       removeStaleGenerations(db, name);
       const live = readCurrent(db);
-      const shards = options.shards ?? (live === null ? DEFAULT_SHARDS : liveShards(db, live));
-      const index = RuyiIndex.openBuilding(db, name, { ...options, shards, deferMerges: true }, lock);
+      const previous = live === null ? null : liveMeta(db, live);
+      // What the live index was made with carries over, unless asked otherwise.
+      const shards = options.shards ?? previous?.shards ?? DEFAULT_SHARDS;
+      const analysis = previous === null ? DEFAULT_ANALYSIS : analysisOf(previous);
+      const index = RuyiIndex.openBuilding(
+        db,
+        name,
+        {
+          ...options,
+          shards,
+          pinyin: options.pinyin ?? analysis.pinyin,
+          traditional: options.traditional ?? analysis.traditional,
+          deferMerges: true,
+        },
+        lock,
+      );
       return new Rebuild(db, name, index, lock);
     } catch (err) {
       lock.release();
@@ -86,12 +101,12 @@ export class Rebuild {
   }
 }
 
-/** The live generation's shard count; a live generation whose metadata this version cannot read gets the default. */
-function liveShards(db: string, live: string): number {
+/** The live generation's metadata, or null when this version cannot read it (a rebuild is then the fix). */
+function liveMeta(db: string, live: string): IndexMeta | null {
   try {
-    return openMeta(join(db, live), undefined, DEFAULT_SHARDS, false).shards;
+    return openMeta(join(db, live), undefined, DEFAULT_SHARDS, false);
   } catch {
-    return DEFAULT_SHARDS;
+    return null;
   }
 }
 

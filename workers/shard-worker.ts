@@ -5,6 +5,7 @@
  * process's resident memory. The main thread keeps at most one task per shard in flight,
  * so two workers never write one shard at once.
  */
+import { type AnalysisOptions, analysisFingerprint } from '../src/analysis/analysis-options.js';
 import { Analyzer } from '../src/analysis/analyzer.js';
 import { PostingsBuffer } from '../src/indexing/postings-buffer.js';
 import { ShardWriter } from '../src/indexing/shard-writer.js';
@@ -12,7 +13,18 @@ import { batchWriteEstimate, checkDiskSpace } from '../src/store/disk-space.js';
 import { readShardState } from '../src/store/shard-store.js';
 import type { BatchOp, BatchResult } from '../src/types.js';
 
-let analyzer: Analyzer | undefined;
+/** One analyzer per analysis fingerprint (a worker serves one index, so nearly always one). */
+const analyzers = new Map<string, Analyzer>();
+
+function analyzerFor(options: AnalysisOptions | undefined): Analyzer {
+  const key = options === undefined ? 'base' : analysisFingerprint(options);
+  let analyzer = analyzers.get(key);
+  if (analyzer === undefined) {
+    analyzer = Analyzer.load(options);
+    analyzers.set(key, analyzer);
+  }
+  return analyzer;
+}
 /** One postings buffer per thread, reused by every batch (see PostingsBuffer.reset). */
 let buffer: PostingsBuffer | undefined;
 
@@ -31,6 +43,8 @@ export interface IndexBatchTask {
   ops: BatchOp[];
   /** Tokens held in memory before spilling sorted runs to disk (from the memory budget). */
   maxBufferedTokens: number;
+  /** The index's analysis options (from ruyi.json); absent means both off. */
+  analysis?: AnalysisOptions;
   /** Leave segments unmerged until optimize (bulk loads: every posting is then rewritten once). */
   deferMerges?: boolean;
   /** Test hook: the worker exits abruptly (as on out-of-memory) when it meets this id. */
@@ -41,7 +55,7 @@ export function indexBatch(task: IndexBatchTask): Promise<BatchResult> {
   if (task.crashOnId !== undefined && task.ops.some((op) => (op.op === 'add' ? op.doc.id : op.id) === task.crashOnId)) {
     process.exit(70);
   }
-  analyzer ??= Analyzer.load();
+  const analyzer = analyzerFor(task.analysis);
   if (buffer?.maxTokens !== task.maxBufferedTokens) buffer = new PostingsBuffer(task.maxBufferedTokens);
   const { ops, deferMerges } = task;
   const scratch = buffer;

@@ -38,6 +38,8 @@ export const settingsSchema = z.strictObject({
   format: z.enum(['auto', 'ndjson', 'json', 'csv', 'markdown', 'html', 'txt']).optional(),
   fields: fieldsSchema.optional(),
   html: z.boolean().optional(),
+  pinyin: z.boolean().optional(),
+  traditional: z.boolean().optional(),
   maxErrors: z.number().int().min(0).optional(),
   strict: z.boolean().optional(),
   quiet: z.boolean().optional(),

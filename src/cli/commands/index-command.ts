@@ -62,6 +62,8 @@ function indexOptions(s: Settings): IndexOptions {
     ...(s.maxMemory === undefined ? {} : { maxMemory: s.maxMemory }),
     ...(s.maxDocBytes === undefined ? {} : { maxDocBytes: s.maxDocBytes }),
     ...(s.truncate ? { truncateLongDocs: true } : {}),
+    ...(s.pinyin === undefined ? {} : { pinyin: s.pinyin }),
+    ...(s.traditional === undefined ? {} : { traditional: s.traditional }),
   };
 }
 
