@@ -13,9 +13,15 @@ import { type Doc, isEngineError, openIndex } from '../src/index.js';
 import { shardOf } from '../src/router.js';
 import { ShardReader } from '../src/search/shard-reader.js';
 import { type BodyChunkReader, bodyChunkReader, makeSnippet } from '../src/search/snippets.js';
+import { readCurrent } from '../src/store/generations.js';
 import { PostingColumns } from '../src/store/postings-codec.js';
 import { type HitRecord, openShardDbs } from '../src/store/shard-store.js';
 import { sampleDocs, tempDir } from './helpers.js';
+
+/** The live generation's directory (index dir/gen-NNNNNN), where ruyi.json and the shards are. */
+function generationDir(dir: string): string {
+  return join(dir, readCurrent(dir) as string);
+}
 
 const SHARDS = 2;
 
@@ -42,7 +48,7 @@ async function buildIndex(t: TestContext, options: { pinyin?: boolean; tradition
 
 /** The read side of a closed index, as the query side will use it. */
 function openReaders(t: TestContext, dir: string): ShardReader[] {
-  const readers = Array.from({ length: SHARDS }, (_, s) => new ShardReader(openShardDbs(dir, s)));
+  const readers = Array.from({ length: SHARDS }, (_, s) => new ShardReader(openShardDbs(generationDir(dir), s)));
   t.after(async () => {
     for (const r of readers) await r.dbs.env.close();
   });
@@ -95,7 +101,7 @@ const QUERIES: { q: string; has: string[]; not?: string[] }[] = [
 
 test('pinyin + traditional index: query → ids on real documents', async (t) => {
   const dir = await buildIndex(t, { pinyin: true, traditional: true });
-  const meta = JSON.parse(readFileSync(join(dir, 'ruyi.json'), 'utf8'));
+  const meta = JSON.parse(readFileSync(join(generationDir(dir), 'ruyi.json'), 'utf8'));
   assert.deepEqual(meta.analysis, { pinyin: true, traditional: true, fingerprint: 'pinyin.1+traditional.1' });
   const readers = openReaders(t, dir);
   const analyzer = Analyzer.load({ pinyin: true, traditional: true });
@@ -130,7 +136,7 @@ test('analysis options are fixed at creation and used on reopen', async (t) => {
     (e) => isEngineError(e, 'E_META_MISMATCH') && /fixed at creation/.test(e.message),
   );
   await assert.rejects(openIndex(dir, { traditional: true }), (e) => isEngineError(e, 'E_META_MISMATCH'));
-  const dbs = openShardDbs(dir, 0);
+  const dbs = openShardDbs(generationDir(dir), 0);
   const reader = new ShardReader(dbs);
   try {
     assert.deepEqual([...lookup([reader], Analyzer.load({ pinyin: true }).queryTerms('huancun'))].sort(), ['later', 'oom-cn']);
@@ -138,9 +144,9 @@ test('analysis options are fixed at creation and used on reopen', async (t) => {
     await dbs.env.close();
   }
   // A ruyi.json from before the options (no "analysis") opens as both off.
-  const old = JSON.parse(readFileSync(join(dir, 'ruyi.json'), 'utf8'));
+  const old = JSON.parse(readFileSync(join(generationDir(dir), 'ruyi.json'), 'utf8'));
   delete old.analysis;
-  writeFileSync(join(dir, 'ruyi.json'), JSON.stringify(old));
+  writeFileSync(join(generationDir(dir), 'ruyi.json'), JSON.stringify(old));
   await assert.rejects(openIndex(dir, { pinyin: true }), (e) => isEngineError(e, 'E_META_MISMATCH'));
   const legacy = await openIndex(dir, { threads: 1 });
   assert.equal(legacy.meta.analysis, undefined);
