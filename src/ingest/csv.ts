@@ -1,0 +1,132 @@
+import { Readable } from 'node:stream';
+import { type CsvError, type Info, parse } from 'csv-parse';
+import { EngineError, isEngineError } from '../errors.js';
+import type { DocInput } from '../types.js';
+import { oversizeReason, rejectRecord } from './json-record.js';
+import { type RecordOptions, recordId, recordToDoc } from './record.js';
+import type { RejectedRecord } from './types.js';
+
+export type CsvItem =
+  | { doc: DocInput; bodyUtf8: Uint8Array | null; line: number; bytes: number }
+  | { rejected: RejectedRecord; bytes: number };
+
+export interface CsvOptions extends RecordOptions {
+  /** Records longer than this (characters) are rejected. */
+  maxRecordBytes: number;
+  /** Field separator; by default guessed from the header line (tab, comma or semicolon). */
+  delimiter?: string;
+}
+
+/** The separator the header line uses most: tab, semicolon or comma. */
+export function guessDelimiter(head: Buffer): string {
+  const end = head.indexOf(0x0a);
+  const header = head.subarray(0, end < 0 ? head.length : end).toString('utf8');
+  const count = (c: string): number => header.split(c).length - 1;
+  const candidates = ['\t', ';', ','];
+  let best = ',';
+  let most = 0;
+  for (const c of candidates) {
+    const n = count(c);
+    if (n > most) {
+      most = n;
+      best = c;
+    }
+  }
+  return best;
+}
+
+/** The line where a record starts: the parser reports the line where it ends. */
+function startLine(info: Info, raw: string | undefined): number {
+  if (raw === undefined) return info.lines;
+  let text = raw.replace(/^(?:\r?\n)+/, '').replace(/\r?\n$/, '');
+  let newlines = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) newlines++;
+  text = '';
+  return info.lines - newlines;
+}
+
+/**
+ * Reads a CSV dump with a header row (csv-parse, streaming). Quoted fields may span lines;
+ * each record reports the line where it starts. A malformed record (wrong column count,
+ * unclosed quote, over maxRecordBytes) is rejected with its line and the rest is read on.
+ * All values are strings, so ids are kept as written ("007" stays "007").
+ */
+export async function* parseCsv(chunks: AsyncIterable<Buffer>, name: string, head: Buffer, o: CsvOptions): AsyncGenerator<CsvItem> {
+  // Skips are emitted while a chunk is parsed, before the records of that chunk are read:
+  // they are held and yielded in line order between the records.
+  const skipped: { line: number; offset: number; reason: string }[] = [];
+  const parser = parse({
+    columns: true,
+    bom: true,
+    info: true,
+    raw: true,
+    delimiter: o.delimiter ?? guessDelimiter(head),
+    skip_empty_lines: true,
+    skip_records_with_error: true,
+    max_record_size: o.maxRecordBytes,
+  });
+  parser.on('skip', (err: CsvError & { lines?: number; bytes?: number }) => {
+    const reason =
+      err.code === 'CSV_MAX_RECORD_SIZE' ? oversizeReason(o.maxRecordBytes + 1, o.maxRecordBytes) : `invalid CSV: ${err.message}`;
+    skipped.push({ line: err.lines ?? 0, offset: err.bytes ?? 0, reason });
+  });
+  let consumed = 0;
+  /** The bytes from the previous record's end to `offset`. */
+  const share = (offset: number): number => {
+    const bytes = Math.max(0, offset - consumed);
+    consumed = Math.max(consumed, offset);
+    return bytes;
+  };
+  function* skipsBefore(line: number): Generator<CsvItem> {
+    while (skipped.length > 0 && (skipped[0] as { line: number }).line < line) {
+      const s = skipped.shift() as (typeof skipped)[number];
+      yield { ...rejectRecord(name, s.line, s.reason), bytes: share(s.offset) };
+    }
+  }
+  const source = Readable.from(chunks, { objectMode: false });
+  source.on('error', (err) => parser.destroy(err));
+  source.pipe(parser);
+  const idField = o.fields?.id ?? 'id';
+  const bodyField = o.fields?.body ?? 'body';
+  let checkedHeader = false;
+  try {
+    for await (const { record, info, raw } of parser as AsyncIterable<{ record: Record<string, string>; info: Info; raw?: string }>) {
+      if (!checkedHeader) {
+        checkedHeader = true;
+        const columns = Object.keys(record);
+        for (const [what, field] of [
+          ['id', idField],
+          ['body', bodyField],
+        ] as const) {
+          if (!columns.includes(field)) {
+            const flag = what === 'id' ? '--id-field' : '--body-field';
+            throw new EngineError(
+              'E_INPUT',
+              `${name}: the CSV header has no "${field}" column (columns: ${columns.join(', ')}); map one with ${flag}`,
+            );
+          }
+        }
+      }
+      const line = startLine(info, raw);
+      yield* skipsBefore(line);
+      const bytes = share(info.bytes);
+      const where = `${name}:${line}`;
+      // csv-parse decodes invalid UTF-8 to U+FFFD; a field holding it is refused like invalid JSON bytes.
+      if ([idField, bodyField, o.fields?.title ?? 'title'].some((f) => record[f]?.includes('\uFFFD'))) {
+        yield { ...rejectRecord(name, line, 'invalid UTF-8 (or a U+FFFD replacement character)', recordId(record, o.fields)), bytes };
+        continue;
+      }
+      try {
+        const { doc, bodyUtf8 } = recordToDoc(record, where, o);
+        yield { doc, bodyUtf8, line, bytes };
+      } catch (err) {
+        if (!isEngineError(err, 'E_INPUT')) throw err;
+        yield { ...rejectRecord(name, line, err.detail ?? err.message, recordId(record, o.fields)), bytes };
+      }
+    }
+    yield* skipsBefore(Number.POSITIVE_INFINITY);
+  } finally {
+    source.destroy();
+    parser.destroy();
+  }
+}

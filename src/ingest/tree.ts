@@ -1,0 +1,193 @@
+import { isUtf8 } from 'node:buffer';
+import type { Dirent } from 'node:fs';
+import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { basename, join, relative, sep } from 'node:path';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import { EngineError, isEngineError } from '../errors.js';
+import type { DocInput } from '../types.js';
+import { htmlTitle, htmlToText } from './html-text.js';
+import { markdownToText, splitFrontMatter } from './markdown.js';
+import { recordToDoc } from './record.js';
+import type { IngestItem, InputFormat } from './types.js';
+import { MiB } from './types.js';
+
+const gunzipAsync = promisify(gunzip);
+
+/** Formats a tree holds, one file per document. */
+export type FileFormat = 'markdown' | 'html' | 'txt';
+
+/** Extensions of each format; `.gz` may follow any of them. */
+export const EXTENSIONS: Record<InputFormat, readonly string[]> = {
+  ndjson: ['.ndjson', '.jsonl', '.ldjson'],
+  json: ['.json'],
+  csv: ['.csv', '.tsv'],
+  markdown: ['.md', '.markdown'],
+  html: ['.html', '.htm'],
+  txt: ['.txt'],
+};
+
+/** The format and the extension (with .gz) of a file name, or null. */
+export function formatOfName(name: string): { format: InputFormat; ext: string } | null {
+  const lower = name.toLowerCase();
+  const gz = lower.endsWith('.gz') ? '.gz' : '';
+  const stem = gz ? lower.slice(0, -3) : lower;
+  for (const [format, exts] of Object.entries(EXTENSIONS) as [InputFormat, readonly string[]][]) {
+    for (const ext of exts) if (stem.endsWith(ext) && stem.length > ext.length) return { format, ext: ext + gz };
+  }
+  return null;
+}
+
+/** Text of a txt file's first line, as its title when it is short. */
+const MAX_TXT_TITLE_CHARS = 200;
+
+/** A file of a tree on its way to be read: its path, the path shown and its id. */
+interface TreeFile {
+  path: string;
+  shown: string;
+  id: string;
+  format: InputFormat;
+  size: number;
+}
+
+/**
+ * Walks a directory depth-first in sorted order (so ids and reports are the same on every
+ * run), skipping dot-entries and node_modules. Symlinks to files inside the tree are read;
+ * a symlink to a directory is not followed (no cycles, no double indexing), and one that
+ * leads out of the tree is rejected. `formats` picks the files; others are ignored.
+ */
+export async function* walkTree(
+  root: string,
+  formats: readonly InputFormat[],
+  signal?: AbortSignal,
+): AsyncGenerator<TreeFile | { outside: string; shown: string }> {
+  const realRoot = await realpath(root);
+  const stack: string[] = [root];
+  // Depth-first in sorted order: a directory's entries are pushed in reverse.
+  while (stack.length > 0) {
+    signal?.throwIfAborted();
+    const dir = stack.pop() as string;
+    const entries: Dirent[] = await readdir(dir, { withFileTypes: true });
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const subdirs: string[] = [];
+    for (const entry of entries) {
+      if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        subdirs.push(path);
+        continue;
+      }
+      const kind = formatOfName(entry.name);
+      if (kind === null || !formats.includes(kind.format)) continue;
+      const rel = relative(root, path);
+      const shown = path;
+      if (entry.isSymbolicLink()) {
+        let target: string;
+        try {
+          target = await realpath(path);
+        } catch {
+          yield { outside: 'a broken symlink', shown };
+          continue;
+        }
+        if (!target.startsWith(realRoot + sep)) {
+          yield { outside: 'a symlink that leads out of the tree', shown };
+          continue;
+        }
+        if (!(await stat(target)).isFile()) continue;
+      } else if (!entry.isFile()) continue;
+      const size = (await stat(path)).size;
+      const id = rel
+        .slice(0, rel.length - kind.ext.length)
+        .split(sep)
+        .join('/');
+      yield { path, shown, id, format: kind.format, size };
+    }
+    // Files of a directory come before its subdirectories, each in name order.
+    for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i] as string);
+  }
+}
+
+/** Reads one file of a tree (or a single .md/.html/.txt input) as a document or a rejection. */
+export async function readTreeFile(file: TreeFile, maxDocBytes: number, signal?: AbortSignal): Promise<IngestItem> {
+  const { shown, size } = file;
+  const reject = (reason: string, id: string | null = file.id): IngestItem => ({
+    rejected: { file: shown, line: 0, id, reason },
+    bytes: size,
+  });
+  if (size > maxDocBytes)
+    return reject(`file of ${(size / MiB).toFixed(1)} MiB is over maxDocBytes (${(maxDocBytes / MiB).toFixed(1)} MiB); not read`);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file.path, { signal });
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = await gunzipAsync(bytes, { maxOutputLength: maxDocBytes });
+  } catch (err) {
+    if ((err as Error).name === 'AbortError') throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE' || (err instanceof RangeError && /larger than|maxOutputLength/i.test(err.message)))
+      return reject(`decompressed file is over maxDocBytes (${(maxDocBytes / MiB).toFixed(1)} MiB)`);
+    return reject(`cannot read: ${(err as Error).message}`);
+  }
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+  if (!isUtf8(bytes)) return reject('invalid UTF-8');
+  if (bytes.includes(0)) return reject('binary file (it holds NUL bytes)');
+  try {
+    const { doc, bodyUtf8 } = fileToDoc(file, bytes);
+    return { doc, bodyUtf8, file: shown, line: 0, bytes: size };
+  } catch (err) {
+    if (!isEngineError(err, 'E_INPUT')) throw err;
+    return reject(err.detail ?? err.message);
+  }
+}
+
+/** Large txt bodies stay bytes; smaller ones and other formats become strings. */
+const TXT_BYTES_AS_BUFFER = MiB;
+
+function fileToDoc(file: TreeFile, bytes: Buffer): { doc: DocInput; bodyUtf8: Uint8Array | null } {
+  const where = file.shown;
+  const o = {};
+  switch (file.format) {
+    case 'markdown': {
+      let parts: { data: Record<string, unknown>; content: string };
+      try {
+        parts = splitFrontMatter(bytes.toString('utf8'));
+      } catch (err) {
+        const reason = `invalid front matter: ${(err as Error).message.split('\n')[0]}`;
+        throw new EngineError('E_INPUT', `${where}: ${reason}`, { detail: reason });
+      }
+      const { data, content } = parts;
+      const given = (v: unknown): unknown => (v === '' || v === null ? undefined : v);
+      const id = given(data.id) ?? given(data.slug) ?? file.id;
+      const record: Record<string, unknown> = { ...data, id, body: markdownToText(content) };
+      const title = record.title;
+      if (title === undefined || title === null || title === '') record.title = firstHeading(content);
+      return recordToDoc(record, where, o);
+    }
+    case 'html': {
+      const html = bytes.toString('utf8');
+      return recordToDoc({ id: file.id, title: htmlTitle(html), body: htmlToText(html) }, where, o);
+    }
+    default: {
+      const head = bytes.subarray(0, 4096).toString('utf8');
+      const first = head.split('\n').find((l) => l.trim() !== '') ?? '';
+      const title = first.trim().length <= MAX_TXT_TITLE_CHARS ? first.trim() : '';
+      const body = bytes.length > TXT_BYTES_AS_BUFFER ? bytes : bytes.toString('utf8');
+      return recordToDoc({ id: file.id, title, body }, where, o, body instanceof Buffer ? body : null);
+    }
+  }
+}
+
+/** The first ATX heading's text, the title of a Markdown file without one in front matter. */
+function firstHeading(md: string): string {
+  const match = /^#{1,6}[ \t]+(.+?)[ \t#]*$/m.exec(md.slice(0, 64 * 1024));
+  return match === null ? '' : markdownToText(match[1] as string).trim();
+}
+
+/** A single .md/.html/.txt input: a tree of one file whose id is its name without extension. */
+export async function singleTreeFile(path: string, format: InputFormat): Promise<TreeFile> {
+  const info = await lstat(path);
+  const kind = formatOfName(basename(path));
+  const ext = kind?.ext ?? '';
+  const name = basename(path);
+  const id = ext === '' ? name : name.slice(0, name.length - ext.length);
+  return { path, shown: path, id, format, size: info.isSymbolicLink() ? (await stat(path)).size : info.size };
+}
