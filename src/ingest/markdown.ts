@@ -89,16 +89,18 @@ export function markdownToText(md: string): string {
     if (/^\s{0,3}\[[^\]]{1,999}\]:\s/.test(line)) continue; // a link reference definition
     if (/^\s*<!--.*-->\s*$/.test(line)) continue; // a comment line
     line = line
-      .replace(/^\s{0,3}#{1,6}(?=\s|$)/, '') // heading
-      .replace(/^(?:\s*>)+/, '') // block quote
+      .replace(/^\s{0,3}#{1,6}(?:\s+|$)/, '') // heading
+      .replace(/^(?:\s*>)+\s?/, '') // block quote
       .replace(/^\s*(?:[-*+]|\d{1,9}[.)])\s+(?:\[[ xX]\]\s+)?/, '') // list item, task box
       .replace(/^\s*[=-]{2,}\s*$/, '') // setext underline, table separator
       .replace(/\]\([^()\]\s]*(?:\s+"[^"()]*")?\)/g, ']') // link and image targets; the texts stay
+      .replace(/\]\[[^\]]*\]/g, ']') // the label of a reference link
       .replace(/<\/?[A-Za-z][^<>]*>/g, ' ') // HTML tag
       .replace(/\\([\\`*_{}[\]()#+\-.!|~<>])/g, '$1') // escapes
-      .replace(/!?\[|\]/g, ' ') // brackets of links, images, reference links
-      .replace(/[*~`#|]+/g, ' ') // emphasis, inline code, closing hashes, table pipes
-      .replace(/(?<![\p{L}\p{N}])_+|_+(?![\p{L}\p{N}])/gu, ' '); // _emphasis_, not snake_case
+      .replace(/!?\[|\]/g, '') // brackets of links and images
+      .replace(/[*~`]+/g, '') // emphasis, strikethrough, inline code: removed, a space would split Chinese words
+      .replace(/[#|]+/g, ' ') // closing hashes of a heading, table pipes
+      .replace(/(?<![\p{L}\p{N}])_+|_+(?![\p{L}\p{N}])/gu, ''); // _emphasis_, not snake_case
     out.push(line);
   }
   return out.join('\n');

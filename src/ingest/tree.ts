@@ -42,7 +42,7 @@ export function formatOfName(name: string): { format: InputFormat; ext: string }
 const MAX_TXT_TITLE_CHARS = 200;
 
 /** A file of a tree on its way to be read: its path, the path shown and its id. */
-interface TreeFile {
+export interface TreeFile {
   path: string;
   shown: string;
   id: string;
@@ -127,6 +127,17 @@ export async function readTreeFile(file: TreeFile, maxDocBytes: number, signal?:
       return reject(`decompressed file is over maxDocBytes (${(maxDocBytes / MiB).toFixed(1)} MiB)`);
     return reject(`cannot read: ${(err as Error).message}`);
   }
+  return parseTreeFile(file, bytes);
+}
+
+/**
+ * A file's bytes (decompressed) → a document or a rejection: invalid UTF-8 and NUL bytes
+ * (binary files) are refused; Markdown, HTML and text become plain text.
+ */
+export function parseTreeFile(file: Omit<TreeFile, 'path'>, content: Buffer): IngestItem {
+  const { shown, size } = file;
+  const reject = (reason: string): IngestItem => ({ rejected: { file: shown, line: 0, id: file.id, reason }, bytes: size });
+  let bytes = content;
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
   if (!isUtf8(bytes)) return reject('invalid UTF-8');
   if (bytes.includes(0)) return reject('binary file (it holds NUL bytes)');
@@ -142,7 +153,7 @@ export async function readTreeFile(file: TreeFile, maxDocBytes: number, signal?:
 /** Large txt bodies stay bytes; smaller ones and other formats become strings. */
 const TXT_BYTES_AS_BUFFER = MiB;
 
-function fileToDoc(file: TreeFile, bytes: Buffer): { doc: DocInput; bodyUtf8: Uint8Array | null } {
+function fileToDoc(file: Omit<TreeFile, 'path'>, bytes: Buffer): { doc: DocInput; bodyUtf8: Uint8Array | null } {
   const where = file.shown;
   const o = {};
   switch (file.format) {
