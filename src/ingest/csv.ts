@@ -35,16 +35,6 @@ export function guessDelimiter(head: Buffer): string {
   return best;
 }
 
-/** The line where a record starts: the parser reports the line where it ends. */
-function startLine(info: Info, raw: string | undefined): number {
-  if (raw === undefined) return info.lines;
-  let text = raw.replace(/^(?:\r?\n)+/, '').replace(/\r?\n$/, '');
-  let newlines = 0;
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) newlines++;
-  text = '';
-  return info.lines - newlines;
-}
-
 /**
  * Reads a CSV dump with a header row (csv-parse, streaming). Quoted fields may span lines;
  * each record reports the line where it starts. A malformed record (wrong column count,
@@ -55,20 +45,32 @@ export async function* parseCsv(chunks: AsyncIterable<Buffer>, name: string, hea
   // Skips are emitted while a chunk is parsed, before the records of that chunk are read:
   // they are held and yielded in line order between the records.
   const skipped: { line: number; offset: number; reason: string }[] = [];
+  // The parser reports the line where a record ends; it starts after the previous one's end
+  // and the empty lines skipped since.
+  let lastEnd = 1; // the header
+  let lastEmpty = 0;
+  const startOf = (info: { lines: number; empty_lines: number }): number => {
+    const start = Math.min(info.lines, lastEnd + 1 + (info.empty_lines - lastEmpty));
+    lastEnd = info.lines;
+    lastEmpty = info.empty_lines;
+    return start;
+  };
   const parser = parse({
     columns: true,
     bom: true,
     info: true,
-    raw: true,
     delimiter: o.delimiter ?? guessDelimiter(head),
     skip_empty_lines: true,
     skip_records_with_error: true,
     max_record_size: o.maxRecordBytes,
+    // Called in parse order, like the skips: the place to count lines.
+    on_record: (r: { record: Record<string, string>; info: Info }) => ({ ...r, line: startOf(r.info) }),
   });
-  parser.on('skip', (err: CsvError & { lines?: number; bytes?: number }) => {
+  parser.on('skip', (err: CsvError & { lines?: number; bytes?: number; empty_lines?: number }) => {
     const reason =
       err.code === 'CSV_MAX_RECORD_SIZE' ? oversizeReason(o.maxRecordBytes + 1, o.maxRecordBytes) : `invalid CSV: ${err.message}`;
-    skipped.push({ line: err.lines ?? 0, offset: err.bytes ?? 0, reason });
+    const line = startOf({ lines: err.lines ?? lastEnd + 1, empty_lines: err.empty_lines ?? lastEmpty });
+    skipped.push({ line, offset: err.bytes ?? 0, reason });
   });
   let consumed = 0;
   /** The bytes from the previous record's end to `offset`. */
@@ -83,6 +85,7 @@ export async function* parseCsv(chunks: AsyncIterable<Buffer>, name: string, hea
       yield { ...rejectRecord(name, s.line, s.reason), bytes: share(s.offset) };
     }
   }
+  const records = parser as AsyncIterable<{ record: Record<string, string>; info: Info; line: number }>;
   const source = Readable.from(chunks, { objectMode: false });
   source.on('error', (err) => parser.destroy(err));
   source.pipe(parser);
@@ -90,7 +93,7 @@ export async function* parseCsv(chunks: AsyncIterable<Buffer>, name: string, hea
   const bodyField = o.fields?.body ?? 'body';
   let checkedHeader = false;
   try {
-    for await (const { record, info, raw } of parser as AsyncIterable<{ record: Record<string, string>; info: Info; raw?: string }>) {
+    for await (const { record, info, line } of records) {
       if (!checkedHeader) {
         checkedHeader = true;
         const columns = Object.keys(record);
@@ -107,7 +110,6 @@ export async function* parseCsv(chunks: AsyncIterable<Buffer>, name: string, hea
           }
         }
       }
-      const line = startLine(info, raw);
       yield* skipsBefore(line);
       const bytes = share(info.bytes);
       const where = `${name}:${line}`;

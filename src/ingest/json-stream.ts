@@ -122,6 +122,7 @@ export async function* splitJsonValues(
         case Mode.Array:
         case Mode.Top: {
           if (isSpace(c)) break;
+          if (mode === Mode.Top && c === 0x2c) break; // commas between top-level values are tolerated
           if (mode === Mode.Array && c === 0x5d) {
             mode = Mode.Top; // `[]`, or a trailing comma: nothing more
             inArray = false;
