@@ -111,6 +111,22 @@ test('CSV with mapped column names: same documents, multi-line cells, tags split
       ) + 1;
   assert.equal(second.line, lineOfSecond);
   await assert.rejects(collect([file]), (err) => isEngineError(err, 'E_INPUT') && /no "id" column.*--id-field/.test(err.message));
+  // Invalid bytes are refused by record, a real U+FFFD in the text is not (csv-parse decodes both to U+FFFD).
+  const mixed = join(dir, 'mixed.csv');
+  const valid = (text: string): Buffer => Buffer.from(text);
+  writeFileSync(
+    mixed,
+    Buffer.concat([valid('id,body\nr1,替换字符\uFFFD是合法的\nr2,坏'), Buffer.from([0xe4, 0xb8]), valid('字节\nr3,好\n')]),
+  );
+  const got = await collect([mixed]);
+  assert.deepEqual(
+    got.docs.map((d) => d.doc.id),
+    ['r1', 'r3'],
+  );
+  assert.deepEqual(
+    got.rejected.map((r) => 'rejected' in r && `${r.rejected.line}:${r.rejected.id}:${r.rejected.reason}`),
+    ['3:r2:invalid UTF-8'],
+  );
 });
 
 test('gzip variants read the same documents; bytes count the compressed file', async (t) => {

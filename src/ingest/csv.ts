@@ -5,6 +5,7 @@ import type { DocInput } from '../types.js';
 import { oversizeReason, rejectRecord } from './json-record.js';
 import { type RecordOptions, recordId, recordToDoc } from './record.js';
 import type { RejectedRecord } from './types.js';
+import { Utf8Checker } from './utf8-check.js';
 
 export type CsvItem =
   | { doc: DocInput; bodyUtf8: Uint8Array | null; line: number; bytes: number }
@@ -86,7 +87,8 @@ export async function* parseCsv(chunks: AsyncIterable<Buffer>, name: string, hea
     }
   }
   const records = parser as AsyncIterable<{ record: Record<string, string>; info: Info; line: number }>;
-  const source = Readable.from(chunks, { objectMode: false });
+  const utf8 = new Utf8Checker();
+  const source = Readable.from(utf8.pass(chunks), { objectMode: false });
   source.on('error', (err) => parser.destroy(err));
   source.pipe(parser);
   const idField = o.fields?.id ?? 'id';
@@ -111,11 +113,12 @@ export async function* parseCsv(chunks: AsyncIterable<Buffer>, name: string, hea
         }
       }
       yield* skipsBefore(line);
+      const from = consumed;
       const bytes = share(info.bytes);
       const where = `${name}:${line}`;
-      // csv-parse decodes invalid UTF-8 to U+FFFD; a field holding it is refused like invalid JSON bytes.
-      if ([idField, bodyField, o.fields?.title ?? 'title'].some((f) => record[f]?.includes('\uFFFD'))) {
-        yield { ...rejectRecord(name, line, 'invalid UTF-8 (or a U+FFFD replacement character)', recordId(record, o.fields)), bytes };
+      // csv-parse decodes invalid UTF-8 to U+FFFD; the checker knows which bytes were invalid.
+      if (utf8.invalidIn(from, info.bytes)) {
+        yield { ...rejectRecord(name, line, 'invalid UTF-8', recordId(record, o.fields)), bytes };
         continue;
       }
       try {
