@@ -15,7 +15,7 @@ import { isEngineError } from '../src/errors.js';
 import { parseCsv } from '../src/ingest/csv.js';
 import { parseJsonStream } from '../src/ingest/json-stream.js';
 import { parseNdjson } from '../src/ingest/ndjson.js';
-import { parseTreeFile } from '../src/ingest/tree.js';
+import { parseTreeFile } from '../src/ingest/tree-file.js';
 import type { IngestItem } from '../src/ingest/types.js';
 import { Utf8Checker } from '../src/ingest/utf8-check.js';
 

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { htmlTitle, htmlToText } from '../src/ingest/html-text.js';
 import { parseJsonStream, splitJsonValues } from '../src/ingest/json-stream.js';
 import { markdownToText, splitFrontMatter } from '../src/ingest/markdown.js';
+import { parseTreeFile } from '../src/ingest/tree-file.js';
 import { PROPERTIES } from '../scripts/fuzz-inputs.js';
 
 // scripts/fuzz-inputs.ts runs these with 2000 cases each (12,000 in all); the suite runs fewer.
@@ -36,7 +37,11 @@ test('pathological Markdown, HTML and JSON of 200 KB finish', { timeout: 60_000 
     `---\n${'a: '.repeat(n / 3)}\n---\n`,
     `+++\n${'a = ['.repeat(n / 5)}\n+++\n`,
     '\\'.repeat(n),
+    `+++\na = x${' '.repeat(n)}y\n+++\n`,
+    `# a${' #'.repeat(n / 2)}x\n正文`,
   ]) {
+    const file = parseTreeFile({ shown: 'bad.md', id: 'bad', format: 'markdown', size: md.length }, Buffer.from(md));
+    assert.ok('doc' in file || 'rejected' in file);
     assert.equal(typeof markdownToText(md), 'string');
     try {
       splitFrontMatter(md);

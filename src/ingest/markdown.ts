@@ -67,7 +67,8 @@ function tomlValue(v: string): unknown {
   if (/^[+-]?\d+(?:\.\d+)?$/.test(v)) return Number(v);
   if (v === 'true' || v === 'false') return v === 'true';
   if (/^\d{4}-\d{2}-\d{2}/.test(v)) return v; // TOML dates are kept as written
-  return v.replace(/\s+#.*$/, '');
+  const comment = v.search(/\s#/); // not /\s+#.*$/: it backtracks quadratically on long runs of spaces
+  return comment < 0 ? v : v.slice(0, comment).trimEnd();
 }
 
 /**

@@ -1,17 +1,21 @@
 import { stat } from 'node:fs/promises';
 import { EngineError } from '../errors.js';
-import { parseCsv } from './csv.js';
 import { parseJsonStream } from './json-stream.js';
 import { parseNdjson } from './ndjson.js';
 import { inputError, inputName, openInput } from './open-input.js';
 import type { RecordOptions } from './record.js';
-import { formatOfName, readTreeFile, singleTreeFile, walkTree } from './tree.js';
+import { formatOfName } from './formats.js';
+import { walkTree } from './tree-walk.js';
 import { DEFAULT_INPUT_MAX_DOC_BYTES, type IngestItem, type InputFormat, type InputOptions } from './types.js';
 
 const FORMATS: readonly InputFormat[] = ['ndjson', 'json', 'csv', 'markdown', 'html', 'txt'];
 /** What a directory holds when no format is given. */
 const TREE_FORMATS: readonly InputFormat[] = ['markdown', 'html', 'txt'];
 const isTreeFormat = (f: InputFormat): boolean => TREE_FORMATS.includes(f);
+
+// csv-parse, html-to-text and gray-matter cost ~0.3 s to load: only when an input needs them.
+const treeFiles = () => import('./tree-file.js');
+const csvParser = async () => (await import('./csv.js')).parseCsv;
 
 interface Resolved extends RecordOptions {
   format: InputFormat | null;
@@ -60,6 +64,7 @@ function resolveOptions(o: InputOptions): Resolved {
  */
 export async function* readInputs(inputs: readonly string[], options: InputOptions = {}): AsyncGenerator<IngestItem> {
   const o = resolveOptions(options);
+  if (o.html) o.stripHtml = (await import('./html-text.js')).htmlToText;
   for (const input of inputs) {
     o.signal?.throwIfAborted();
     if (input === '-') {
@@ -78,6 +83,7 @@ export async function* readInputs(inputs: readonly string[], options: InputOptio
     }
     const format = o.format ?? formatOfName(input)?.format ?? null;
     if (format !== null && isTreeFormat(format)) {
+      const { readTreeFile, singleTreeFile } = await treeFiles();
       yield await readTreeFile(await singleTreeFile(input, format), o.maxDocBytes, o.signal);
       continue;
     }
@@ -87,19 +93,13 @@ export async function* readInputs(inputs: readonly string[], options: InputOptio
 
 async function* readTree(root: string, o: Resolved): AsyncGenerator<IngestItem> {
   const formats = o.format === null ? TREE_FORMATS : [o.format];
-  let walking: AsyncGenerator<Awaited<ReturnType<typeof walkTree> extends AsyncGenerator<infer T> ? T : never>>;
   try {
-    walking = walkTree(root, formats, o.signal);
-  } catch (err) {
-    throw inputError(root, err);
-  }
-  try {
-    for await (const file of walking) {
+    for await (const file of walkTree(root, formats, o.signal)) {
       o.signal?.throwIfAborted();
       if ('outside' in file) {
         yield { rejected: { file: file.shown, line: 0, id: null, reason: `${file.outside}; not followed` }, bytes: 0 };
       } else if (isTreeFormat(file.format)) {
-        yield await readTreeFile(file, o.maxDocBytes, o.signal);
+        yield await (await treeFiles()).readTreeFile(file, o.maxDocBytes, o.signal);
       } else {
         yield* readStream(file.path, file.format, o);
       }
@@ -132,7 +132,7 @@ async function* readStream(file: string, given: InputFormat | null, o: Resolved)
   }
   const records =
     format === 'csv'
-      ? parseCsv(input.chunks, name, input.head, o)
+      ? (await csvParser())(input.chunks, name, input.head, o)
       : format === 'json'
         ? parseJsonStream(input.chunks, name, o)
         : parseNdjson(input.chunks, name, o);

@@ -1,13 +1,13 @@
 import { EngineError } from '../errors.js';
 import type { DocInput } from '../types.js';
 import { validateDoc } from '../validate.js';
-import { htmlToText } from './html-text.js';
 import type { FieldMap } from './types.js';
 
 export interface RecordOptions {
   fields?: FieldMap | undefined;
-  /** Strip HTML from the body. */
+  /** Strip HTML from the body, with `stripHtml` (html-to-text, loaded only when asked for). */
   html?: boolean | undefined;
+  stripHtml?: ((html: string) => string) | undefined;
   /** Accept safe-integer ids as their decimal string. Default true (false: the first CLI's rule). */
   numericIds?: boolean | undefined;
 }
@@ -89,8 +89,9 @@ export function recordToDoc(
   const at = typeof id === 'string' ? `${where} (id ${JSON.stringify(id)})` : where;
   let body: unknown = largeBody ?? own(record, f.body ?? 'body');
   if (o.html && body !== undefined && body !== null) {
+    if (o.stripHtml === undefined) throw new EngineError('E_CONFIG', 'html: true needs stripHtml (readInputs provides it)');
     if (body instanceof Uint8Array) body = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
-    if (typeof body === 'string') body = htmlToText(body);
+    if (typeof body === 'string') body = o.stripHtml(body);
   }
   const mapped: Record<string, unknown> = {
     id,

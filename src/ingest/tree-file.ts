@@ -1,111 +1,22 @@
 import { isUtf8 } from 'node:buffer';
-import type { Dirent } from 'node:fs';
-import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { basename, join, relative, sep } from 'node:path';
+import { lstat, readFile, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { EngineError, isEngineError } from '../errors.js';
 import type { DocInput } from '../types.js';
+import { formatOfName } from './formats.js';
 import { htmlTitle, htmlToText } from './html-text.js';
 import { markdownToText, splitFrontMatter } from './markdown.js';
 import { recordToDoc } from './record.js';
+import type { TreeFile } from './tree-walk.js';
 import type { IngestItem, InputFormat } from './types.js';
 import { MiB } from './types.js';
 
 const gunzipAsync = promisify(gunzip);
 
-/** Formats a tree holds, one file per document. */
-export type FileFormat = 'markdown' | 'html' | 'txt';
-
-/** Extensions of each format; `.gz` may follow any of them. */
-export const EXTENSIONS: Record<InputFormat, readonly string[]> = {
-  ndjson: ['.ndjson', '.jsonl', '.ldjson'],
-  json: ['.json'],
-  csv: ['.csv', '.tsv'],
-  markdown: ['.md', '.markdown'],
-  html: ['.html', '.htm'],
-  txt: ['.txt'],
-};
-
-/** The format and the extension (with .gz) of a file name, or null. */
-export function formatOfName(name: string): { format: InputFormat; ext: string } | null {
-  const lower = name.toLowerCase();
-  const gz = lower.endsWith('.gz') ? '.gz' : '';
-  const stem = gz ? lower.slice(0, -3) : lower;
-  for (const [format, exts] of Object.entries(EXTENSIONS) as [InputFormat, readonly string[]][]) {
-    for (const ext of exts) if (stem.endsWith(ext) && stem.length > ext.length) return { format, ext: ext + gz };
-  }
-  return null;
-}
-
-/** Text of a txt file's first line, as its title when it is short. */
+/** A txt file's first line is its title when it is at most this long (characters). */
 const MAX_TXT_TITLE_CHARS = 200;
-
-/** A file of a tree on its way to be read: its path, the path shown and its id. */
-export interface TreeFile {
-  path: string;
-  shown: string;
-  id: string;
-  format: InputFormat;
-  size: number;
-}
-
-/**
- * Walks a directory depth-first in sorted order (so ids and reports are the same on every
- * run), skipping dot-entries and node_modules. Symlinks to files inside the tree are read;
- * a symlink to a directory is not followed (no cycles, no double indexing), and one that
- * leads out of the tree is rejected. `formats` picks the files; others are ignored.
- */
-export async function* walkTree(
-  root: string,
-  formats: readonly InputFormat[],
-  signal?: AbortSignal,
-): AsyncGenerator<TreeFile | { outside: string; shown: string }> {
-  const realRoot = await realpath(root);
-  const stack: string[] = [root];
-  // Depth-first in sorted order: a directory's entries are pushed in reverse.
-  while (stack.length > 0) {
-    signal?.throwIfAborted();
-    const dir = stack.pop() as string;
-    const entries: Dirent[] = await readdir(dir, { withFileTypes: true });
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const subdirs: string[] = [];
-    for (const entry of entries) {
-      if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) {
-        subdirs.push(path);
-        continue;
-      }
-      const kind = formatOfName(entry.name);
-      if (kind === null || !formats.includes(kind.format)) continue;
-      const rel = relative(root, path);
-      const shown = path;
-      if (entry.isSymbolicLink()) {
-        let target: string;
-        try {
-          target = await realpath(path);
-        } catch {
-          yield { outside: 'a broken symlink', shown };
-          continue;
-        }
-        if (!target.startsWith(realRoot + sep)) {
-          yield { outside: 'a symlink that leads out of the tree', shown };
-          continue;
-        }
-        if (!(await stat(target)).isFile()) continue;
-      } else if (!entry.isFile()) continue;
-      const size = (await stat(path)).size;
-      const id = rel
-        .slice(0, rel.length - kind.ext.length)
-        .split(sep)
-        .join('/');
-      yield { path, shown, id, format: kind.format, size };
-    }
-    // Files of a directory come before its subdirectories, each in name order.
-    for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i] as string);
-  }
-}
 
 /** Reads one file of a tree (or a single .md/.html/.txt input) as a document or a rejection. */
 export async function readTreeFile(file: TreeFile, maxDocBytes: number, signal?: AbortSignal): Promise<IngestItem> {
@@ -189,8 +100,13 @@ function fileToDoc(file: Omit<TreeFile, 'path'>, bytes: Buffer): { doc: DocInput
 
 /** The first ATX heading's text, the title of a Markdown file without one in front matter. */
 function firstHeading(md: string): string {
-  const match = /^#{1,6}[ \t]+(.+?)[ \t#]*$/m.exec(md.slice(0, 64 * 1024));
-  return match === null ? '' : markdownToText(match[1] as string).trim();
+  const match = /^#{1,6}[ \t]+(.*)$/m.exec(md.slice(0, 64 * 1024));
+  if (match === null) return '';
+  // Closing hashes, trimmed by hand: /[ \t#]+$/ backtracks quadratically on a long run of them.
+  const line = match[1] as string;
+  let end = line.length;
+  while (end > 0 && ' \t#'.includes(line[end - 1] as string)) end--;
+  return markdownToText(line.slice(0, end)).trim();
 }
 
 /** A single .md/.html/.txt input: a tree of one file whose id is its name without extension. */
