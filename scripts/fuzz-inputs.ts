@@ -100,7 +100,7 @@ const cuts = fc.array(fc.nat(), { maxLength: 8 });
 
 const text = fc.string({
   unit: fc.oneof(
-    fc.constantFrom('中', '文', '检', '索', '😀', 'a', ' ', '"', ',', '\n', '\\', '|', ';'),
+    fc.constantFrom('中', '文', '检', '索', '😀', 'a', ' ', '"', ',', '\n', '\r\n', '\\', '|', ';'),
     fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }),
   ),
   maxLength: 40,
@@ -172,20 +172,26 @@ export const PROPERTIES: Property[] = [
       checkItems(items);
     },
   ),
-  prop('CSV: quoted cells come back whole, at their lines', [fc.array(docArb, { maxLength: 8 }), cuts], async (docs, at) => {
-    const cell = (v: string): string => `"${v.replaceAll('"', '""')}"`;
-    const rows = docs.map((d) => [String(d.id), d.title, d.body, d.tags.join('|')].map(cell).join(','));
-    const text = `id,title,body,tags\n${rows.join('\n')}\n`;
-    const { items } = await drain(parseCsv(chunked(Buffer.from(text), at), 'ok.csv', Buffer.from(text), { maxRecordBytes: 1 << 20 }));
-    const got = items.map((i) => ('doc' in i ? [i.doc.id, i.line] : ['rejected', (i as { rejected: { reason: string } }).rejected.reason]));
-    let line = 2;
-    const want = docs.map((d, k) => {
-      const at = line;
-      line += (rows[k] as string).split('\n').length;
-      return [String(d.id), at];
-    });
-    if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
-  }),
+  prop(
+    'CSV: quoted cells come back whole, at their lines',
+    [fc.array(docArb, { maxLength: 8 }), cuts, fc.constantFrom('\n', '\r\n')],
+    async (docs, at, eol) => {
+      const cell = (v: string): string => `"${v.replaceAll('"', '""')}"`;
+      const rows = docs.map((d) => [String(d.id), d.title, d.body, d.tags.join('|')].map(cell).join(','));
+      const text = `id,title,body,tags${eol}${rows.join(eol)}${eol}`;
+      const { items } = await drain(parseCsv(chunked(Buffer.from(text), at), 'ok.csv', Buffer.from(text), { maxRecordBytes: 1 << 20 }));
+      const got = items.map((i) =>
+        'doc' in i ? [i.doc.id, i.line] : ['rejected', (i as { rejected: { reason: string } }).rejected.reason],
+      );
+      let line = 2;
+      const want = docs.map((d, k) => {
+        const at = line;
+        line += `${rows[k]}${eol}`.split('\n').length - 1;
+        return [String(d.id), at];
+      });
+      if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+    },
+  ),
   prop('UTF-8 check: any bytes, any chunking, finds invalid bytes exactly when there are some', [rawBytes, cuts], async (bytes, at) => {
     const checker = new Utf8Checker();
     let length = 0;

@@ -36,6 +36,12 @@ export function guessDelimiter(head: Buffer): string {
   return best;
 }
 
+function countCrlf(value: string): number {
+  let n = 0;
+  for (let i = value.indexOf('\r\n'); i >= 0; i = value.indexOf('\r\n', i + 2)) n++;
+  return n;
+}
+
 /**
  * Reads a CSV dump with a header row (csv-parse, streaming). Quoted fields may span lines;
  * each record reports the line where it starts. A malformed record (wrong column count,
@@ -50,9 +56,13 @@ export async function* parseCsv(chunks: AsyncIterable<Buffer>, name: string, hea
   // and the empty lines skipped since.
   let lastEnd = 1; // the header
   let lastEmpty = 0;
-  const startOf = (info: { lines: number; empty_lines: number }): number => {
-    const start = Math.min(info.lines, lastEnd + 1 + (info.empty_lines - lastEmpty));
-    lastEnd = info.lines;
+  // csv-parse counts a CRLF inside a quoted cell as two lines: taken off, record by record.
+  let overcount = 0;
+  const startOf = (info: { lines: number; empty_lines: number }, record?: Record<string, string>): number => {
+    if (record !== undefined) for (const value of Object.values(record)) overcount += countCrlf(value);
+    const end = info.lines - overcount;
+    const start = Math.min(end, lastEnd + 1 + (info.empty_lines - lastEmpty));
+    lastEnd = end;
     lastEmpty = info.empty_lines;
     return start;
   };
@@ -65,12 +75,12 @@ export async function* parseCsv(chunks: AsyncIterable<Buffer>, name: string, hea
     skip_records_with_error: true,
     max_record_size: o.maxRecordBytes,
     // Called in parse order, like the skips: the place to count lines.
-    on_record: (r: { record: Record<string, string>; info: Info }) => ({ ...r, line: startOf(r.info) }),
+    on_record: (r: { record: Record<string, string>; info: Info }) => ({ ...r, line: startOf(r.info, r.record) }),
   });
   parser.on('skip', (err: CsvError & { lines?: number; bytes?: number; empty_lines?: number }) => {
     const reason =
       err.code === 'CSV_MAX_RECORD_SIZE' ? oversizeReason(o.maxRecordBytes + 1, o.maxRecordBytes) : `invalid CSV: ${err.message}`;
-    const line = startOf({ lines: err.lines ?? lastEnd + 1, empty_lines: err.empty_lines ?? lastEmpty });
+    const line = startOf({ lines: err.lines ?? lastEnd + overcount + 1, empty_lines: err.empty_lines ?? lastEmpty });
     skipped.push({ line, offset: err.bytes ?? 0, reason });
   });
   let consumed = 0;
