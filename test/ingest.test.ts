@@ -252,12 +252,15 @@ test('a tree never follows symlinks out of itself; big files are refused unread'
   symlinkSync(outside, join(root, 'notes', 'leak.txt'));
   symlinkSync(join(root, 'notes', 'todo.txt'), join(root, 'notes', 'alias.txt'));
   symlinkSync(dir, join(root, 'loop')); // a directory link: not followed
+  mkdirSync(join(root, 'node_modules', 'pkg'), { recursive: true }); // not committed: git ignores node_modules/
+  writeFileSync(join(root, 'node_modules', 'pkg', 'readme.md'), '依赖包的说明文件，不应该被读取。\n');
   mkdirSync(join(root, 'big'));
   writeFileSync(join(root, 'big', 'large.txt'), '大'.repeat(400_000));
   const { docs, rejected } = await collect([root], { maxDocBytes: 1024 * 1024 });
   const ids = docs.map((d) => d.doc.id);
   assert.ok(ids.includes('notes/alias'));
   assert.ok(!ids.some((id) => id.startsWith('loop')));
+  assert.ok(!ids.some((id) => id.startsWith('node_modules') || id.startsWith('.drafts')));
   assert.ok(!docs.some((d) => /外面的秘密/.test(d.doc.body)));
   const reasons = rejected.map((r) => ('rejected' in r ? `${r.rejected.file}: ${r.rejected.reason}` : ''));
   assert.ok(reasons.some((r) => r.endsWith('leak.txt: a symlink that leads out of the tree; not followed')));
