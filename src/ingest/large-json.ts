@@ -1,10 +1,10 @@
 /**
- * For a huge NDJSON line: finds the top-level "body" string of a JSON object and decodes it
+ * For a huge NDJSON line: finds the top-level body string (key `bodyKey`) of a JSON object and decodes it
  * in place to UTF-8 bytes (unescaping only shrinks), so the body never becomes a JavaScript
  * string; the rest of the object is parsed with JSON.parse without it. Returns null when the
  * line does not have that shape (the caller then parses it whole, with JSON.parse's errors).
  */
-export function splitLargeBody(line: Buffer): { rest: unknown; body: Buffer } | null {
+export function splitLargeBody(line: Buffer, bodyKey = 'body'): { rest: unknown; body: Buffer } | null {
   let i = skipSpace(line, 0);
   if (line[i] !== 0x7b) return null; // {
   i++;
@@ -21,7 +21,7 @@ export function splitLargeBody(line: Buffer): { rest: unknown; body: Buffer } | 
     const valueStart = i;
     const valueEnd = skipValue(line, i);
     if (valueEnd < 0) return null;
-    if (key === 'body' && line[valueStart] === 0x22) {
+    if (key === bodyKey && line[valueStart] === 0x22) {
       const head = line.toString('utf8', 0, valueStart);
       const tail = line.toString('utf8', valueEnd);
       let rest: unknown;

@@ -1,24 +1,54 @@
-import type { Readable } from 'node:stream';
-
 /**
  * Splits a byte stream into lines (LF or CRLF) as Buffers, never as strings: a 50 MB line
  * stays 50 MB of bytes, off the JavaScript heap, instead of a 100 MB UTF-16 string.
  */
-export async function* byteLines(input: Readable): AsyncGenerator<Buffer> {
+export async function* byteLines(input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  for await (const { line } of boundedLines(input, Number.POSITIVE_INFINITY)) yield line ?? Buffer.alloc(0);
+}
+
+/** A line of a stream: `line` is null when it was longer than the bound and was not kept. */
+export interface BoundedLine {
+  line: Buffer | null;
+  /** Raw bytes of the line with its line ending (also when it was not kept). */
+  size: number;
+}
+
+/**
+ * Like byteLines, but a line longer than `maxBytes` is counted and dropped as it streams
+ * by instead of being held: memory stays bounded whatever the longest line is.
+ */
+export async function* boundedLines(input: AsyncIterable<Buffer>, maxBytes: number): AsyncGenerator<BoundedLine> {
   let parts: Buffer[] = [];
-  for await (const chunk of input as AsyncIterable<Buffer>) {
+  let size = 0;
+  let dropped = false;
+  const add = (part: Buffer): void => {
+    size += part.length;
+    if (dropped) return;
+    if (size > maxBytes) {
+      dropped = true;
+      parts = [];
+    } else parts.push(part);
+  };
+  const take = (ending: number): BoundedLine => {
+    const line = dropped ? null : joinLine(parts);
+    const result = { line, size: size + ending };
+    parts = [];
+    size = 0;
+    dropped = false;
+    return result;
+  };
+  for await (const chunk of input) {
     let start = 0;
     for (;;) {
       const nl = chunk.indexOf(0x0a, start);
       if (nl < 0) break;
-      parts.push(chunk.subarray(start, nl));
-      yield joinLine(parts);
-      parts = [];
+      add(chunk.subarray(start, nl));
+      yield take(1);
       start = nl + 1;
     }
-    if (start < chunk.length) parts.push(chunk.subarray(start));
+    if (start < chunk.length) add(chunk.subarray(start));
   }
-  if (parts.length > 0) yield joinLine(parts);
+  if (size > 0 || parts.length > 0) yield take(0);
 }
 
 function joinLine(parts: Buffer[]): Buffer {

@@ -1,0 +1,2 @@
+export { inputSize, readInputs } from './read-inputs.js';
+export type { FieldMap, IngestItem, InputFormat, InputOptions, RejectedRecord } from './types.js';
