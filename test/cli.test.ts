@@ -55,7 +55,7 @@ test('bad lines are counted and named by file and line; the good ones are indexe
       JSON.stringify({ title: '没有编号', body: '正文' }),
       '',
       JSON.stringify({ id: 'empty', title: '空文章', body: '   ' }),
-      JSON.stringify({ id: 7, body: '数字编号' }),
+      JSON.stringify({ id: 7.5, body: '小数编号' }),
       JSON.stringify({ id: 'ok-2', title: '第二篇', body: '全文检索需要分词。', tags: ['搜索'] }),
     ].join('\n'),
   );
@@ -68,7 +68,7 @@ test('bad lines are counted and named by file and line; the good ones are indexe
   assert.match(where[0], /^2:invalid JSON/);
   assert.match(where[1], /^3:missing id/);
   assert.match(where[2], /^5:empty body/);
-  assert.match(where[3], /^6:id must be a string/);
+  assert.match(where[3], /^6:id must be a string or an integer/);
   assert.equal(report.errors[2].id, 'empty');
 
   const human = ruyi('index', dump, '--db', join(dir, 'db2'), '--threads', '1');

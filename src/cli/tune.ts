@@ -4,7 +4,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAX_DEFAULT_THREADS } from '../config.js';
-import { type InputOptions, readInputs } from '../ingest/inputs.js';
+import { type InputOptions, readInputs } from '../ingest/index.js';
 
 /** One trial reindex of the sample at a thread count. */
 export interface TuneTrial {

@@ -3,8 +3,7 @@ import type { WriteReport } from '../../batcher.js';
 import type { IndexOptions } from '../../config.js';
 import { openIndex, type RuyiIndex } from '../../engine.js';
 import { EngineError, isEngineError } from '../../errors.js';
-import { type InputFormat, inputSize, readInputs } from '../../ingest/inputs.js';
-import type { RejectedRecord } from '../../ingest/ndjson.js';
+import { type InputFormat, inputSize, type RejectedRecord, readInputs } from '../../ingest/index.js';
 import { Rebuild } from '../../rebuild.js';
 import { readCurrent } from '../../store/generations.js';
 import { EXIT } from '../exit-codes.js';
@@ -127,6 +126,8 @@ export async function indexCommand(inputs: string[], flags: IndexCommandFlags): 
       ...(flags.fields === undefined ? {} : { fields: flags.fields }),
       ...(flags.html ? { html: true } : {}),
       ...(flags.maxDocBytes === undefined ? {} : { maxDocBytes: flags.maxDocBytes }),
+      // Records over the limit reach the engine, which cuts them, instead of being skipped.
+      ...(flags.truncate ? { maxRecordBytes: Number.POSITIVE_INFINITY } : {}),
     });
     for await (const item of source) {
       bytes += item.bytes;
