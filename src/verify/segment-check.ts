@@ -87,17 +87,21 @@ export function checkSegmentPostings(
   let lastTerm: string | null = null;
   let bytes = 0;
   let largeRefs = 0;
+  // After a block or tag payload fails to decode, per-document tag counts only echo that fault.
+  let tagsUnreliable = false;
 
   for (let b = 0; b < seg.blocks; b++) {
     const key = keyName('postings', [seg.id, SegmentKey.Block, b]);
     const block = snap.binary(snap.postings, [seg.id, SegmentKey.Block, b]);
     if (block === undefined) {
       findings.problem({ ...at, block: b, key, message: `block is missing (the segment has ${seg.blocks}): its terms cannot be found` });
+      tagsUnreliable = true;
       continue;
     }
     const heads = readBlockHeads(block);
     if (typeof heads === 'string') {
       findings.problem({ ...at, block: b, key, message: heads });
+      tagsUnreliable = true;
       continue;
     }
     if (indexTerms !== null && indexTerms[b] !== heads.terms[0]?.term) {
@@ -131,6 +135,7 @@ export function checkSegmentPostings(
         const large = snap.binary(snap.postings, [seg.id, SegmentKey.LargeTerm, term]);
         if (large === undefined) {
           findings.problem({ ...where, key: payloadKey, message: 'large-term key is missing: the term has no postings' });
+          tagsUnreliable ||= isTag;
           continue;
         }
         payload = large;
@@ -158,7 +163,10 @@ export function checkSegmentPostings(
         const terms = record?.get(doc);
         if (terms !== undefined) terms.set(term, { tfTitle, tfBody, positions: Array.from(positions) });
       });
-      if (fault !== null) findings.problem({ ...where, key: payloadKey, message: `postings do not decode: ${fault}` });
+      if (fault !== null) {
+        findings.problem({ ...where, key: payloadKey, message: `postings do not decode: ${fault}` });
+        tagsUnreliable ||= isTag;
+      }
       if (badPosition !== null) findings.problem({ ...where, key: payloadKey, message: badPosition });
     }
     if (offset !== block.length) {
@@ -177,7 +185,7 @@ export function checkSegmentPostings(
     });
   }
   for (let i = 0; i < span; i++) {
-    if (docs.live[i] === 1 && tagPostings[i] !== docs.expectedTags[i]) {
+    if (!tagsUnreliable && docs.live[i] === 1 && tagPostings[i] !== docs.expectedTags[i]) {
       const doc = seg.first + i;
       findings.problem({
         check: 'postings',

@@ -9,9 +9,15 @@ export const SHARD_DB_NAMES = ['docs', 'hits', 'bodies', 'postings', 'state'] as
 type BinaryGet = (key: Key, options: { transaction: Transaction }) => Buffer | undefined;
 
 /**
- * One shard opened read-only with one read transaction: every read below sees the same
- * committed snapshot, even while another process writes the shard. The environment is
- * opened read-only, so verifying never creates a file, a database or a lock on the writer.
+ * One shard read through one read transaction: every read below sees the same committed
+ * snapshot, even while another thread or process writes the shard. Nothing is written.
+ *
+ * The environment is opened as the engine's readers open it, not with lmdb-js's
+ * `readOnly`: lmdb-js shares one native environment per file within a process, and a
+ * read-only handle next to the engine's or a worker's handle broke their transactions
+ * ("No transaction to renew": batches failed while a verify ran in the same process).
+ * Databases are opened with `create: false` and only after the root lists them, so a
+ * missing one is reported instead of created.
  */
 export class ShardSnapshot {
   private constructor(
@@ -25,28 +31,35 @@ export class ShardSnapshot {
   ) {}
 
   /**
-   * Opens `dir` (a shard-NNN directory). Returns the names of missing databases instead of a
-   * snapshot when the environment lacks any, and throws what LMDB throws for a broken file.
+   * Opens `dir` (a shard-NNN directory). Instead of a snapshot, returns `unwritten` for an
+   * environment nothing was committed to yet, or the names of missing databases; throws
+   * what LMDB throws for a broken file.
    */
-  static open(dir: string): ShardSnapshot | { missing: string[] } {
-    if (!existsSync(join(dir, 'data.mdb'))) return { missing: ['data.mdb'] };
-    // lmdb-js would create a missing directory even read-only: checked above.
-    const env = open({ path: dir, readOnly: true, maxDbs: 8 });
+  static open(dir: string): ShardSnapshot | { missing: string[]; unwritten: boolean } {
+    if (!existsSync(join(dir, 'data.mdb'))) return { missing: ['data.mdb'], unwritten: false };
+    // lmdb-js would create a missing directory: checked above.
+    const env = open({ path: dir, maxDbs: 8, overlappingSync: false });
     try {
-      // The root database lists the named ones. A read-only openDB of a missing name does
-      // not fail until it is read, so the names are checked first.
+      // The root database lists the named ones.
       const names = new Set<unknown>(env.getKeys());
       const missing = SHARD_DB_NAMES.filter((n) => !names.has(n));
+      // openShardDbs creates 'state' last: without it, nothing was ever committed (or a
+      // writer is creating the environment right now).
+      if (!names.has('state')) {
+        void env.close();
+        return { missing: [], unwritten: true };
+      }
       if (missing.length > 0) {
         void env.close();
-        return { missing };
+        return { missing, unwritten: false };
       }
-      const docs = env.openDB<StoredDoc, string>({ name: 'docs' });
-      const hits = env.openDB<HitRecord, number>({ name: 'hits' });
-      const bodies = env.openDB<Buffer, [number, number]>({ name: 'bodies', encoding: 'binary' });
-      const postings = env.openDB<Buffer, (string | number)[]>({ name: 'postings', encoding: 'binary' });
-      const state = env.openDB<unknown, string>({ name: 'state' });
-      // After the openDBs: in read-only mode each of them resets the environment's read transaction.
+      // `create` is read by lmdb-js (open.js) but missing from its types.
+      const existing = { create: false } as object;
+      const docs = env.openDB<StoredDoc, string>({ name: 'docs', ...existing });
+      const hits = env.openDB<HitRecord, number>({ name: 'hits', ...existing });
+      const bodies = env.openDB<Buffer, [number, number]>({ name: 'bodies', encoding: 'binary', ...existing });
+      const postings = env.openDB<Buffer, (string | number)[]>({ name: 'postings', encoding: 'binary', ...existing });
+      const state = env.openDB<unknown, string>({ name: 'state', ...existing });
       const txn = env.useReadTransaction();
       return new ShardSnapshot(env, txn, docs, hits, bodies, postings, state);
     } catch (err) {

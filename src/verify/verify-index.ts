@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Analyzer } from '../analysis/analyzer.js';
 import type { SegmentNorms } from '../store/postings-codec.js';
-import { type SegmentInfo, type ShardState, shardDir } from '../store/shard-store.js';
+import { emptyShardState, type SegmentInfo, type ShardState, shardDir } from '../store/shard-store.js';
 import { DEEP_MAX_BODY_BYTES, compareSampledDocs } from './deep-check.js';
 import { checkSegmentDocuments, checkShardDocuments, type DocumentsTally, type SampledDoc } from './docs-check.js';
 import { checkMeta } from './meta-check.js';
@@ -90,6 +90,10 @@ async function verifyShard(dir: string, shard: number, report: ShardReport, run:
   try {
     const opened = ShardSnapshot.open(shardDir(dir, shard));
     if (!(opened instanceof ShardSnapshot)) {
+      if (opened.unwritten) {
+        findings.note({ check: 'shard', shard, message: 'shard environment holds no committed batch yet' });
+        return 0;
+      }
       findings.problem({ check: 'shard', shard, message: `missing from the shard's environment: ${opened.missing.join(', ')}` });
       return 0;
     }
@@ -99,12 +103,15 @@ async function verifyShard(dir: string, shard: number, report: ShardReport, run:
     return 0;
   }
   try {
-    const raw = snap.state.get('state', snap.at);
-    if (raw === undefined && isEmpty(snap)) {
-      findings.note({ check: 'shard', shard, message: 'shard environment exists but was never written' });
-      return 0;
+    let raw = snap.state.get('state', snap.at);
+    let version = snap.state.get('version', snap.at);
+    if (raw === undefined && version === undefined) {
+      // No batch committed yet; keys a first batch cut short are then checked as orphans.
+      findings.note({ check: 'shard', shard, message: 'shard environment holds no committed batch yet' });
+      raw = emptyShardState();
+      version = 0;
     }
-    const state = checkState(raw, snap.state.get('version', snap.at), shard, findings);
+    const state = checkState(raw, version, shard, findings);
     if (state === null) return 0;
     report.version = state.version;
     report.segments = state.segments.length;
@@ -117,13 +124,6 @@ async function verifyShard(dir: string, shard: number, report: ShardReport, run:
   } finally {
     await snap.close();
   }
-}
-
-function isEmpty(snap: ShardSnapshot): boolean {
-  for (const db of [snap.docs, snap.hits, snap.bodies, snap.postings] as const) {
-    for (const _ of (db as typeof snap.postings).getKeys({ ...snap.at, limit: 1 })) return false;
-  }
-  return true;
 }
 
 function verifyShardContents(snap: ShardSnapshot, shard: number, state: ShardState, report: ShardReport, run: ShardRun): number {
