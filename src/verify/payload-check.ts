@@ -1,6 +1,9 @@
 import { ByteReader } from '../store/varint.js';
 
-/** Called for every posting that decoded; `positions` holds tfTitle + tfBody entries. */
+/**
+ * Called for every posting that decoded. Its tfTitle + tfBody positions are the first
+ * entries of `positions`, a scratch array reused by the next posting (no allocation per posting).
+ */
 export type PostingVisitor = (doc: number, tfTitle: number, tfBody: number, positions: Int32Array) => void;
 
 /**
@@ -58,7 +61,7 @@ export class PayloadWalker {
       } catch {
         return `posting ${i} (doc ${doc}): positions cut short by the end of the payload`;
       }
-      visit(doc, tfTitle, tfBody, this.positions.subarray(0, count));
+      visit(doc, tfTitle, tfBody, this.positions);
     }
     if (r.pos !== postingsEnd) return `postings section has ${postingsEnd - r.pos} bytes left after its ${n} postings`;
     if (pr.pos !== payload.length) return `${payload.length - pr.pos} bytes follow the last position`;

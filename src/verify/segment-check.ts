@@ -158,10 +158,10 @@ export function checkSegmentPostings(
           if (docs.live[i] === 1) tagPostings[i] = Math.min(0xffff, (tagPostings[i] as number) + 1);
         } else {
           if (tfTitle + tfBody === 0) badPosition ??= `posting of doc ${doc} has no occurrences`;
-          badPosition ??= positionFault(doc, tfTitle, positions, norms.title[i] as number, norms.body[i] as number);
+          badPosition ??= positionFault(doc, tfTitle, tfTitle + tfBody, positions, norms.title[i] as number, norms.body[i] as number);
         }
         const terms = record?.get(doc);
-        if (terms !== undefined) terms.set(term, { tfTitle, tfBody, positions: Array.from(positions) });
+        if (terms !== undefined) terms.set(term, { tfTitle, tfBody, positions: Array.from(positions.subarray(0, tfTitle + tfBody)) });
       });
       if (fault !== null) {
         findings.problem({ ...where, key: payloadKey, message: `postings do not decode: ${fault}` });
@@ -210,12 +210,19 @@ export function checkSegmentPostings(
 }
 
 /** The first problem with one posting's positions, given its document's norms. */
-function positionFault(doc: number, tfTitle: number, positions: Int32Array, titleLen: number, bodyLen: number): string | null {
+function positionFault(
+  doc: number,
+  tfTitle: number,
+  count: number,
+  positions: Int32Array,
+  titleLen: number,
+  bodyLen: number,
+): string | null {
   // A title longer than the u16 norm is stored clamped: its bounds are unknown here.
   const exact = titleLen < 0xffff;
   const bodyStart = titleLen + 1;
   let prev = -1;
-  for (let k = 0; k < positions.length; k++) {
+  for (let k = 0; k < count; k++) {
     const p = positions[k] as number;
     if (p < prev) return `positions of doc ${doc} descend (${prev} then ${p})`;
     prev = p;

@@ -36,9 +36,19 @@ export class ShardSnapshot {
    * what LMDB throws for a broken file.
    */
   static open(dir: string): ShardSnapshot | { missing: string[]; unwritten: boolean } {
-    if (!existsSync(join(dir, 'data.mdb'))) return { missing: ['data.mdb'], unwritten: false };
+    // A directory without data.mdb holds no document, like a missing shard directory (the
+    // writer creates the directory, then the file).
+    if (!existsSync(join(dir, 'data.mdb'))) return { missing: [], unwritten: true };
     // lmdb-js would create a missing directory: checked above.
-    const env = open({ path: dir, maxDbs: 8, overlappingSync: false });
+    let env: RootDatabase;
+    try {
+      env = open({ path: dir, maxDbs: 8, overlappingSync: false });
+    } catch (err) {
+      // A copy on read-only media or files of another user: no other handle of this
+      // process can be on them, so lmdb-js's read-only mode is safe there.
+      if (!/permission denied|read-only file system|EACCES|EROFS/i.test(String((err as Error).message))) throw err;
+      env = open({ path: dir, maxDbs: 8, readOnly: true });
+    }
     try {
       // The root database lists the named ones.
       const names = new Set<unknown>(env.getKeys());

@@ -53,7 +53,14 @@ export async function verifyIndex(dir: string, options: VerifyOptions = {}): Pro
       notes: 0,
     };
     if (report.exists) {
-      const run = { findings, analyzer, deepSample: options.deepSample ?? DEFAULT_DEEP_SAMPLE, progress, shardCount: meta.shardCount };
+      const run: ShardRun = {
+        findings,
+        analyzer,
+        deepSample: options.deepSample ?? DEFAULT_DEEP_SAMPLE,
+        progress,
+        shardCount: meta.shardCount,
+        routerShards: meta.fromMeta ? meta.shardCount : null,
+      };
       analyzedDocs += await verifyShard(dir, shard, report, run);
     }
     Object.assign(report, findings.of(shard));
@@ -81,6 +88,8 @@ interface ShardRun {
   deepSample: number;
   progress: (p: VerifyProgress) => void;
   shardCount: number;
+  /** The shard count ids hash over, or null when ruyi.json does not give it. */
+  routerShards: number | null;
 }
 
 /** Returns the number of documents re-analyzed. */
@@ -91,7 +100,7 @@ async function verifyShard(dir: string, shard: number, report: ShardReport, run:
     const opened = ShardSnapshot.open(shardDir(dir, shard));
     if (!(opened instanceof ShardSnapshot)) {
       if (opened.unwritten) {
-        findings.note({ check: 'shard', shard, message: 'shard environment holds no committed batch yet' });
+        findings.note({ check: 'shard', shard, message: 'shard holds no committed batch (no data file or no state database yet)' });
         return 0;
       }
       findings.problem({ check: 'shard', shard, message: `missing from the shard's environment: ${opened.missing.join(', ')}` });
@@ -139,7 +148,7 @@ function verifyShardContents(snap: ShardSnapshot, shard: number, state: ShardSta
     const norms = readSegmentNorms(snap, shard, seg, findings);
     const sampled: SampledDoc[] = [];
     const sample = analyzer === null ? null : { every, maxBodyBytes: DEEP_MAX_BODY_BYTES, into: sampled };
-    const docs = checkSegmentDocuments(snap, shard, run.shardCount, seg, norms, dead, tally, findings, sample);
+    const docs = checkSegmentDocuments(snap, shard, run.routerShards, seg, norms, dead, tally, findings, sample);
     const recorded: RecordedTerms | null = analyzer === null ? null : new Map(sampled.map((d) => [d.n, new Map()]));
     const counts = checkSegmentPostings(snap, shard, seg, norms ?? unknownNorms(seg), docs, findings, recorded);
     report.terms += counts.terms;
