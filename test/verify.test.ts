@@ -137,6 +137,11 @@ test('verifying while another writer commits sees whole batches only', async (t)
   await adding;
   assertClean(await verifyIndex(dir), 200);
   assert.ok(runs >= 2, `${runs}`);
+  // The index's own handles on the shards are untouched by the checker's.
+  assert.equal(index.stats().docs, 200);
+  assert.ok(index.search('列出目录内容').total > 0);
+  assertClean(await verifyIndex(dir), 200);
+  assert.ok(index.search('列出目录内容').total > 0);
 });
 
 test('a flipped byte in a posting block is reported with its shard, segment, block and term', async (t) => {
