@@ -3,14 +3,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openIndex } from '../src/index.js';
+import { openIndex, verifyIndex } from '../src/index.js';
+import { formatFinding } from '../src/verify/report.js';
 import { apply, docId, makeDoc, POOL, type State, step, versionOf } from './crash/plan.js';
 
 /**
  * Crash trials (the durability contract, tested): kill -9 a writer at a random moment,
  * during a bulk rebuild (`ruyi index`) or a run of incremental updates (add/remove then
  * flush, "ACK k" printed after each flush resolves), then open the index and check that
- * it is consistent, that every acknowledged document is there with its latest content,
+ * it is consistent (ruyi verify), that every acknowledged document is there with its latest content,
  * and that no acknowledged removal came back.
  *
  * usage: node --import tsx scripts/crash-trials.ts [trials=50] [seed=1]
@@ -40,6 +41,9 @@ function rand(seed: number): () => number {
 
 /** Reads the whole pool back: id -> version, after checking every document present is whole. */
 async function readState(db: string): Promise<State> {
+  const report = await verifyIndex(db);
+  if (!report.ok)
+    throw new Error(`ruyi verify: ${report.problemCount} problems: ${report.problems.slice(0, 3).map(formatFinding).join('; ')}`);
   const index = await openIndex(db, { create: false, threads: 1 });
   try {
     const state: State = new Map();

@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type AnalysisOptions, analysisHeapMb } from './analysis/analysis-options.js';
+import { type AnalysisOptions, analysisFingerprint, analysisHeapMb } from './analysis/analysis-options.js';
 import { Analyzer } from './analysis/analyzer.js';
 import { Batcher, type WriteReport } from './batcher.js';
 import { DEFAULT_SHARDS, type IndexOptions, type ResolvedOptions, resolveOptions } from './config.js';
@@ -49,6 +49,23 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
+/**
+ * One query analyzer per process and analysis options: jieba's dictionary (~40 MB) lives
+ * outside V8's heap, and one per index instance was freed only by a rare full GC (a host
+ * that opened and closed indexes grew by 40 MB a round).
+ */
+const queryAnalyzers = new Map<string, Analyzer>();
+
+function queryAnalyzer(options: AnalysisOptions): Analyzer {
+  const key = analysisFingerprint(options);
+  let analyzer = queryAnalyzers.get(key);
+  if (analyzer === undefined) {
+    analyzer = Analyzer.load(options);
+    queryAnalyzers.set(key, analyzer);
+  }
+  return analyzer;
+}
+
 /** How often a reader looks for a switched generation (a rebuild by another process). */
 const GENERATION_CHECK_MS = 100;
 
@@ -94,7 +111,6 @@ function workerHeapMb(resolved: ResolvedOptions, meta: IndexMeta): number {
  */
 export class RuyiIndex {
   private closed = false;
-  private analyzer: Analyzer | null = null;
   private batcher: Batcher | null = null;
   private readonly searcher: Searcher;
   private lock: WriterLock | null;
@@ -117,8 +133,7 @@ export class RuyiIndex {
     this.searcher = new Searcher(
       () => this.readers(),
       () => {
-        this.analyzer ??= Analyzer.load(analysisOf(this.meta));
-        return this.analyzer;
+        return queryAnalyzer(analysisOf(this.meta));
       },
     );
   }

@@ -12,3 +12,5 @@ export { openIndex, RuyiIndex } from './engine.js';
 export { EngineError, type EngineErrorCode, isEngineError } from './errors.js';
 export { Rebuild, type RebuildResult, rebuildIndex } from './rebuild.js';
 export type { Doc, IndexStats, SearchHit, SearchOptions, SearchResult } from './types.js';
+export type { Finding, Note, Problem, ShardReport, VerifyReport } from './verify/report.js';
+export { type VerifyOptions, verifyIndex } from './verify/verify-index.js';

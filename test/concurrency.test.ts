@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { docId, makeDoc, POOL } from '../scripts/crash/plan.js';
+import { verifyIndex } from '../src/index.js';
 import { tempDir } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
@@ -46,4 +47,6 @@ test('one process writes (updates, removes, a rebuild) while two others search: 
     assert.equal(r.errorCount, 0, JSON.stringify(r.errors));
     assert.ok(r.queries > 20 && r.checked > 20, out);
   }
+  const check = await verifyIndex(db, { deep: true });
+  assert.equal(check.ok, true, JSON.stringify(check.problems.slice(0, 5)));
 });

@@ -117,9 +117,7 @@ const RSS_BOUND_MB = 64;
 const WARM_UP = 200;
 const ITERATIONS = 1000;
 
-test('open + search + close 1,000 times does not grow RSS', {
-  todo: 'fails until src/engine.ts shares one query analyzer per process (see the report of the verify branch)',
-}, async (t) => {
+test('open + search + close 1,000 times does not grow RSS', async (t) => {
   const dir = join(tempDir(t), 'db');
   const first = await openIndex(dir, { threads: 1 });
   await first.add(docs);

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { PROPERTIES } from '../scripts/fuzz-inputs.js';
 import { htmlTitle, htmlToText } from '../src/ingest/html-text.js';
 import { parseJsonStream, splitJsonValues } from '../src/ingest/json-stream.js';
 import { markdownToText, splitFrontMatter } from '../src/ingest/markdown.js';
 import { parseTreeFile } from '../src/ingest/tree-file.js';
-import { PROPERTIES } from '../scripts/fuzz-inputs.js';
 
 // scripts/fuzz-inputs.ts runs these with 2000 cases each (12,000 in all); the suite runs fewer.
 for (const { name, property } of PROPERTIES) {

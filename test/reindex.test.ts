@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { resolveSettings } from '../src/cli/settings.js';
-import { openIndex, Rebuild, rebuildIndex } from '../src/index.js';
+import { openIndex, Rebuild, rebuildIndex, verifyIndex } from '../src/index.js';
 import { SAMPLE_FILE, sampleDocs, tempDir } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
@@ -222,6 +222,9 @@ test('a second writer gets "locked by pid N"; a lock left by a killed process is
   child.kill('SIGKILL');
   await closed;
   assert.ok(existsSync(join(db, 'LOCK')) && existsSync(join(db, 'gen-000002')), 'the kill landed before the rebuild began');
+  const check = await verifyIndex(db);
+  assert.equal(check.ok, true, JSON.stringify(check.problems));
+  assert.ok(check.notes.some((n) => n.key === 'gen-000002' && /not live/.test(n.message)));
   const after = await openIndex(db, { create: false });
   assert.equal(after.stats().docs, 1);
   assert.equal(after.stats().generation, 'gen-000001');

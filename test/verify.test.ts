@@ -7,6 +7,7 @@ import { verifyCommand } from '../src/cli/commands/verify-command.js';
 import { EXIT, exitCodeFor } from '../src/cli/exit-codes.js';
 import { openIndex } from '../src/index.js';
 import { shardOf } from '../src/router.js';
+import { readCurrent } from '../src/store/generations.js';
 import { encodePayload } from '../src/store/postings-codec.js';
 import { type HitRecord, openShardDbs, readShardState, SegmentKey, type ShardDbs, type StoredDoc } from '../src/store/shard-store.js';
 import { ByteReader, ByteWriter } from '../src/store/varint.js';
@@ -30,9 +31,17 @@ before(async () => {
   await index.close();
 });
 
+/** A copy of the whole sample index (CURRENT and its generation), and that generation's directory. */
+function copyOfIndex(t: Parameters<typeof tempDir>[0]): { root: string; gen: string } {
+  const root = join(tempDir(t), 'index');
+  cpSync(template, root, { recursive: true });
+  return { root, gen: join(root, readCurrent(root) as string) };
+}
+
+/** A copy of the sample index's live generation (ruyi.json and the shards), which verifyIndex also takes. */
 function copyOfSample(t: Parameters<typeof tempDir>[0]): string {
   const dir = join(tempDir(t), 'db');
-  cpSync(template, dir, { recursive: true });
+  cpSync(join(template, readCurrent(template) as string), dir, { recursive: true });
   return dir;
 }
 
@@ -94,7 +103,7 @@ test('a fresh index of the sample verifies clean, also deep, after remove/replac
   assert.equal(clean.shards.length, 4);
   assert.ok(clean.shards.every((s) => s.exists && s.terms > 1000 && s.postings > s.terms && s.bodyChunks === s.docs));
 
-  const dir = copyOfSample(t);
+  const { root: dir } = copyOfIndex(t);
   const index = await openIndex(dir, { threads: 1, create: false });
   t.after(() => index.close());
   // Replace ten, remove ten: deleted docNums stay in their segments until a merge.
@@ -302,7 +311,7 @@ test('missing structure: block, norms, block index, live doc on the deleted list
 });
 
 test('keys a crash leaves behind (above nextSeg and nextDoc) are notes, not problems', async (t) => {
-  const dir = copyOfSample(t);
+  const { root, gen: dir } = copyOfIndex(t);
   const { nextSeg, nextDoc } = readShardStateOf(dir, 1);
   await corrupt(dir, 1, (dbs) => {
     dbs.postings.putSync([nextSeg, SegmentKey.Block, 0], Buffer.from([1, 1, 0x61, 0]));
@@ -320,7 +329,7 @@ test('keys a crash leaves behind (above nextSeg and nextDoc) are notes, not prob
   );
 
   // The next write to that shard removes both.
-  const index = await openIndex(dir, { threads: 1, create: false });
+  const index = await openIndex(root, { threads: 1, create: false });
   let id = 'after-crash';
   for (let i = 0; shardOf(id, 4) !== 1; i++) id = `after-crash-${i}`;
   await index.add({ id, title: '崩溃之后', body: '下一次写入会清理孤立的键。' });

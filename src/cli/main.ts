@@ -11,6 +11,7 @@ import { removeCommand } from './commands/remove-command.js';
 import { searchCommand } from './commands/search-command.js';
 import { statsCommand } from './commands/stats-command.js';
 import { tuneCommand } from './commands/tune-command.js';
+import { verifyCommand } from './commands/verify-command.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { printError } from './output.js';
 import { resolveSettings } from './settings.js';
@@ -122,6 +123,17 @@ program
   .option('--json', 'print one JSON object on stdout')
   .action(async (query: string, o) => {
     process.exitCode = await searchCommand(query, o);
+  });
+
+program
+  .command('verify')
+  .description('check the index for internal consistency (metadata, postings, documents, bodies, statistics) without changing it')
+  .requiredOption('--db <dir>', 'index directory')
+  .option('--deep', 're-analyze a sample of documents and compare their terms and positions')
+  .option('--sample <n>', 'documents re-analyzed per shard with --deep', integer(1, 1_000_000), 200)
+  .option('--json', 'print one JSON report on stdout')
+  .action(async (o) => {
+    process.exitCode = await verifyCommand(o);
   });
 
 program

@@ -138,6 +138,8 @@ export class ShardWriter {
   /** Merges every segment into one, dropping deleted postings: fastest queries afterwards. */
   optimize(): number {
     const state = readShardState(this.dbs);
+    // A merge killed before it swapped in left keys under the id this one is about to use.
+    this.removeOrphans(state);
     if (state.segments.length === 0 || (state.segments.length === 1 && state.dead.length === 0)) return 0;
     mergeSegments(this.dbs, state.segments);
     return 1;

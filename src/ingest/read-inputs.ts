@@ -1,10 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { EngineError } from '../errors.js';
+import { formatOfName } from './formats.js';
 import { parseJsonStream } from './json-stream.js';
 import { parseNdjson } from './ndjson.js';
 import { inputError, inputName, openInput } from './open-input.js';
 import type { RecordOptions } from './record.js';
-import { formatOfName } from './formats.js';
 import { walkTree } from './tree-walk.js';
 import { DEFAULT_INPUT_MAX_DOC_BYTES, type IngestItem, type InputFormat, type InputOptions } from './types.js';
 

@@ -1,12 +1,16 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type AnalysisOptions, resolveAnalysis } from '../analysis/analysis-options.js';
 import { Analyzer } from '../analysis/analyzer.js';
+import { CURRENT_FILE, readCurrent } from '../store/generations.js';
+import { META_FILE } from '../store/index-meta.js';
 import type { SegmentNorms } from '../store/postings-codec.js';
 import { emptyShardState, type SegmentInfo, type ShardState, shardDir } from '../store/shard-store.js';
-import { DEEP_MAX_BODY_BYTES, compareSampledDocs } from './deep-check.js';
+import { compareSampledDocs, DEEP_MAX_BODY_BYTES } from './deep-check.js';
 import { checkSegmentDocuments, checkShardDocuments, type DocumentsTally, type SampledDoc } from './docs-check.js';
 import { checkMeta } from './meta-check.js';
 import { Findings, keyName, type ShardReport, type VerifyProgress, type VerifyReport } from './report.js';
-import { checkSegmentPostings, readSegmentNorms, type RecordedTerms } from './segment-check.js';
+import { checkSegmentPostings, type RecordedTerms, readSegmentNorms } from './segment-check.js';
 import { ShardSnapshot } from './shard-snapshot.js';
 import { checkState } from './state-check.js';
 
@@ -22,19 +26,58 @@ export interface VerifyOptions {
 export const DEFAULT_DEEP_SAMPLE = 200;
 
 /**
+ * An index directory names its live generation in CURRENT: that is what is checked. Other
+ * generations (a rebuild in progress, or left by a killed one) are notes. A directory
+ * without CURRENT is taken to be a generation itself.
+ */
+function liveGeneration(dir: string, findings: Findings): string {
+  if (!existsSync(join(dir, CURRENT_FILE))) return dir;
+  let live: string | null;
+  try {
+    live = readCurrent(dir);
+  } catch (err) {
+    findings.problem({ check: 'meta', key: CURRENT_FILE, message: (err as Error).message.replace(/^ruyi: /, '') });
+    return dir;
+  }
+  for (const name of readdirSync(dir)) {
+    if (name.startsWith('gen-') && name !== live) {
+      findings.note({
+        check: 'meta',
+        key: name,
+        message: 'a generation that is not live: a rebuild in progress, or left by a killed one (the next writer removes it)',
+      });
+    }
+  }
+  const generation = join(dir, live as string);
+  if (!existsSync(generation)) findings.problem({ check: 'meta', key: CURRENT_FILE, message: `names ${live}, which does not exist` });
+  return generation;
+}
+
+/** The analysis options ruyi.json records (pinyin, traditional), for --deep's re-analysis. */
+function recordedAnalysis(dir: string): AnalysisOptions {
+  try {
+    return resolveAnalysis((JSON.parse(readFileSync(join(dir, META_FILE), 'utf8')) as { analysis?: Partial<AnalysisOptions> }).analysis);
+  } catch {
+    return resolveAnalysis(undefined);
+  }
+}
+
+/**
  * Checks the internal consistency of the index in `dir` (the directory holding ruyi.json
  * and the shard-NNN environments) without changing it. Each shard is read in one LMDB
  * read transaction, so a writer in another process does not make it see half a batch.
  * Memory: one block, one document and a few bytes per docNum of the segment being checked
  * (as a search's accumulators); findings are capped at MAX_FINDINGS each (all are counted).
  */
-export async function verifyIndex(dir: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+export async function verifyIndex(indexDir: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+  let dir = indexDir;
   const started = performance.now();
   const findings = new Findings();
   const deep = options.deep === true;
   const progress = options.onProgress ?? (() => {});
+  dir = liveGeneration(dir, findings);
   const meta = checkMeta(dir, findings);
-  const analyzer = deep ? Analyzer.load() : null;
+  const analyzer = deep ? Analyzer.load(recordedAnalysis(dir)) : null;
   const shards: ShardReport[] = [];
   let analyzedDocs = 0;
   for (let shard = 0; shard < meta.shardCount; shard++) {
