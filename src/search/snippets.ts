@@ -260,7 +260,7 @@ class SnippetText {
 
   constructor(
     private readonly markers: readonly [string, string],
-    private readonly escape: (text: string) => string,
+    private readonly escapeText: (text: string) => string,
   ) {}
 
   /** Between fragments once, not twice. */
@@ -270,7 +270,7 @@ class SnippetText {
   }
 
   private text(t: string): void {
-    this.html += this.escape(t);
+    this.html += this.escapeText(t);
     this.plain += t;
   }
 
