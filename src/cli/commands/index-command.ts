@@ -129,21 +129,27 @@ export async function indexCommand(inputs: string[], flags: IndexCommandFlags): 
       // Records over the limit reach the engine, which cuts them, instead of being skipped.
       ...(flags.truncate ? { maxRecordBytes: Number.POSITIVE_INFINITY } : {}),
     });
-    for await (const item of source) {
-      bytes += item.bytes;
-      if ('rejected' in item) reject(item.rejected);
-      else {
-        try {
-          await index.enqueue(item.doc, item.bodyUtf8, `${item.file}:${item.line}`, true);
-          accepted++;
-        } catch (err) {
-          if (!isEngineError(err, 'E_INPUT')) throw err;
-          reject({ file: item.file, line: item.line, id: item.doc.id, reason: err.detail ?? err.message });
+    try {
+      for await (const item of source) {
+        bytes += item.bytes;
+        if ('rejected' in item) reject(item.rejected);
+        else {
+          try {
+            await index.enqueue(item.doc, item.bodyUtf8, `${item.file}:${item.line}`, true);
+            accepted++;
+          } catch (err) {
+            if (!isEngineError(err, 'E_INPUT')) throw err;
+            reject({ file: item.file, line: item.line, id: item.doc.id, reason: err.detail ?? err.message });
+          }
         }
+        progress.update(accepted, bytes);
+        stopped = controller.signal.aborted ? 'interrupted' : overErrorLimit();
+        if (stopped !== null) break;
       }
-      progress.update(accepted, bytes);
-      stopped = controller.signal.aborted ? 'interrupted' : overErrorLimit();
-      if (stopped !== null) break;
+    } catch (err) {
+      // The reader gives up with an AbortError once Ctrl-C aborted it: that is the stop itself.
+      if (!controller.signal.aborted) throw err;
+      stopped = 'interrupted';
     }
     if (stopped === null && controller.signal.aborted) stopped = 'interrupted';
     if (stopped === null || flags.update) {
