@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AnalysisOptions, analysisFingerprint, analysisHeapMb } from './analysis/analysis-options.js';
 import { Analyzer } from './analysis/analyzer.js';
@@ -374,9 +374,13 @@ export class RuyiIndex {
   }
 
   private bytesOnDisk(): number {
+    // Throws ENOENT when the generation itself is gone (switched and removed by a rebuild).
+    statSync(this.generation.dir);
     let bytes = 0;
     for (let s = 0; s < this.meta.shards; s++) {
       const dir = shardDir(this.generation.dir, s);
+      // A shard is created by its first write.
+      if (!existsSync(dir)) continue;
       for (const name of readdirSync(dir)) bytes += statSync(join(dir, name)).blocks * 512;
     }
     return bytes;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -14,9 +14,17 @@ function index(...args: string[]) {
   assert.equal(r.status, 0, r.stderr);
 }
 
-async function killAfter(args: string[], delayMs: number): Promise<void> {
+/** Kills `ruyi index` delayMs after it started, or after `ready` exists when given (a slow start then does not matter). */
+async function killAfter(args: string[], delayMs: number, ready?: string): Promise<void> {
   const child = spawn(process.execPath, [BIN, 'index', ...args, '--threads', '1'], { stdio: 'ignore' });
-  const closed = new Promise((r) => child.on('close', r));
+  let exited = false;
+  const closed = new Promise((r) =>
+    child.on('close', () => {
+      exited = true;
+      r(null);
+    }),
+  );
+  while (ready !== undefined && !exited && !existsSync(ready)) await new Promise((r) => setTimeout(r, 5));
   await new Promise((r) => setTimeout(r, delayMs));
   child.kill('SIGKILL');
   await closed;
@@ -63,8 +71,8 @@ test('kill -9 during --update: the index opens and every document in it is whole
   const db = join(dir, 'db');
   const docs = new Map(sampleDocs().map((d): [string, Doc] => [d.id, d]));
   let checked = 0;
-  for (const delayMs of [400, 800, 1200]) {
-    await killAfter([SAMPLE_FILE, '--db', db, '--update'], delayMs);
+  for (const delayMs of [0, 150, 400]) {
+    await killAfter([SAMPLE_FILE, '--db', db, '--update'], delayMs, join(db, 'CURRENT'));
     let live: Awaited<ReturnType<typeof openIndex>>;
     try {
       live = await openIndex(db, { create: false, threads: 1 });

@@ -229,7 +229,7 @@ test('the index metadata is checked: shard count, foreign directories', async (t
   const dir = tempDir(t);
   const index = await openIndex(dir, { shards: 2, threads: 1 });
   await index.close();
-  await assert.rejects(openIndex(dir, { shards: 3 }), (e) => isEngineError(e, 'E_META_MISMATCH') && /reindex/.test(e.message));
+  await assert.rejects(openIndex(dir, { shards: 3 }), (e) => isEngineError(e, 'E_META_MISMATCH') && /rebuild it/.test(e.message));
   const reopened = await openIndex(dir, { threads: 1 });
   assert.equal(reopened.meta.shards, 2);
   await reopened.close();
