@@ -103,7 +103,7 @@ function workerHeapMb(resolved: ResolvedOptions, meta: IndexMeta): number {
 /**
  * An open index. Writes (add, remove) go to worker threads in batches and become visible
  * to search and get when their batch commits; flush() waits for that. Reads are synchronous.
- * Call close() when done: the worker pool keeps the process alive until then.
+ * Call close() when done: it writes what is still queued and releases the writer lock.
  *
  * The first write takes the index's writer lock (one writer at a time, across processes),
  * held until close(). A reader follows rebuilds made by other processes: it notices the
