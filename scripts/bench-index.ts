@@ -35,8 +35,10 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function jiebaCeiling(file: string, n: number): Promise<{ mbPerSecond: number; tokens: number }> {
-  const workers = Array.from({ length: n }, (_, index) =>
-    new Worker(new URL('./jieba-ceiling-worker.mjs', import.meta.url), { workerData: { file, index, count: n } }));
+  const workers = Array.from(
+    { length: n },
+    (_, index) => new Worker(new URL('./jieba-ceiling-worker.mjs', import.meta.url), { workerData: { file, index, count: n } }),
+  );
   await Promise.all(workers.map((w) => new Promise((resolve) => w.once('message', resolve))));
   const started = performance.now();
   const results = await Promise.all(
@@ -95,7 +97,9 @@ async function main(): Promise<void> {
     const after = await jiebaCeiling(corpus, threads);
     const ceiling = (before.mbPerSecond + after.mbPerSecond) / 2;
     const ratio = report.mbPerSecond / ceiling;
-    console.log(`jieba cutForSearch ceiling at ${threads} threads (after): ${after.mbPerSecond.toFixed(2)} MB/s; mean ${ceiling.toFixed(2)} MB/s`);
+    console.log(
+      `jieba cutForSearch ceiling at ${threads} threads (after): ${after.mbPerSecond.toFixed(2)} MB/s; mean ${ceiling.toFixed(2)} MB/s`,
+    );
     console.log(`ratio ruyi / ceiling: ${ratio.toFixed(3)} (target >= 0.7: ${ratio >= 0.7 ? 'met' : 'MISSED'})`);
 
     const openStarted = performance.now();
@@ -120,7 +124,9 @@ async function main(): Promise<void> {
     console.log(`query latency over ${queries.length} known-item queries: p50 ${p50.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms`);
 
     const devDb = join(work, 'dev');
-    execFileSync(process.execPath, [cli, 'index', devCorpus(), '--db', devDb, '--threads', String(threads), '--json'], { encoding: 'utf8' });
+    execFileSync(process.execPath, [cli, 'index', devCorpus(), '--db', devDb, '--threads', String(threads), '--json'], {
+      encoding: 'utf8',
+    });
     const dev = await openIndex(devDb, { create: false, threads: 1 });
     let rr = 0;
     let hit1 = 0;
@@ -154,7 +160,10 @@ async function main(): Promise<void> {
       mrr10: mrr,
       hitAt1: hit1 / queries.length,
     };
-    writeFileSync(join(root, 'bench-results', quick ? 'bench-index-quick.json' : 'bench-index.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(
+      join(root, 'bench-results', quick ? 'bench-index-quick.json' : 'bench-index.json'),
+      `${JSON.stringify(result, null, 2)}\n`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

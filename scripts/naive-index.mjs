@@ -20,4 +20,11 @@ for (const line of readFileSync(process.argv[2], 'utf8').split('\n')) {
     else postings.push(n);
   }
 }
-console.log(JSON.stringify({ docs: docs.length, terms: index.size, seconds: (performance.now() - started) / 1000, peakRssMb: process.resourceUsage().maxRSS / 1024 }));
+console.log(
+  JSON.stringify({
+    docs: docs.length,
+    terms: index.size,
+    seconds: (performance.now() - started) / 1000,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+  }),
+);
