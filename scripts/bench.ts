@@ -42,8 +42,8 @@ interface Plan {
   ceilingBytes?: number;
   /** Corpora ruyi indexes at default settings, in order. */
   scale: string[];
-  /** Which peers index which corpus (the slow ones stop early: minutes and GBs). */
-  peersAt: Record<string, string[]>;
+  /** Which peers index which corpus, smallest first (the slow ones stop early: minutes and GBs). */
+  peersAt: [string, string[]][];
   /** The corpus where latency and N-client QPS are the headline (the target's 100 MB). */
   serveAt: string;
   serveSeconds: number;
@@ -55,7 +55,11 @@ const FULL: Plan = {
   sweep: '100',
   ceilingBytes: 30e6,
   scale: ['dev', '25', '100', '400'],
-  peersAt: { dev: PEERS, '25': PEERS, '100': ['minisearch', 'flexsearch', 'fts5-jieba', 'fts5-trigram'] },
+  peersAt: [
+    ['dev', PEERS],
+    ['25', PEERS],
+    ['100', ['minisearch', 'flexsearch', 'fts5-jieba', 'fts5-trigram']],
+  ],
   serveAt: '100',
   serveSeconds: 3,
   longDocs: [8, 50],
@@ -65,7 +69,7 @@ const FULL: Plan = {
 const QUICK: Plan = {
   sweep: 'dev',
   scale: ['dev'],
-  peersAt: { dev: PEERS.filter((p) => p !== 'orama' && p !== 'lunr') },
+  peersAt: [['dev', PEERS.filter((p) => p !== 'orama' && p !== 'lunr')]],
   serveAt: 'dev',
   serveSeconds: 1,
   longDocs: [],
@@ -252,8 +256,8 @@ async function main(): Promise<void> {
 
     // 4-5. Peers, smallest corpus first; the query mode each chose on the dev corpus (best MRR) is kept.
     const modes = new Map<string, string>();
-    for (const name of Object.keys(plan.peersAt)) {
-      for (const engine of plan.peersAt[name] ?? []) {
+    for (const [name, engines] of plan.peersAt) {
+      for (const engine of engines) {
         if (!peers.includes(engine)) continue;
         const dir = join(work, `${engine}-${name}`);
         const r = await peerIndex(engine, corpusFile(name), name, dir, work, {
@@ -308,7 +312,7 @@ async function main(): Promise<void> {
     mean: mean(before, after, t),
   }));
   const corpora = Object.fromEntries(
-    [...new Set([...plan.scale, ...Object.keys(plan.peersAt), plan.sweep])].map((n) => [n, statSync(corpusFile(n)).size / 1e6]),
+    [...new Set([...plan.scale, ...plan.peersAt.map(([name]) => name), plan.sweep])].map((n) => [n, statSync(corpusFile(n)).size / 1e6]),
   );
   const results = { date: new Date().toISOString(), quick, seconds, machine, plan, corpora, ceiling, sweep, runs, longDocs, profile };
   mkdirSync(join(ROOT, 'bench-results'), { recursive: true });

@@ -26,10 +26,21 @@ export interface Target {
 }
 
 const IN_MEMORY = ['minisearch', 'flexsearch', 'orama', 'lunr'];
+/** One colour per engine in every chart. */
+const ENGINE_COLORS: Record<string, string> = {
+  ruyi: '#d62728',
+  minisearch: '#1f77b4',
+  flexsearch: '#2ca02c',
+  orama: '#ff7f0e',
+  lunr: '#9467bd',
+  'fts5-jieba': '#8c564b',
+  'fts5-trigram': '#e377c2',
+};
 const n = (x: number | undefined, digits = 1): string => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits));
 const int = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '-' : Math.round(x).toLocaleString('en-US'));
 const verdict = (met: boolean | undefined): string => (met === undefined ? 'not measured' : met ? '**met**' : '**MISSED**');
-const corpusLabel = (name: string, mb: number | undefined): string => (name === 'dev' ? `dev (${n(mb)} MB)` : `${n(mb, 0)} MB`);
+const corpusLabel = (name: string, mb: number | undefined): string =>
+  name === 'dev' ? `dev (${n(mb)} MB)` : `${name} MB (${n(mb, 0)} MB file)`;
 
 function best<T>(items: T[], score: (t: T) => number | undefined): T | undefined {
   let top: T | undefined;
@@ -149,8 +160,8 @@ function engineTable(r: Results): string {
     '| engine | corpus | docs | index s | MB/s | docs/s | max RSS MB | RSS built MB | on disk MB | load ms | 1st query ms | p50 ms | p95 ms | p99 ms | QPS 1 | QPS N |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
-  const order = Object.keys(r.corpora);
-  const sorted = [...r.runs].sort((a, b) => order.indexOf(a.corpus) - order.indexOf(b.corpus));
+  // By corpus size, then engines in the order they ran.
+  const sorted = [...r.runs].sort((a, b) => a.corpusMb - b.corpusMb);
   for (const x of sorted) {
     if (x.error) {
       rows.push(`| ${x.engine} | ${corpusLabel(x.corpus, x.corpusMb)} | ${x.error} |||||||||||||`);
@@ -158,7 +169,7 @@ function engineTable(r: Results): string {
     }
     const q = x.query;
     rows.push(
-      `| ${x.engine} | ${corpusLabel(x.corpus, x.corpusMb)} | ${int(x.docs)} | ${n(x.indexSeconds)}${x.saveSeconds ? ` + ${n(x.saveSeconds)} save` : ''} | ${n(x.mbPerSecond, 2)} | ${int(x.docsPerSecond)} | ${int(x.maxRssMb)} | ${x.buildPeakRssMb ? int(x.buildPeakRssMb) : '-'} | ${n((x.bytesOnDisk ?? 0) / 1e6)} | ${q ? (q.loadTimedOutSeconds ? `> ${q.loadTimedOutSeconds} s${q.loadEstimatedMs ? ` (est. ${n(q.loadEstimatedMs / 1000, 0)} s)` : ''}` : n(q.loadMs, 0)) : '-'} | ${q ? n(q.firstQueryMs, 1) : '-'} | ${q ? n(q.latency.p50, 3) : '-'} | ${q ? n(q.latency.p95, 2) : '-'} | ${q ? n(q.latency.p99, 2) : '-'} | ${q ? int(q.qps1) : '-'} | ${x.qpsN ? `${int(x.qpsN.qps)} (${x.qpsN.clients})` : '-'} |`,
+      `| ${x.engine} | ${corpusLabel(x.corpus, x.corpusMb)} | ${int(x.docs)} | ${n(x.indexSeconds)}${(x.saveSeconds ?? 0) >= 0.05 ? ` + ${n(x.saveSeconds)} save` : ''} | ${n(x.mbPerSecond, 2)} | ${int(x.docsPerSecond)} | ${int(x.maxRssMb)} | ${x.buildPeakRssMb ? int(x.buildPeakRssMb) : '-'} | ${n((x.bytesOnDisk ?? 0) / 1e6)} | ${q ? (q.loadTimedOutSeconds ? `> ${q.loadTimedOutSeconds} s${q.loadEstimatedMs ? ` (est. ${n(q.loadEstimatedMs / 1000, 0)} s)` : ''}` : n(q.loadMs, 0)) : '-'} | ${q ? n(q.firstQueryMs, 1) : '-'} | ${q ? n(q.latency.p50, 3) : '-'} | ${q ? n(q.latency.p95, 2) : '-'} | ${q ? n(q.latency.p99, 2) : '-'} | ${q ? int(q.qps1) : '-'} | ${x.qpsN ? `${int(x.qpsN.qps)} (${x.qpsN.clients})` : '-'} |`,
     );
   }
   return rows.join('\n');
@@ -186,12 +197,21 @@ function charts(r: Results): Record<string, string> {
   const out: Record<string, string> = {};
   const threads = r.ceiling.map((c) => c.threads);
   const series: Series[] = [
-    { name: 'jieba ceiling', points: r.ceiling.filter((c) => c.mean).map((c) => [c.threads, c.mean as number]) },
-    { name: '0.7 × ceiling', points: r.ceiling.filter((c) => c.mean).map((c) => [c.threads, 0.7 * (c.mean as number)]), dashed: true },
-    { name: 'ruyi', points: r.sweep.filter((s) => s.mbPerSecond).map((s) => [s.threads ?? 1, s.mbPerSecond as number]) },
+    { name: 'jieba ceiling', points: r.ceiling.filter((c) => c.mean).map((c) => [c.threads, c.mean as number]), color: '#333' },
+    {
+      name: '0.7 × ceiling',
+      points: r.ceiling.filter((c) => c.mean).map((c) => [c.threads, 0.7 * (c.mean as number)]),
+      dashed: true,
+      color: '#777',
+    },
+    {
+      name: 'ruyi',
+      points: r.sweep.filter((s) => s.mbPerSecond).map((s) => [s.threads ?? 1, s.mbPerSecond as number]),
+      color: ENGINE_COLORS.ruyi,
+    },
   ];
   for (const p of r.runs.filter((x) => x.corpus === r.plan.sweep && x.engine !== 'ruyi' && x.mbPerSecond)) {
-    series.push({ name: p.engine, points: [[1, p.mbPerSecond as number]] });
+    series.push({ name: p.engine, points: [[1, p.mbPerSecond as number]], color: ENGINE_COLORS[p.engine] });
   }
   out['throughput-vs-threads.svg'] = lineChartSvg({
     title: `Indexing throughput (${r.plan.sweep === 'dev' ? 'dev corpus' : `${r.plan.sweep} MB`})`,
@@ -206,6 +226,7 @@ function charts(r: Results): Record<string, string> {
     engines
       .map((e) => ({
         name: e,
+        color: ENGINE_COLORS[e],
         points: r.runs
           .filter((x) => x.engine === e && !x.error && value(x) !== undefined)
           .map((x) => [x.corpusMb, value(x) as number] as [number, number])
@@ -213,18 +234,26 @@ function charts(r: Results): Record<string, string> {
       }))
       .filter((s) => s.points.length > 0);
   const sizes = r.runs.map((x) => x.corpusMb);
+  // The peers' peak before they serialize (the smaller figure), ruyi's with everything written.
   out['rss-vs-corpus.svg'] = lineChartSvg({
     title: 'Peak RSS while indexing, by corpus size',
     xLabel: 'corpus (MB of NDJSON)',
-    yLabel: 'max RSS (MB)',
+    yLabel: 'max RSS (MB); peers: before saving',
     logX: true,
     logY: true,
     series: [
-      ...byEngine((x) => x.maxRssMb),
+      ...byEngine((x) => x.buildPeakRssMb ?? x.maxRssMb),
+      {
+        name: 'ruyi, anonymous only',
+        color: ENGINE_COLORS.ruyi,
+        dashed: true,
+        points: r.runs.filter((x) => x.engine === 'ruyi' && x.anonMb).map((x) => [x.corpusMb, x.anonMb as number] as [number, number]),
+      },
       {
         name: '256 MB target',
         points: [[Math.min(...sizes), 256] as [number, number], [Math.max(...sizes), 256] as [number, number]],
         dashed: true,
+        color: '#777',
       },
     ],
   });
@@ -252,7 +281,7 @@ function charts(r: Results): Record<string, string> {
         sum += h.counts[i] ?? 0;
         if (b !== null) points.push([b, sum / total]);
       });
-      return { name: x.engine, points };
+      return { name: x.engine, points, color: ENGINE_COLORS[x.engine] };
     }),
   });
   return out;

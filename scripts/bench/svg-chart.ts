@@ -8,6 +8,8 @@ export interface Series {
   name: string;
   points: [number, number][];
   dashed?: boolean;
+  /** A CSS colour; by default the series' place in a fixed palette. */
+  color?: string;
 }
 
 export interface LineChart {
@@ -124,7 +126,7 @@ export function lineChartSvg(chart: LineChart): string {
     `<text x="16" y="${(y0 + y1) / 2}" text-anchor="middle" transform="rotate(-90 16 ${(y0 + y1) / 2})">${escapeXml(chart.yLabel)}</text>`,
   );
   chart.series.forEach((s, i) => {
-    const color = COLORS[i % COLORS.length] as string;
+    const color = s.color ?? (COLORS[i % COLORS.length] as string);
     const points = s.points.filter(([px, py]) => (!chart.logX || px > 0) && (!chart.logY || py > 0));
     const coords = points.map(([px, py]) => `${x.toPixel(px).toFixed(1)},${y.toPixel(py).toFixed(1)}`);
     const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
