@@ -11,27 +11,17 @@
  * after a burst of adds, once idle workers have exited.
  * Prints a table and writes bench-results/bench-memory.json.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openIndex } from '../src/index.js';
-import { CACHE_DIR, devCorpus, scaleCorpus } from './corpus-cache.js';
+import { devCorpus, longDoc, scaleCorpus } from './corpus-cache.js';
 import { measureChild } from './measure-child.js';
 
 const quick = process.argv.includes('--quick');
 const root = fileURLToPath(new URL('../', import.meta.url));
 const cli = join(root, 'dist/src/cli/main.js');
-
-function longDoc(mib: number): string {
-  const file = join(CACHE_DIR, `long-${mib}.ndjson`);
-  if (!existsSync(file)) {
-    const make = fileURLToPath(new URL('../../shared/corpus/make-long-doc.py', import.meta.url));
-    execFileSync('python3', [make, devCorpus(), String(mib), file], { stdio: 'inherit' });
-  }
-  return file;
-}
 
 async function main(): Promise<void> {
   const corpus = quick ? scaleCorpus(10) : scaleCorpus(100);

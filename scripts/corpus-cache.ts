@@ -33,3 +33,10 @@ export function scaleCorpus(mb: number): string {
   if (!existsSync(file)) run('python3', [join(SHARED, 'make-scale-corpus.py'), devCorpus(), String(mb), file]);
   return file;
 }
+
+/** One document of `mib` MiB (../shared/corpus/make-long-doc.py): the "very long article". */
+export function longDoc(mib: number): string {
+  const file = join(CACHE_DIR, `long-${mib}.ndjson`);
+  if (!existsSync(file)) run('python3', [join(SHARED, 'make-long-doc.py'), devCorpus(), String(mib), file]);
+  return file;
+}
