@@ -1,5 +1,6 @@
-import { decodePostings, type PostingColumns } from '../store/postings-codec.js';
+import { decodePositions, decodePostings, type PositionLists, type PostingColumns } from '../store/postings-codec.js';
 import { SegmentReader } from '../store/segment-reader.js';
+import { DocColumns } from './doc-columns.js';
 import { type HitRecord, readShardState, readShardVersion, type ShardDbs, type ShardState } from '../store/shard-store.js';
 
 export interface ShardView {
@@ -11,14 +12,17 @@ export interface ShardView {
 
 /**
  * Per-document score accumulators of one shard, indexed by docNum and reused across
- * queries: about 14 bytes per document of the shard, instead of a hash map entry per
+ * queries: about 18 bytes per document of the shard, instead of a hash map entry per
  * candidate per query. `touched` lists the entries to reset.
  */
 export class Accumulators {
   score = new Float64Array(0);
-  matched = new Uint16Array(0);
-  titleCovered = new Uint16Array(0);
+  /** Per reading of the query (see Reading): terms matched, and terms found in the title. */
+  matched = [new Uint16Array(0), new Uint16Array(0)];
+  titleCovered = [new Uint16Array(0), new Uint16Array(0)];
   titleLen = new Uint16Array(0);
+  /** 1 for the documents that match the query being scored. */
+  member = new Uint8Array(0);
   touched = new Int32Array(0);
   touchedCount = 0;
 
@@ -26,9 +30,10 @@ export class Accumulators {
     if (this.score.length >= docs) return;
     const size = Math.max(docs, this.score.length * 2, 1024);
     this.score = new Float64Array(size);
-    this.matched = new Uint16Array(size);
-    this.titleCovered = new Uint16Array(size);
+    this.matched = [new Uint16Array(size), new Uint16Array(size)];
+    this.titleCovered = [new Uint16Array(size), new Uint16Array(size)];
     this.titleLen = new Uint16Array(size);
+    this.member = new Uint8Array(size);
     this.touched = new Int32Array(size);
     this.touchedCount = 0;
   }
@@ -37,8 +42,9 @@ export class Accumulators {
     for (let i = 0; i < this.touchedCount; i++) {
       const doc = this.touched[i] as number;
       this.score[doc] = 0;
-      this.matched[doc] = 0;
-      this.titleCovered[doc] = 0;
+      for (const m of this.matched) m[doc] = 0;
+      for (const c of this.titleCovered) c[doc] = 0;
+      this.member[doc] = 0;
     }
     this.touchedCount = 0;
   }
@@ -53,8 +59,16 @@ export class ShardReader {
   private view: ShardView | null = null;
   private readers = new Map<number, SegmentReader>();
   readonly accumulators = new Accumulators();
+  private columns: DocColumns | null = null;
 
   constructor(readonly dbs: ShardDbs) {}
+
+  /** Dates and live flags by docNum, read on first use (see DocColumns). */
+  docColumns(view: ShardView): DocColumns {
+    this.columns ??= new DocColumns(this.dbs);
+    this.columns.refresh(view);
+    return this.columns;
+  }
 
   current(): ShardView {
     const version = readShardVersion(this.dbs);
@@ -79,6 +93,30 @@ export class ShardReader {
       if (payload !== null) kept += decodePostings(payload, segment.info.first, norms, dead, cols);
     }
     return kept;
+  }
+
+  /** Decodes the positions of `lists.wanted` (live docNums, ascending) for `term`. */
+  positions(view: ShardView, term: string, termBytes: Uint8Array, lists: PositionLists): void {
+    for (const segment of view.segments) {
+      const { first, last } = segment.info;
+      const wanted = lists.wanted;
+      if (wanted.length === 0 || (wanted[wanted.length - 1] as number) < first || (wanted[0] as number) > last) continue;
+      const payload = segment.payload(term, termBytes);
+      if (payload !== null) decodePositions(payload, first, lists);
+    }
+  }
+
+  /** The title length (in word positions) of a live docNum. */
+  titleLen(view: ShardView, docNum: number): number {
+    for (const segment of view.segments) {
+      if (docNum >= segment.info.first && docNum <= segment.info.last) return segment.norms().title[docNum - segment.info.first] ?? 0;
+    }
+    return 0;
+  }
+
+  /** Adds this shard's terms that begin with `prefix` to `into`, with their posting counts. */
+  termsWithPrefix(view: ShardView, prefix: string, max: number, into: Map<string, number>): void {
+    for (const segment of view.segments) segment.termsWithPrefix(prefix, max, into);
   }
 
   hit(docNum: number): HitRecord | undefined {

@@ -1,0 +1,170 @@
+import { PositionLists, type PostingColumns } from '../store/postings-codec.js';
+import { difference, EMPTY, fromSorted, intersect, union } from './doc-sets.js';
+import { isPhrase } from './proximity.js';
+import type { PlanNode, PlanTerm, Slot, TextPlan } from './query-plan.js';
+import type { ShardReader, ShardView } from './shard-reader.js';
+
+/**
+ * Evaluates a query plan's boolean structure on one shard: which live docNums match, as an
+ * ascending set. Term sets come from postings already decoded (no positions); phrases then
+ * read the positions of their candidates only.
+ */
+export class ShardEvaluator {
+  private readonly termSets = new Map<number, Int32Array>();
+
+  constructor(
+    private readonly reader: ShardReader,
+    private readonly view: ShardView,
+    private readonly terms: readonly PlanTerm[],
+    /** Decoded postings of every plan term in this shard, by term id. */
+    private readonly postings: readonly PostingColumns[],
+  ) {}
+
+  evaluate(node: PlanNode): Int32Array {
+    switch (node.kind) {
+      case 'tag':
+        return this.termSet(node.term, false);
+      case 'date':
+        return this.dateScan(node.from, node.to);
+      case 'text':
+        return this.text(node);
+      case 'bool':
+        return this.bool(node);
+    }
+  }
+
+  private termSet(term: number, titleOnly: boolean): Int32Array {
+    const key = term * 2 + (titleOnly ? 1 : 0);
+    let set = this.termSets.get(key);
+    if (set === undefined) {
+      const cols = this.postings[term] as PostingColumns;
+      set = titleOnly
+        ? fromSorted(cols.docNums, cols.length, (i) => (cols.tfTitle[i] as number) > 0)
+        : fromSorted(cols.docNums, cols.length);
+      this.termSets.set(key, set);
+    }
+    return set;
+  }
+
+  private slotSet(slot: Slot, titleOnly: boolean): Int32Array {
+    let set = EMPTY;
+    for (const t of slot.terms) set = union(set, this.termSet(t, titleOnly));
+    return set;
+  }
+
+  private text(node: TextPlan): Int32Array {
+    const titleOnly = node.field === 'title';
+    const sets = node.slots.map((slot) => this.slotSet(slot, titleOnly)).sort((a, b) => a.length - b.length);
+    let set = sets[0] ?? EMPTY;
+    for (let i = 1; i < sets.length && set.length > 0; i++) set = intersect(set, sets[i] as Int32Array);
+    if (node.phrase && set.length > 0 && (node.slots.length > 1 || titleOnly)) set = this.phraseFilter(node, set, titleOnly);
+    return set;
+  }
+
+  /** The candidates where the slots stand in order, adjacent (and inside the title for title:). */
+  private phraseFilter(node: TextPlan, candidates: Int32Array, titleOnly: boolean): Int32Array {
+    const slotPositions = slotPositionsOf(this.reader, this.view, this.terms, node.slots, candidates);
+    const deltas = node.slots.slice(1).map((slot, i) => slot.offset - (node.slots[i] as Slot).offset);
+    const out = new Int32Array(candidates.length);
+    let k = 0;
+    for (let c = 0; c < candidates.length; c++) {
+      let positions = slotPositions.map((perDoc) => perDoc[c] as Int32Array);
+      if (titleOnly) {
+        const titleLen = this.reader.titleLen(this.view, candidates[c] as number);
+        positions = positions.map((p) => p.filter((x) => x < titleLen));
+      }
+      if (isPhrase(positions, deltas)) out[k++] = candidates[c] as number;
+    }
+    return out.subarray(0, k);
+  }
+
+  private dateScan(from: number, to: number): Int32Array {
+    const { date, live } = this.reader.docColumns(this.view);
+    const n = Math.min(this.view.state.nextDoc, live.length);
+    const out: number[] = [];
+    for (let d = 0; d < n; d++) {
+      const ms = date[d] as number;
+      if (live[d] === 1 && ms >= from && ms <= to) out.push(d);
+    }
+    return Int32Array.from(out);
+  }
+
+  private dateFilter(set: Int32Array, from: number, to: number): Int32Array {
+    const { date } = this.reader.docColumns(this.view);
+    return fromSorted(set, set.length, (i) => {
+      const ms = date[set[i] as number] as number;
+      return ms >= from && ms <= to;
+    });
+  }
+
+  private bool(node: Extract<PlanNode, { kind: 'bool' }>): Int32Array {
+    let set: Int32Array;
+    if (node.must.length > 0) {
+      const dates = node.must.filter((n) => n.kind === 'date');
+      const others = node.must.filter((n) => n.kind !== 'date');
+      if (others.length > 0) {
+        const sets = others.map((n) => this.evaluate(n)).sort((a, b) => a.length - b.length);
+        set = sets[0] as Int32Array;
+        for (let i = 1; i < sets.length && set.length > 0; i++) set = intersect(set, sets[i] as Int32Array);
+        for (const d of dates) set = this.dateFilter(set, d.from, d.to);
+      } else {
+        const [first, ...rest] = dates;
+        set = this.dateScan(first?.from ?? 0, first?.to ?? 0);
+        for (const d of rest) set = this.dateFilter(set, d.from, d.to);
+      }
+    } else if (node.should.length > 0) {
+      set = EMPTY;
+      for (const n of node.should) set = union(set, this.evaluate(n));
+    } else {
+      set = this.reader.docColumns(this.view).allLive();
+    }
+    for (const n of node.not) {
+      if (set.length === 0) break;
+      set = difference(set, this.evaluate(n));
+    }
+    return set;
+  }
+}
+
+/**
+ * For each slot, the positions of each candidate (the union over the slot's terms),
+ * ascending: result[slot][candidate].
+ */
+export function slotPositionsOf(
+  reader: ShardReader,
+  view: ShardView,
+  terms: readonly PlanTerm[],
+  slots: readonly Slot[],
+  candidates: Int32Array,
+): Int32Array[][] {
+  const lists = new PositionLists();
+  const cache = new Map<number, Int32Array[]>();
+  const ofTerm = (t: number): Int32Array[] => {
+    let perDoc = cache.get(t);
+    if (perDoc === undefined) {
+      const term = terms[t] as PlanTerm;
+      reader.positions(view, term.term, term.bytes, lists.reset(candidates));
+      perDoc = [];
+      for (let c = 0; c < candidates.length; c++) perDoc.push(lists.of(c).slice());
+      cache.set(t, perDoc);
+    }
+    return perDoc;
+  };
+  return slots.map((slot) => {
+    const perTerm = slot.terms.map(ofTerm);
+    if (perTerm.length === 1) return perTerm[0] as Int32Array[];
+    const merged: Int32Array[] = [];
+    for (let c = 0; c < candidates.length; c++) {
+      let total = 0;
+      for (const p of perTerm) total += (p[c] as Int32Array).length;
+      const all = new Int32Array(total);
+      let at = 0;
+      for (const p of perTerm) {
+        all.set(p[c] as Int32Array, at);
+        at += (p[c] as Int32Array).length;
+      }
+      merged.push(all.sort());
+    }
+    return merged;
+  });
+}
