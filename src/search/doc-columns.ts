@@ -5,16 +5,19 @@ import type { ShardView } from './shard-reader.js';
 
 /**
  * Per-shard columns by docNum, built on the first query that needs them (a date filter or
- * sort, recency, or a query of exclusions only) from the shard's `hits` records, then kept
- * up to date incrementally: docNums are never reused, so only new ones are read, and the
- * deleted list turns removed ones off. 9 bytes a document (a date as ms, a live flag), plus
- * each title's letters and digits (normalized) for the title substring match of short words.
+ * sort, recency, a query of exclusions only, or a title substring match) from the shard's
+ * `hits` records, then kept up to date incrementally: docNums are never reused, so only new
+ * ones are read, and the deleted list turns removed ones off. 17 bytes a document (a date
+ * as ms, a live flag, where its title key starts and ends) plus the title keys themselves,
+ * concatenated into one string (see titleKey): about 2 bytes per title character.
  */
 export class DocColumns {
   date = new Float64Array(0);
   live = new Uint8Array(0);
-  /** Normalized titles without spaces and punctuation, by docNum (see titleKey). */
-  titles: string[] = [];
+  private titleStart = new Int32Array(0);
+  private titleEnd = new Int32Array(0);
+  /** Title keys in docNum order, each followed by a separator no key contains. */
+  private titleText = '';
   private scanned = 0;
   private liveCount = 0;
   private version = -1;
@@ -25,7 +28,7 @@ export class DocColumns {
     if (view.version === this.version) return;
     this.fit(view.state.nextDoc);
     if (this.scanned < view.state.nextDoc) {
-      for (const { key, value } of this.dbs.hits.getRange({ start: this.scanned })) this.set(key, value);
+      this.readHits(this.scanned);
       this.scanned = view.state.nextDoc;
     }
     for (const n of view.dead) this.unset(n);
@@ -33,19 +36,36 @@ export class DocColumns {
     if (this.liveCount !== view.state.docs) {
       this.live.fill(0);
       this.date.fill(Number.NaN);
+      this.titleStart.fill(0);
+      this.titleEnd.fill(0);
+      this.titleText = '';
       this.liveCount = 0;
-      this.titles = [];
-      for (const { key, value } of this.dbs.hits.getRange({ start: 0 })) this.set(key, value);
+      this.readHits(0);
     }
     this.version = view.version;
   }
 
-  private set(n: number, hit: HitRecord): void {
-    if (n >= this.live.length) this.fit(n + 1);
-    if (this.live[n] === 0) this.liveCount++;
-    this.live[n] = 1;
-    this.date[n] = storedDateMs(hit[3]);
-    this.titles[n] = titleKey(hit[1]);
+  private readHits(from: number): void {
+    const pieces: string[] = [this.titleText];
+    let length = this.titleText.length;
+    let next = from;
+    for (const { key: n, value } of this.dbs.hits.getRange({ start: from })) {
+      if (n >= this.live.length) this.fit(n + 1);
+      // docNums without a record (removed before this read) get an empty title at this offset.
+      for (; next < n; next++) this.titleStart[next] = this.titleEnd[next] = length;
+      const hit = value as HitRecord;
+      if (this.live[n] === 0) this.liveCount++;
+      this.live[n] = 1;
+      this.date[n] = storedDateMs(hit[3]);
+      const key = titleKey(hit[1]);
+      this.titleStart[n] = length;
+      this.titleEnd[n] = length + key.length;
+      pieces.push(key, '\u0000');
+      length += key.length + 1;
+      next = n + 1;
+    }
+    for (; next < this.titleStart.length; next++) this.titleStart[next] = this.titleEnd[next] = length;
+    this.titleText = pieces.join('');
   }
 
   private unset(n: number): void {
@@ -62,14 +82,39 @@ export class DocColumns {
     live.set(this.live);
     const date = new Float64Array(size).fill(Number.NaN);
     date.set(this.date);
+    const start = new Int32Array(size).fill(this.titleText.length);
+    start.set(this.titleStart);
+    const end = new Int32Array(size).fill(this.titleText.length);
+    end.set(this.titleEnd);
     this.live = live;
     this.date = date;
+    this.titleStart = start;
+    this.titleEnd = end;
   }
 
-  /** Live docNums whose title key contains `needle`, ascending. */
+  /** The title key of a docNum. */
+  title(n: number): string {
+    return this.titleText.slice(this.titleStart[n] ?? 0, this.titleEnd[n] ?? 0);
+  }
+
+  /** Live docNums whose title key contains `needle`, ascending: one indexOf pass over all titles. */
   titlesContaining(needle: string): Int32Array {
     const out: number[] = [];
-    for (let n = 0; n < this.scanned; n++) if (this.live[n] === 1 && this.titles[n]?.includes(needle)) out.push(n);
+    const starts = this.titleStart;
+    const count = Math.min(this.scanned, starts.length);
+    let at = this.titleText.indexOf(needle);
+    while (at >= 0) {
+      // The last docNum whose title starts at or before `at` (starts never decrease).
+      let lo = 0;
+      let hi = count - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if ((starts[mid] as number) <= at) lo = mid;
+        else hi = mid - 1;
+      }
+      if (this.live[lo] === 1 && at + needle.length <= (this.titleEnd[lo] as number)) out.push(lo);
+      at = this.titleText.indexOf(needle, Math.max(at + 1, (this.titleEnd[lo] as number) + 1));
+    }
     return Int32Array.from(out);
   }
 

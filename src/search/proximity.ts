@@ -66,21 +66,25 @@ export function isPhrase(positions: readonly Int32Array[], deltas: readonly numb
 /**
  * The proximity factor of a document (>= 1): 1 + ADJACENT_BOOST x (share of consecutive
  * query words that stand adjacent) + NEAR_BOOST x (share that stand within NEAR_WORDS)
- * + PHRASE_BOOST when the whole query occurs as a phrase.
+ * + PHRASE_BOOST when the whole query occurs as a phrase. Pairs with a `skipped` slot (its
+ * positions were not read) are left out of the shares; the phrase then needs the rest adjacent.
  */
-export function proximityFactor(positions: readonly Int32Array[], deltas: readonly number[]): number {
-  const pairs = positions.length - 1;
-  if (pairs <= 0) return 1;
+export function proximityFactor(positions: readonly Int32Array[], deltas: readonly number[], skipped?: readonly boolean[]): number {
+  let pairs = 0;
   let adjacent = 0;
   let close = 0;
-  for (let i = 0; i < pairs; i++) {
+  for (let i = 0; i + 1 < positions.length; i++) {
+    if (skipped?.[i] || skipped?.[i + 1]) continue;
+    pairs++;
     const a = positions[i] as Int32Array;
     const b = positions[i + 1] as Int32Array;
     if (a.length === 0 || b.length === 0) continue;
     if (follows(a, b, deltas[i] as number)) adjacent++;
     else if (near(a, b, NEAR_WORDS)) close++;
   }
+  if (pairs === 0) return 1;
   let factor = 1 + (ADJACENT_BOOST * adjacent) / pairs + (NEAR_BOOST * close) / pairs;
-  if (adjacent === pairs && isPhrase(positions, deltas)) factor += PHRASE_BOOST;
+  if (adjacent === pairs && (skipped === undefined || !skipped.includes(true)) && isPhrase(positions, deltas)) factor += PHRASE_BOOST;
+  else if (adjacent === pairs) factor += PHRASE_BOOST / 2;
   return factor;
 }

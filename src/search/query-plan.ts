@@ -65,8 +65,8 @@ export interface QueryPlan {
    */
   titleNeedle: string | null;
   /**
-   * Also match every title that contains titleNeedle: set when a word is a single Han
-   * character or a stop word, which a word index cannot find inside longer words
+   * Also match every title that contains titleNeedle (when few documents have all the words):
+   * set when a word is a single Han character or a stop word, which a word index cannot find inside longer words
    * (`群 仙 名` in 紫府群仙名籍秘, indexed as 紫府 / 群仙 / 名籍).
    */
   scanTitles: boolean;

@@ -6,8 +6,9 @@ import { union } from './doc-sets.js';
 import { BODY_WEIGHT, type CorpusStats, idf, TITLE_WEIGHT, termScore } from './bm25.js';
 import type { BoolNode, QueryNode } from './query-ast.js';
 import { parseQuery, plainQuery, QuerySyntaxError } from './query-parser.js';
-import { MAX_PREFIX_EXPANSIONS, type QueryPlan, QueryPlanner, relaxPlan, type Slot } from './query-plan.js';
+import { MAX_PREFIX_EXPANSIONS, type PlanTerm, type QueryPlan, QueryPlanner, relaxPlan, type Slot } from './query-plan.js';
 import { type Candidates, emptyCandidates, rankPage } from './ranking.js';
+import { PostingsCache } from './postings-cache.js';
 import { proximityFactor } from './proximity.js';
 import { ShardEvaluator, slotPositionsOf } from './shard-evaluator.js';
 import { structuredToNode } from './structured-query.js';
@@ -22,9 +23,16 @@ export { MAX_QUERY_CHARS } from './query-parser.js';
  * offset + limit, if more): documents beyond it keep their BM25F order, as in Lucene's rescoring.
  */
 export const RESCORE_WINDOW = 100;
+/**
+ * Proximity ranking skips a term whose positions take more than this in a segment (a very
+ * common word): scanning them would cost more than the query's other work. Phrases always read them.
+ */
+const PROXIMITY_MAX_POSITION_BYTES = 8 * 1024;
 /** Rank levels above any score: the title is exactly the query; the title contains it. */
 const EXACT_TITLE = 2;
 const TITLE_CONTAINS = 1;
+/** A plain query with a one-character word and fewer matches than this also matches by title substring. */
+const TITLE_SCAN_BELOW = 100;
 /** Best candidates whose titles are checked for the query as a substring. */
 const TITLE_CHECK = 20;
 /** Candidate terms read per shard for one prefix before the most frequent are kept. */
@@ -100,6 +108,18 @@ function queryTree(query: string | StructuredQuery, options: SearchOptions): Boo
   return root;
 }
 
+/** The best `k` candidates: rank level (exact title, title contains the query), then score. */
+function bestOf(c: Candidates, k: number): number[] {
+  const { score, exact } = c;
+  return topKIndexes(c.count, k, (a, b) =>
+    exact[a] !== exact[b] ? (exact[a] as number) > (exact[b] as number) : (score[a] as number) > (score[b] as number),
+  );
+}
+
+function hasExactTitle(c: Candidates, best: number[]): boolean {
+  return best.some((k) => c.exact[k] === EXACT_TITLE);
+}
+
 /**
  * Query evaluation over all shards on the calling thread.
  *
@@ -122,11 +142,24 @@ export class Searcher {
     private readonly analyzer: () => Analyzer,
   ) {}
 
-  private columnsFor(term: number, shard: number): PostingColumns {
-    this.columns[term] ??= [];
-    const row = this.columns[term] as PostingColumns[];
-    row[shard] ??= new PostingColumns();
-    return (row[shard] as PostingColumns).clear();
+  private readonly cache = new PostingsCache();
+
+  /** The decoded postings of a term in a shard: from the cache, or decoded into a reused buffer. */
+  private fetchPostings(reader: ShardReader, view: ShardView, shard: number, id: number, term: PlanTerm): void {
+    this.columns[id] ??= [];
+    const row = this.columns[id] as PostingColumns[];
+    const cached = this.cache.get(shard, view.version, term.term);
+    if (cached !== undefined) {
+      row[shard] = cached;
+      return;
+    }
+    let cols = row[shard];
+    if (cols === undefined || this.cache.isShared(cols)) {
+      cols = new PostingColumns();
+      row[shard] = cols;
+    }
+    reader.postings(view, term.term, term.bytes, cols.clear());
+    this.cache.offer(shard, view.version, term.term, cols);
   }
 
   search(query: string | StructuredQuery, options: SearchOptions = {}): SearchResult {
@@ -159,7 +192,7 @@ export class Searcher {
       }
       const reader = readers[s] as ShardReader;
       terms.forEach((t, id) => {
-        reader.postings(views[s] as ShardView, t.term, t.bytes, this.columnsFor(id, s));
+        this.fetchPostings(reader, views[s] as ShardView, s, id, t);
       });
       shards++;
     }
@@ -191,11 +224,8 @@ export class Searcher {
       return sets;
     };
     let sets = evaluate(plan);
-    if (plan.scanTitles && plan.titleNeedle !== null) {
-      const needle = plan.titleNeedle;
-      sets = sets.map((set, s) => union(set, (readers[s] as ShardReader).docColumns(views[s] as ShardView).titlesContaining(needle)));
-    }
     let total = sets.reduce((sum, set) => sum + set.length, 0);
+    const strictTotal = total;
     let relaxed = false;
     if (total === 0 && plan.plainWords && plan.readings.some((r) => r.slots.length > 1) && !partial) {
       plan = relaxPlan(plan);
@@ -203,17 +233,36 @@ export class Searcher {
       total = sets.reduce((sum, set) => sum + set.length, 0);
       relaxed = total > 0;
     }
-    if (options.countOnly || total === 0) return done(total, partial, relaxed);
+    // A one-character word or a stop word, few documents with all the words, and no title among the best that
+    // contains the query: the titles that do are added (see QueryPlan.scanTitles). Decided
+    // the same way for countOnly, so that its total is the total of the full search.
+    const mayScan = plan.scanTitles && plan.titleNeedle !== null && strictTotal < TITLE_SCAN_BELOW && !partial;
+    if ((options.countOnly && !mayScan) || (total === 0 && !mayScan)) return done(total, partial, relaxed);
 
-    const candidates = this.score(readers, sets, plan, stats, o);
+    const window = Math.max(RESCORE_WINDOW, o.offset + o.limit);
+    let candidates = this.score(readers, sets, plan, stats, o);
+    let best = bestOf(candidates, window);
+    const titleMatches =
+      plan.titleNeedle === null ? 0 : this.promoteTitleMatches(readers, views, candidates, best, plan.titleNeedle, false);
+    if (mayScan && titleMatches < Math.max(1, o.limit) && !hasExactTitle(candidates, best)) {
+      const needle = plan.titleNeedle as string;
+      const grown = sets.map((set, s) =>
+        union(set, (readers[s] as ShardReader).docColumns(views[s] as ShardView).titlesContaining(needle)),
+      );
+      const grownTotal = grown.reduce((sum, set) => sum + set.length, 0);
+      if (grownTotal > total) {
+        sets = grown;
+        total = grownTotal;
+        candidates = this.score(readers, sets, plan, stats, o);
+        best = bestOf(candidates, window);
+        this.promoteTitleMatches(readers, views, candidates, best, needle, true);
+      }
+    }
+    if (options.countOnly || total === 0) return done(total, partial, relaxed);
     if (options.recency !== undefined) this.applyRecency(readers, views, candidates, options.recency);
-    if ((options.sort ?? 'score') === 'score') {
-      const { score, exact } = candidates;
-      const better = (a: number, b: number): boolean =>
-        exact[a] !== exact[b] ? (exact[a] as number) > (exact[b] as number) : (score[a] as number) > (score[b] as number);
-      const best = topKIndexes(candidates.count, Math.max(RESCORE_WINDOW, o.offset + o.limit), better);
-      if (plan.titleNeedle !== null) this.promoteTitleMatches(readers, views, candidates, best, plan);
-      if (plan.readings.some((r) => r.slots.length > 1)) this.rescoreByProximity(readers, views, candidates, plan, best);
+    if ((options.sort ?? 'score') === 'score' && plan.readings.some((r) => r.slots.length > 1)) {
+      if (options.recency !== undefined) best = bestOf(candidates, window);
+      this.rescoreByProximity(readers, views, candidates, plan, best);
     }
     const dates =
       options.sort === 'date' || options.sort === 'date-asc' ? readers.map((r, s) => r.docColumns(views[s] as ShardView).date) : null;
@@ -318,31 +367,43 @@ export class Searcher {
   /**
    * Candidates whose title contains the query (as a title key) rank just below exact titles:
    * checked among the best TITLE_CHECK only (one stored-record read each), or all of them
-   * when the titles were scanned anyway.
+   * when the titles were scanned anyway. Returns how many candidates checked are an exact
+   * title or contain the query.
    */
   private promoteTitleMatches(
     readers: readonly ShardReader[],
     views: readonly ShardView[],
     c: Candidates,
     best: number[],
-    plan: QueryPlan,
-  ): void {
-    const needle = plan.titleNeedle as string;
-    if (plan.scanTitles) {
-      const titles = readers.map((r, s) => r.docColumns(views[s] as ShardView).titles);
+    needle: string,
+    scanned: boolean,
+  ): number {
+    let found = 0;
+    if (scanned) {
+      const columns = readers.map((r, s) => r.docColumns(views[s] as ShardView));
       for (let k = 0; k < c.count; k++) {
-        if (c.exact[k] === 0 && (titles[c.shard[k] as number] as string[])[c.doc[k] as number]?.includes(needle))
+        if (c.exact[k] !== 0) found++;
+        else if (columns[c.shard[k] as number]?.title(c.doc[k] as number).includes(needle)) {
           c.exact[k] = TITLE_CONTAINS;
+          found++;
+        }
       }
-      return;
+      return found;
     }
     const { score, exact } = c;
     const top = [...best].sort((a, b) => (exact[b] as number) - (exact[a] as number) || (score[b] as number) - (score[a] as number));
     for (const k of top.slice(0, TITLE_CHECK)) {
-      if (c.exact[k] !== 0) continue;
+      if (c.exact[k] !== 0) {
+        found++;
+        continue;
+      }
       const title = readers[c.shard[k] as number]?.hit(c.doc[k] as number)?.[1];
-      if (title !== undefined && titleKey(title).includes(needle)) c.exact[k] = TITLE_CONTAINS;
+      if (title !== undefined && titleKey(title).includes(needle)) {
+        c.exact[k] = TITLE_CONTAINS;
+        found++;
+      }
     }
+    return found;
   }
 
   /** Multiplies the scores of the `best` candidates (the rescoring window) by their proximity factor (the best over the readings). */
@@ -361,11 +422,19 @@ export class Searcher {
       const factors = new Float64Array(mine.length).fill(1);
       for (const { slots } of readings) {
         const deltas = slots.slice(1).map((slot, i) => slot.offset - (slots[i] as Slot).offset);
-        const positions = slotPositionsOf(readers[s] as ShardReader, views[s] as ShardView, plan.terms, slots, docs);
+        const { positions, skipped } = slotPositionsOf(
+          readers[s] as ShardReader,
+          views[s] as ShardView,
+          plan.terms,
+          slots,
+          docs,
+          PROXIMITY_MAX_POSITION_BYTES,
+        );
         for (let i = 0; i < mine.length; i++) {
           const f = proximityFactor(
             positions.map((perDoc) => perDoc[i] as Int32Array),
             deltas,
+            skipped,
           );
           if (f > (factors[i] as number)) factors[i] = f;
         }

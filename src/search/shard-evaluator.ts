@@ -63,7 +63,7 @@ export class ShardEvaluator {
 
   /** The candidates where the slots stand in order, adjacent (and inside the title for title:). */
   private phraseFilter(node: TextPlan, candidates: Int32Array, titleOnly: boolean): Int32Array {
-    const slotPositions = slotPositionsOf(this.reader, this.view, this.terms, node.slots, candidates);
+    const { positions: slotPositions } = slotPositionsOf(this.reader, this.view, this.terms, node.slots, candidates);
     const deltas = node.slots.slice(1).map((slot, i) => slot.offset - (node.slots[i] as Slot).offset);
     const out = new Int32Array(candidates.length);
     let k = 0;
@@ -128,7 +128,8 @@ export class ShardEvaluator {
 
 /**
  * For each slot, the positions of each candidate (the union over the slot's terms),
- * ascending: result[slot][candidate].
+ * ascending: positions[slot][candidate]. With `maxBytes`, a term whose positions are larger
+ * is not read and its slots are marked `skipped` (their positions are empty).
  */
 export function slotPositionsOf(
   reader: ShardReader,
@@ -136,21 +137,28 @@ export function slotPositionsOf(
   terms: readonly PlanTerm[],
   slots: readonly Slot[],
   candidates: Int32Array,
-): Int32Array[][] {
+  maxBytes = Number.POSITIVE_INFINITY,
+): { positions: Int32Array[][]; skipped: boolean[] } {
   const lists = new PositionLists();
   const cache = new Map<number, Int32Array[]>();
+  const tooLarge = new Set<number>();
+  const empty = new Int32Array(0);
   const ofTerm = (t: number): Int32Array[] => {
     let perDoc = cache.get(t);
     if (perDoc === undefined) {
       const term = terms[t] as PlanTerm;
-      reader.positions(view, term.term, term.bytes, lists.reset(candidates));
+      const complete = reader.positions(view, term.term, term.bytes, lists.reset(candidates), maxBytes);
       perDoc = [];
-      for (let c = 0; c < candidates.length; c++) perDoc.push(lists.of(c).slice());
+      if (complete) for (let c = 0; c < candidates.length; c++) perDoc.push(lists.of(c).slice());
+      else {
+        tooLarge.add(t);
+        for (let c = 0; c < candidates.length; c++) perDoc.push(empty);
+      }
       cache.set(t, perDoc);
     }
     return perDoc;
   };
-  return slots.map((slot) => {
+  const positions = slots.map((slot) => {
     const perTerm = slot.terms.map(ofTerm);
     if (perTerm.length === 1) return perTerm[0] as Int32Array[];
     const merged: Int32Array[] = [];
@@ -167,4 +175,5 @@ export function slotPositionsOf(
     }
     return merged;
   });
+  return { positions, skipped: slots.map((slot) => slot.terms.some((t) => tooLarge.has(t))) };
 }

@@ -1,4 +1,4 @@
-import { decodePositions, decodePostings, type PositionLists, type PostingColumns } from '../store/postings-codec.js';
+import { decodePositions, decodePostings, type PositionLists, type PostingColumns, positionsBytes } from '../store/postings-codec.js';
 import { SegmentReader } from '../store/segment-reader.js';
 import { DocColumns } from './doc-columns.js';
 import { type HitRecord, readShardState, readShardVersion, type ShardDbs, type ShardState } from '../store/shard-store.js';
@@ -95,15 +95,22 @@ export class ShardReader {
     return kept;
   }
 
-  /** Decodes the positions of `lists.wanted` (live docNums, ascending) for `term`. */
-  positions(view: ShardView, term: string, termBytes: Uint8Array, lists: PositionLists): void {
+  /**
+   * Decodes the positions of `lists.wanted` (live docNums, ascending) for `term`. Returns
+   * false, leaving them incomplete, when the term's positions take more than `maxBytes` in
+   * a segment (a very common word: reading them would cost more than they tell).
+   */
+  positions(view: ShardView, term: string, termBytes: Uint8Array, lists: PositionLists, maxBytes = Number.POSITIVE_INFINITY): boolean {
     for (const segment of view.segments) {
       const { first, last } = segment.info;
       const wanted = lists.wanted;
       if (wanted.length === 0 || (wanted[wanted.length - 1] as number) < first || (wanted[0] as number) > last) continue;
       const payload = segment.payload(term, termBytes);
-      if (payload !== null) decodePositions(payload, first, lists);
+      if (payload === null) continue;
+      if (maxBytes !== Number.POSITIVE_INFINITY && positionsBytes(payload) > maxBytes) return false;
+      decodePositions(payload, first, lists);
     }
+    return true;
   }
 
   /** The title length (in word positions) of a live docNum. */

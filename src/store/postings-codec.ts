@@ -282,6 +282,14 @@ export class PositionLists {
   }
 }
 
+/** Bytes of a payload's positions section: what decoding positions may have to scan. */
+export function positionsBytes(payload: Uint8Array): number {
+  const r = new ByteReader(payload);
+  r.uint();
+  const postingsBytes = r.uint();
+  return payload.length - r.pos - postingsBytes;
+}
+
 /**
  * Decodes the positions of the wanted docNums of one payload into `out`, skipping the
  * others' position bytes without decoding them (a varint ends at each byte under 0x80).
