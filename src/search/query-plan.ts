@@ -4,10 +4,19 @@ import { tagTerm } from '../indexing/postings-buffer.js';
 import { titleKey } from './doc-columns.js';
 import type { BoolNode, QueryNode, TextField } from './query-ast.js';
 
-/** One word position of a text clause: its terms (the word first, then its sub-words or prefix expansions). */
+/**
+ * One word position of a text clause. A document has the slot when it has the word itself,
+ * or all of `cover` (the word's sub-words that tile it, for a document that has it cut into
+ * pieces), or one of its prefix `expansions`.
+ */
 export interface Slot {
   /** Position in the query, counted over all plain words in order: proximity compares these. */
   offset: number;
+  main: number;
+  /** Non-overlapping sub-words in order, longest first at each character (中华人民共和国: 中华 人民 共和国). */
+  cover: number[];
+  expansions: number[];
+  /** Every term of the slot (also the sub-words outside the cover): what scores. */
   terms: number[];
 }
 
@@ -189,21 +198,32 @@ export class QueryPlanner {
     if (tokens.length === 0) return null;
     const base = this.nextOffset;
     const slots: Slot[] = [];
+    const words: string[][] = [];
     let last = -1;
     for (const { term, position } of tokens) {
+      const id = this.termId(term, scoring, field);
       if (position !== last) {
-        slots.push({ offset: base + position, terms: [] });
+        slots.push({ offset: base + position, main: id, cover: [], expansions: [], terms: [] });
+        words.push([]);
         last = position;
       }
-      (slots[slots.length - 1] as Slot).terms.push(this.termId(term, scoring, field));
+      (slots[slots.length - 1] as Slot).terms.push(id);
+      (words[words.length - 1] as string[]).push(term);
     }
+    slots.forEach((slot, i) => {
+      const [word, ...subs] = words[i] as string[];
+      slot.cover = coverOf(word as string, subs).map((sub) => this.ids.get(sub) as number);
+    });
     const width = (tokens[tokens.length - 1] as { position: number }).position + 1;
     if (prefix) {
       const lastSlot = slots[slots.length - 1] as Slot;
       const lastTerm = (this.terms[lastSlot.terms[0] as number] as PlanTerm).term;
       for (const expansion of this.expand(lastTerm)) {
         const id = this.termId(expansion, scoring, field, true);
-        if (!lastSlot.terms.includes(id)) lastSlot.terms.push(id);
+        if (!lastSlot.terms.includes(id)) {
+          lastSlot.terms.push(id);
+          lastSlot.expansions.push(id);
+        }
       }
     }
     if (top && scoring) {
@@ -219,14 +239,42 @@ export class QueryPlanner {
 export function relaxPlan(plan: QueryPlan): QueryPlan {
   const should: PlanNode[] = [];
   const visit = (node: PlanNode): void => {
-    if (node.kind === 'text') for (const slot of node.slots) should.push({ kind: 'text', phrase: false, field: node.field, slots: [slot] });
-    else if (node.kind === 'bool') {
+    if (node.kind === 'text') {
+      for (const slot of node.slots) {
+        // Any of the slot's terms: relaxing is for documents that have the words cut differently.
+        for (const t of slot.terms) {
+          should.push({
+            kind: 'text',
+            phrase: false,
+            field: node.field,
+            slots: [{ ...slot, main: t, cover: [], expansions: [], terms: [t] }],
+          });
+        }
+      }
+    } else if (node.kind === 'bool') {
       node.must.forEach(visit);
       node.should.forEach(visit);
     }
   };
   if (plan.root !== null) visit(plan.root);
   return { ...plan, root: { kind: 'bool', must: [], should, not: [] } };
+}
+
+/** Sub-words that tile `word` left to right, the longest at each character; characters no sub-word starts are skipped. */
+export function coverOf(word: string, subs: readonly string[]): string[] {
+  if (subs.length === 0) return [];
+  const out: string[] = [];
+  let i = 0;
+  while (i < word.length) {
+    let best = '';
+    for (const s of subs) if (s.length > best.length && word.startsWith(s, i)) best = s;
+    if (best === '') i++;
+    else {
+      out.push(best);
+      i += best.length;
+    }
+  }
+  return out;
 }
 
 const HAN_GAP = /(\p{Script=Han})\s+(?=\p{Script=Han})/gu;

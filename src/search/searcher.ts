@@ -9,8 +9,8 @@ import { parseQuery, plainQuery, QuerySyntaxError } from './query-parser.js';
 import { MAX_PREFIX_EXPANSIONS, type PlanTerm, type QueryPlan, QueryPlanner, relaxPlan, type Slot } from './query-plan.js';
 import { type Candidates, emptyCandidates, rankPage } from './ranking.js';
 import { PostingsCache } from './postings-cache.js';
-import { proximityFactor } from './proximity.js';
-import { ShardEvaluator, slotPositionsOf } from './shard-evaluator.js';
+import { proximityFactor, type Spans } from './proximity.js';
+import { ShardEvaluator, slotSpansOf } from './shard-evaluator.js';
 import { structuredToNode } from './structured-query.js';
 import { titleKey } from './doc-columns.js';
 import type { ShardReader, ShardView } from './shard-reader.js';
@@ -114,6 +114,12 @@ function bestOf(c: Candidates, k: number): number[] {
   return topKIndexes(c.count, k, (a, b) =>
     exact[a] !== exact[b] ? (exact[a] as number) > (exact[b] as number) : (score[a] as number) > (score[b] as number),
   );
+}
+
+function popcount(bits: number): number {
+  let v = bits - ((bits >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
 function hasExactTitle(c: Candidates, best: number[]): boolean {
@@ -285,8 +291,11 @@ export class Searcher {
   private score(readers: readonly ShardReader[], sets: Int32Array[], plan: QueryPlan, stats: CorpusStats, o: Resolved): Candidates {
     const { terms, readings } = plan;
     const scoring = terms.map((t, id) => ({ t, id })).filter(({ t }) => t.weight > 0);
-    // Which readings each term counts toward, as a bit mask.
-    const masks = scoring.map(({ id }) => readings.reduce((mask, r, i) => (r.terms.includes(id) ? mask | (1 << i) : mask), 0));
+    // Per reading, the slots (as bits) each term stands for; at most 32 slots count.
+    const slotBits = readings.map((r) =>
+      scoring.map(({ id }) => r.slots.reduce((bits, slot, i) => (i < 32 && slot.terms.includes(id) ? bits | (1 << i) : bits), 0)),
+    );
+    const allBits = readings.map((r) => (r.slots.length >= 32 ? -1 : (1 << r.slots.length) - 1));
     const out = emptyCandidates(sets.reduce((sum, set) => sum + set.length, 0));
     sets.forEach((set, s) => {
       const acc = (readers[s] as ShardReader).accumulators;
@@ -304,7 +313,6 @@ export class Searcher {
         if (df === 0) return;
         const weight = idf(stats.docs, df) * t.weight;
         const bodyWeight = t.titleOnly ? 0 : o.bodyWeight;
-        const mask = masks[j] as number;
         const { docNums, tfTitle, tfBody, titleLen, bodyLen } = cols;
         for (let i = 0; i < cols.length; i++) {
           const doc = docNums[i] as number;
@@ -315,12 +323,13 @@ export class Searcher {
             (acc.score[doc] as number) +
             termScore(weight, stats, tfT, tfBody[i] as number, titleLen[i] as number, bodyLen[i] as number, o.titleWeight, bodyWeight);
           for (let r = 0; r < readings.length; r++) {
-            if ((mask & (1 << r)) === 0) continue;
-            const matched = acc.matched[r] as Uint16Array;
-            matched[doc] = (matched[doc] as number) + 1;
-            if (tfT >= t.weight) {
-              const covered = acc.titleCovered[r] as Uint16Array;
-              covered[doc] = (covered[doc] as number) + 1;
+            const bits = (slotBits[r] as number[])[j] as number;
+            if (bits === 0) continue;
+            const covered = acc.covered[r] as Int32Array;
+            covered[doc] = (covered[doc] as number) | bits;
+            if (tfT > 0) {
+              const inTitle = acc.titleCovered[r] as Int32Array;
+              inTitle[doc] = (inTitle[doc] as number) | bits;
             }
           }
         }
@@ -330,9 +339,11 @@ export class Searcher {
         let coverage = readings.length === 0 ? 1 : 0;
         let exact = 0;
         readings.forEach((r, ri) => {
-          const n = r.terms.length;
-          coverage = Math.max(coverage, n > 0 ? ((acc.matched[ri] as Uint16Array)[doc] as number) / n : 1);
-          if (r.querySlots > 0 && n > 0 && (acc.titleCovered[ri] as Uint16Array)[doc] === n && acc.titleLen[doc] === r.querySlots) {
+          const n = Math.min(32, r.slots.length);
+          const covered = (acc.covered[ri] as Int32Array)[doc] as number;
+          coverage = Math.max(coverage, n > 0 ? popcount(covered) / n : 1);
+          const all = allBits[ri] as number;
+          if (r.querySlots > 0 && n > 0 && (acc.titleCovered[ri] as Int32Array)[doc] === all && acc.titleLen[doc] === r.querySlots) {
             exact = EXACT_TITLE;
           }
         });
@@ -422,7 +433,7 @@ export class Searcher {
       const factors = new Float64Array(mine.length).fill(1);
       for (const { slots } of readings) {
         const deltas = slots.slice(1).map((slot, i) => slot.offset - (slots[i] as Slot).offset);
-        const { positions, skipped } = slotPositionsOf(
+        const { spans, skipped } = slotSpansOf(
           readers[s] as ShardReader,
           views[s] as ShardView,
           plan.terms,
@@ -432,7 +443,7 @@ export class Searcher {
         );
         for (let i = 0; i < mine.length; i++) {
           const f = proximityFactor(
-            positions.map((perDoc) => perDoc[i] as Int32Array),
+            spans.map((perDoc) => perDoc[i] as Spans),
             deltas,
             skipped,
           );

@@ -1,6 +1,6 @@
 import { PositionLists, type PostingColumns } from '../store/postings-codec.js';
 import { difference, EMPTY, fromSorted, intersect, union } from './doc-sets.js';
-import { isPhrase } from './proximity.js';
+import { isPhrase, pointSpans, type Spans, slotSpans } from './proximity.js';
 import type { PlanNode, PlanTerm, Slot, TextPlan } from './query-plan.js';
 import type { ShardReader, ShardView } from './shard-reader.js';
 
@@ -47,8 +47,14 @@ export class ShardEvaluator {
   }
 
   private slotSet(slot: Slot, titleOnly: boolean): Int32Array {
-    let set = EMPTY;
-    for (const t of slot.terms) set = union(set, this.termSet(t, titleOnly));
+    let set = this.termSet(slot.main, titleOnly);
+    for (const t of slot.expansions) set = union(set, this.termSet(t, titleOnly));
+    if (slot.cover.length > 0) {
+      let pieces = this.termSet(slot.cover[0] as number, titleOnly);
+      for (let i = 1; i < slot.cover.length && pieces.length > 0; i++)
+        pieces = intersect(pieces, this.termSet(slot.cover[i] as number, titleOnly));
+      set = union(set, pieces);
+    }
     return set;
   }
 
@@ -57,23 +63,28 @@ export class ShardEvaluator {
     const sets = node.slots.map((slot) => this.slotSet(slot, titleOnly)).sort((a, b) => a.length - b.length);
     let set = sets[0] ?? EMPTY;
     for (let i = 1; i < sets.length && set.length > 0; i++) set = intersect(set, sets[i] as Int32Array);
-    if (node.phrase && set.length > 0 && (node.slots.length > 1 || titleOnly)) set = this.phraseFilter(node, set, titleOnly);
+    // One slot still needs positions when its pieces (cover) could stand apart.
+    const needsPositions = node.slots.length > 1 || titleOnly || node.slots.some((slot) => slot.cover.length > 0);
+    if (node.phrase && set.length > 0 && needsPositions) set = this.phraseFilter(node, set, titleOnly);
     return set;
   }
 
   /** The candidates where the slots stand in order, adjacent (and inside the title for title:). */
   private phraseFilter(node: TextPlan, candidates: Int32Array, titleOnly: boolean): Int32Array {
-    const { positions: slotPositions } = slotPositionsOf(this.reader, this.view, this.terms, node.slots, candidates);
+    const { spans: slotSpans } = slotSpansOf(this.reader, this.view, this.terms, node.slots, candidates);
     const deltas = node.slots.slice(1).map((slot, i) => slot.offset - (node.slots[i] as Slot).offset);
     const out = new Int32Array(candidates.length);
     let k = 0;
     for (let c = 0; c < candidates.length; c++) {
-      let positions = slotPositions.map((perDoc) => perDoc[c] as Int32Array);
+      let spans = slotSpans.map((perDoc) => perDoc[c] as Spans);
       if (titleOnly) {
         const titleLen = this.reader.titleLen(this.view, candidates[c] as number);
-        positions = positions.map((p) => p.filter((x) => x < titleLen));
+        spans = spans.map((sp) => {
+          const keep = Array.from(sp.end, (e) => e < titleLen);
+          return { start: sp.start.filter((_, i) => keep[i]), end: sp.end.filter((_, i) => keep[i]) };
+        });
       }
-      if (isPhrase(positions, deltas)) out[k++] = candidates[c] as number;
+      if (isPhrase(spans, deltas)) out[k++] = candidates[c] as number;
     }
     return out.subarray(0, k);
   }
@@ -127,18 +138,18 @@ export class ShardEvaluator {
 }
 
 /**
- * For each slot, the positions of each candidate (the union over the slot's terms),
- * ascending: positions[slot][candidate]. With `maxBytes`, a term whose positions are larger
- * is not read and its slots are marked `skipped` (their positions are empty).
+ * For each slot, its spans in each candidate (see slotSpans): spans[slot][candidate]. With
+ * `maxBytes`, a term whose positions are larger is not read and its slots are marked
+ * `skipped` (their spans may be incomplete).
  */
-export function slotPositionsOf(
+export function slotSpansOf(
   reader: ShardReader,
   view: ShardView,
   terms: readonly PlanTerm[],
   slots: readonly Slot[],
   candidates: Int32Array,
   maxBytes = Number.POSITIVE_INFINITY,
-): { positions: Int32Array[][]; skipped: boolean[] } {
+): { spans: Spans[][]; skipped: boolean[] } {
   const lists = new PositionLists();
   const cache = new Map<number, Int32Array[]>();
   const tooLarge = new Set<number>();
@@ -158,22 +169,19 @@ export function slotPositionsOf(
     }
     return perDoc;
   };
-  const positions = slots.map((slot) => {
-    const perTerm = slot.terms.map(ofTerm);
-    if (perTerm.length === 1) return perTerm[0] as Int32Array[];
-    const merged: Int32Array[] = [];
-    for (let c = 0; c < candidates.length; c++) {
-      let total = 0;
-      for (const p of perTerm) total += (p[c] as Int32Array).length;
-      const all = new Int32Array(total);
-      let at = 0;
-      for (const p of perTerm) {
-        all.set(p[c] as Int32Array, at);
-        at += (p[c] as Int32Array).length;
-      }
-      merged.push(all.sort());
-    }
-    return merged;
+  const spans = slots.map((slot) => {
+    const main = ofTerm(slot.main);
+    if (slot.cover.length === 0 && slot.expansions.length === 0) return main.map(pointSpans);
+    const expansions = slot.expansions.map(ofTerm);
+    const cover = slot.cover.map(ofTerm);
+    return main.map((positions, c) =>
+      slotSpans(
+        positions,
+        expansions.map((e) => e[c] as Int32Array),
+        cover.map((p) => p[c] as Int32Array),
+      ),
+    );
   });
-  return { positions, skipped: slots.map((slot) => slot.terms.some((t) => tooLarge.has(t))) };
+  const skipped = slots.map((slot) => [slot.main, ...slot.cover, ...slot.expansions].some((t) => tooLarge.has(t)));
+  return { spans, skipped };
 }
