@@ -31,6 +31,8 @@ const PROXIMITY_MAX_POSITION_BYTES = 8 * 1024;
 /** Rank levels above any score: the title is exactly the query; the title contains it. */
 const EXACT_TITLE = 2;
 const TITLE_CONTAINS = 1;
+/** With a recency boost, the rank levels as factors of the score: none, title contains the query, exact title. */
+const LEVEL_FACTOR = [1, 2, 4];
 /** A plain query with a one-character word and fewer matches than this also matches by title substring. */
 const TITLE_SCAN_BELOW = 100;
 /** Best candidates whose titles are checked for the query as a substring. */
@@ -248,8 +250,12 @@ export class Searcher {
     const window = Math.max(RESCORE_WINDOW, o.offset + o.limit);
     let candidates = this.score(readers, sets, plan, stats, o);
     let best = bestOf(candidates, window);
+    // With titles weighted 0 the caller asked titles to count for nothing: no rank levels.
+    if (o.titleWeight === 0) candidates.exact.fill(0);
     const titleMatches =
-      plan.titleNeedle === null ? 0 : this.promoteTitleMatches(readers, views, candidates, best, plan.titleNeedle, false);
+      plan.titleNeedle === null || o.titleWeight === 0
+        ? 0
+        : this.promoteTitleMatches(readers, views, candidates, best, plan.titleNeedle, false);
     if (mayScan && titleMatches < Math.max(1, o.limit) && !hasExactTitle(candidates, best)) {
       const needle = plan.titleNeedle as string;
       const grown = sets.map((set, s) =>
@@ -260,8 +266,9 @@ export class Searcher {
         sets = grown;
         total = grownTotal;
         candidates = this.score(readers, sets, plan, stats, o);
+        if (o.titleWeight === 0) candidates.exact.fill(0);
         best = bestOf(candidates, window);
-        this.promoteTitleMatches(readers, views, candidates, best, needle, true);
+        if (o.titleWeight > 0) this.promoteTitleMatches(readers, views, candidates, best, needle, true);
       }
     }
     if (options.countOnly || total === 0) return done(total, partial, relaxed);
@@ -364,6 +371,11 @@ export class Searcher {
     c: Candidates,
     recency: NonNullable<SearchOptions['recency']>,
   ): void {
+    // Recency competes with relevance, so the title rank levels become score factors here.
+    for (let k = 0; k < c.count; k++) {
+      c.score[k] = (c.score[k] as number) * (LEVEL_FACTOR[c.exact[k] as number] as number);
+      c.exact[k] = 0;
+    }
     const now = recency.now ?? Date.now();
     const weight = recency.weight ?? 0.5;
     const halfLifeMs = recency.halfLifeDays * 86_400_000;
