@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type Doc, openIndex, type RuyiIndex, type SearchOptions, type StructuredQuery } from '../src/index.js';
-import { tempDirNoContext } from './search-helpers.js';
 
 /**
  * Data-driven search tests (bleve's searches.json): real Chinese posts in
@@ -30,6 +31,13 @@ const docs = readFileSync(new URL('docs.ndjson', fixtures), 'utf8')
   .map((l) => JSON.parse(l) as Doc);
 const cases = JSON.parse(readFileSync(new URL('queries.json', fixtures), 'utf8')) as Case[];
 
+const dirs: string[] = [];
+function tempDirNoContext(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ruyi-search-'));
+  dirs.push(dir);
+  return dir;
+}
+
 let index: RuyiIndex;
 let single: RuyiIndex;
 before(async () => {
@@ -43,6 +51,7 @@ before(async () => {
 after(async () => {
   await index.close();
   await single.close();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
 for (const c of cases) {
