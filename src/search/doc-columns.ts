@@ -129,5 +129,26 @@ export class DocColumns {
 
 /** A title as letters and digits only, normalized as the analyzer does: what a title substring match compares. */
 export function titleKey(text: string): string {
-  return normalizeText(text).replace(/[^\p{L}\p{N}]+/gu, '');
+  const normalized = normalizeText(text);
+  let out = '';
+  let from = 0;
+  // Most characters are Han or ASCII letters and digits: test only the others with the regex.
+  for (let i = 0; i < normalized.length; i++) {
+    const c = normalized.charCodeAt(i);
+    const keep =
+      (c >= 0x4e00 && c <= 0x9fff) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || (c >= 0x80 && isLetterOrDigit(normalized, i));
+    if (!keep) {
+      out += normalized.slice(from, i);
+      from = i + 1;
+    }
+  }
+  return from === 0 ? normalized : out + normalized.slice(from);
+}
+
+const LETTER_OR_DIGIT = /[\p{L}\p{N}\p{M}]/u;
+function isLetterOrDigit(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  // Surrogate halves are kept together: a supplementary Han character is a letter.
+  if (c >= 0xd800 && c <= 0xdfff) return true;
+  return LETTER_OR_DIGIT.test(text[i] as string);
 }

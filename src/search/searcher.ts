@@ -22,7 +22,7 @@ export { MAX_QUERY_CHARS } from './query-parser.js';
  * Proximity and phrase ranking reads positions for this many of the best-scored matches (or
  * offset + limit, if more): documents beyond it keep their BM25F order, as in Lucene's rescoring.
  */
-export const RESCORE_WINDOW = 100;
+export const RESCORE_WINDOW = 50;
 /**
  * Proximity ranking skips a term whose positions take more than this in a segment (a very
  * common word): scanning them would cost more than the query's other work. Phrases always read them.
@@ -177,6 +177,7 @@ export class Searcher {
     const root = queryTree(query, options);
     const readers = this.readersOf();
     const views = readers.map((r) => r.current());
+    for (const r of readers) r.beginQuery();
     const done = (total: number, partial: boolean, relaxed: boolean): SearchResult => ({
       total,
       hits: [],

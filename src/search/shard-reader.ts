@@ -51,6 +51,27 @@ export class Accumulators {
 }
 
 /**
+ * What a query keeps of a term's payload in a segment after decoding its postings, so that
+ * reading positions later (phrases, proximity) needs no second lookup: a copy of a small
+ * payload, the size of a large one's positions (to skip them without reading), or null
+ * when the segment lacks the term.
+ */
+type PayloadMemo = Uint8Array | number | null;
+/**
+ * A copy of exactly `bytes.length` bytes. lmdb-js's fast reads return a view of its shared
+ * read buffer whose `length` is the value's size while the view itself may extend further:
+ * copying the view whole would copy (and cost) the rest of that buffer.
+ */
+function copyOf(bytes: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes.subarray(0, bytes.length));
+  return copy;
+}
+
+/** Payloads up to this size are copied for the positions pass (a copy costs less than a lookup). */
+const MEMO_PAYLOAD_BYTES = 16 * 1024;
+
+/**
  * The search side of one shard, on the main thread: LMDB reads are synchronous and cost a
  * microsecond, cheaper than a message to a worker. The shard's state is re-read only when
  * its version key changes; segment readers (immutable) are kept across versions.
@@ -60,6 +81,9 @@ export class ShardReader {
   private readers = new Map<number, SegmentReader>();
   readonly accumulators = new Accumulators();
   private columns: DocColumns | null = null;
+  /** Per term of the current query, per segment: see PayloadMemo. */
+  private readonly memo = new Map<string, PayloadMemo[]>();
+  private memoVersion = -1;
 
   constructor(readonly dbs: ShardDbs) {}
 
@@ -86,13 +110,26 @@ export class ShardReader {
   postings(view: ShardView, term: string, termBytes: Uint8Array, cols: PostingColumns): number {
     let kept = 0;
     const dead = view.dead.size > 0 ? view.dead : null;
+    const memo: PayloadMemo[] = [];
     for (const segment of view.segments) {
       // Norms first: loading them reads LMDB, which would overwrite the payload's buffer.
       const norms = segment.norms();
       const payload = segment.payload(term, termBytes);
       if (payload !== null) kept += decodePostings(payload, segment.info.first, norms, dead, cols);
+      // A copy: Buffer#slice would be a view of LMDB's buffer, which the next read overwrites.
+      memo.push(payload === null ? null : payload.length <= MEMO_PAYLOAD_BYTES ? copyOf(payload) : positionsBytes(payload));
     }
+    if (this.memoVersion !== view.version) {
+      this.memo.clear();
+      this.memoVersion = view.version;
+    }
+    this.memo.set(term, memo);
     return kept;
+  }
+
+  /** Forgets the payloads kept for the previous query (see PayloadMemo). */
+  beginQuery(): void {
+    this.memo.clear();
   }
 
   /**
@@ -101,11 +138,16 @@ export class ShardReader {
    * a segment (a very common word: reading them would cost more than they tell).
    */
   positions(view: ShardView, term: string, termBytes: Uint8Array, lists: PositionLists, maxBytes = Number.POSITIVE_INFINITY): boolean {
-    for (const segment of view.segments) {
+    const memo = this.memoVersion === view.version ? this.memo.get(term) : undefined;
+    for (let i = 0; i < view.segments.length; i++) {
+      const segment = view.segments[i] as SegmentReader;
       const { first, last } = segment.info;
       const wanted = lists.wanted;
       if (wanted.length === 0 || (wanted[wanted.length - 1] as number) < first || (wanted[0] as number) > last) continue;
-      const payload = segment.payload(term, termBytes);
+      const kept = memo?.[i];
+      if (kept === null) continue;
+      if (typeof kept === 'number' && kept > maxBytes) return false;
+      const payload = kept instanceof Uint8Array ? kept : segment.payload(term, termBytes);
       if (payload === null) continue;
       if (maxBytes !== Number.POSITIVE_INFINITY && positionsBytes(payload) > maxBytes) return false;
       decodePositions(payload, first, lists);

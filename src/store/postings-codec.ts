@@ -323,7 +323,9 @@ export function decodePositions(payload: Uint8Array, segFirst: number, out: Posi
       w++;
     } else {
       let p = pr.pos;
-      for (let k = tf; k > 0; p++) if ((buf[p] as number) < 0x80) k--;
+      const end = buf.length;
+      for (let k = tf; k > 0 && p < end; p++) if ((buf[p] as number) < 0x80) k--;
+      if (p > end || (p === end && i + 1 < n)) throw new RangeError('positions run past the end of their payload');
       pr.pos = p;
     }
   }
