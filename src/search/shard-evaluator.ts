@@ -40,7 +40,7 @@ export class ShardEvaluator {
       const cols = this.postings[term] as PostingColumns;
       set = titleOnly
         ? fromSorted(cols.docNums, cols.length, (i) => (cols.tfTitle[i] as number) > 0)
-        : fromSorted(cols.docNums, cols.length);
+        : cols.docNums.subarray(0, cols.length); // a view: the decoded docNums stay put until the next query
       this.termSets.set(key, set);
     }
     return set;
