@@ -105,27 +105,53 @@ function querySets(dev: KnownItem[], hard: KnownItem[]): Record<string, QueryCas
   };
 }
 
-function latency(index: RuyiIndex, cases: QueryCase[]): { p50: number; p99: number; n: number; errors: number } {
+/**
+ * Wall time per query (what a caller waits) and this thread's CPU time per query (what the
+ * query costs, less disturbed by other processes on a shared machine).
+ */
+function latency(
+  index: RuyiIndex,
+  cases: QueryCase[],
+): { p50: number; p99: number; cpuP50: number; cpuP99: number; n: number; errors: number } {
   const times: number[] = [];
+  const cpu: number[] = [];
   let errors = 0;
   for (let round = 0; round < rounds; round++) {
     for (const c of cases) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       try {
         index.search(c.query, c.options);
       } catch {
         errors++;
       }
-      if (round > 0) times.push(performance.now() - t0);
+      const used = process.cpuUsage(c0);
+      if (round > 0) {
+        times.push(performance.now() - t0);
+        cpu.push((used.user + used.system) / 1000);
+      }
     }
   }
   times.sort((a, b) => a - b);
-  return { p50: percentile(times, 50), p99: percentile(times, 99), n: times.length, errors: errors / rounds };
+  cpu.sort((a, b) => a - b);
+  return {
+    p50: percentile(times, 50),
+    p99: percentile(times, 99),
+    cpuP50: percentile(cpu, 50),
+    cpuP99: percentile(cpu, 99),
+    n: times.length,
+    errors: errors / rounds,
+  };
 }
 
 const dev = loadTsv(devQueries());
 const hard = loadTsv(await hardQueries());
-const results: Record<string, unknown> = { date: new Date().toISOString(), cpus: os.cpus().length, node: process.version };
+const results: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  cpus: os.cpus().length,
+  node: process.version,
+  loadAverageAtStart: os.loadavg(),
+};
 try {
   const devDb = indexed(flag('dev-db'), devCorpus, 'dev');
   const devIndex = await openIndex(devDb, { create: false, threads: 1 });
@@ -151,7 +177,7 @@ try {
         const r = latency(index, cases);
         table[name] = { ...(table[name] ?? {}), [label]: r };
         console.log(
-          `${label.padEnd(6)} ${name.padEnd(42)} p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms  (${r.n} timed${r.errors ? `, ${r.errors} errors` : ''})`,
+          `${label.padEnd(6)} ${name.padEnd(42)} wall p50 ${r.p50.toFixed(3)} p99 ${r.p99.toFixed(3)} ms | cpu p50 ${r.cpuP50.toFixed(3)} p99 ${r.cpuP99.toFixed(3)} ms (${r.n} timed${r.errors ? `, ${r.errors} errors` : ''})`,
         );
       }
     };
@@ -165,6 +191,7 @@ try {
     measure(`${mb}mb`, scaleIndex);
     await scaleIndex.close();
     results.latency = table;
+    results.loadAverageAtEnd = os.loadavg();
   } else {
     await devIndex.close();
   }
