@@ -14,7 +14,7 @@ import { checkIndexDir, createGeneration, currentToken, readCurrent, removeStale
 import { analysisOf, type IndexMeta, openMeta } from './store/index-meta.js';
 import { openShardDbs, readShardState, shardDir } from './store/shard-store.js';
 import { WriterLock } from './store/writer-lock.js';
-import type { BatchOp, Doc, DocInput, IndexStats, SearchOptions, SearchResult } from './types.js';
+import type { BatchOp, Doc, DocInput, IndexStats, SearchOptions, SearchResult, StructuredQuery } from './types.js';
 import { validateDoc, validateId } from './validate.js';
 
 /** Batches are sized by JavaScript string memory (2 bytes a char) plus a per-document overhead. */
@@ -366,10 +366,13 @@ export class RuyiIndex {
     return this.readers()[shardOf(id, this.meta.shards)]?.dbs.docs.doesExist(id) ?? false;
   }
 
-  /** Ranked search over committed documents. See Searcher for the ranking. */
-  search(query: string, options?: SearchOptions): SearchResult {
+  /**
+   * Ranked search over committed documents, synchronous. `query` is a string in the query
+   * language (README "Query syntax"; `syntax: 'plain'` takes it as words) or a StructuredQuery.
+   * A malformed query throws EngineError E_QUERY_SYNTAX with `position`. See Searcher for the ranking.
+   */
+  search(query: string | StructuredQuery, options?: SearchOptions): SearchResult {
     this.live();
-    if (typeof query !== 'string') throw new EngineError('E_QUERY_SYNTAX', 'query must be a string');
     return this.searcher.search(query, options);
   }
 

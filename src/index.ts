@@ -11,6 +11,17 @@ export {
 export { openIndex, RuyiIndex } from './engine.js';
 export { EngineError, type EngineErrorCode, isEngineError } from './errors.js';
 export { Rebuild, type RebuildResult, rebuildIndex } from './rebuild.js';
-export type { Doc, IndexStats, SearchHit, SearchOptions, SearchResult } from './types.js';
+export { MAX_QUERY_CHARS, MAX_QUERY_CLAUSES, MAX_QUERY_DEPTH, QuerySyntaxError } from './search/query-parser.js';
+export type {
+  DateRange,
+  DateValue,
+  Doc,
+  IndexStats,
+  ScorerInput,
+  SearchHit,
+  SearchOptions,
+  SearchResult,
+  StructuredQuery,
+} from './types.js';
 export type { Finding, Note, Problem, ShardReport, VerifyReport } from './verify/report.js';
 export { type VerifyOptions, verifyIndex } from './verify/verify-index.js';

@@ -46,6 +46,47 @@ export interface BatchResult {
   ms: { analyze: number; write: number; merge: number };
 }
 
+/** A date bound: an ISO date (`2019`, `2019-05`, `2019-05-01`, or a full time) or ms since the epoch. */
+export type DateValue = string | number;
+
+/** Inclusive (`gte`, `lte`) or exclusive (`gt`, `lt`) bounds; a partial date is its whole period. */
+export interface DateRange {
+  gte?: DateValue;
+  gt?: DateValue;
+  lte?: DateValue;
+  lt?: DateValue;
+}
+
+/**
+ * The query as data instead of a string (riot's Logic). Every entry of `must`, `should` and
+ * `not` is itself a query string (so `'"内存溢出"'`, `'title:分析'` work in it).
+ *
+ * @example
+ * index.search({ must: ['内存'], should: ['溢出', '泄漏'], not: ['beego'], tags: ['go'], range: { date: { gte: '2019' } } })
+ */
+export interface StructuredQuery {
+  /** Every one of these must match. */
+  must?: string[];
+  /** Without `must`, at least one must match; with `must`, they only raise the score. */
+  should?: string[];
+  /** None of these may match. */
+  not?: string[];
+  /** Only documents with every one of these tags. */
+  tags?: string[];
+  /** Only documents whose `date` is in the range. */
+  range?: { date: DateRange };
+}
+
+/** What a custom scorer sees of each matching document. */
+export interface ScorerInput {
+  id: string;
+  /** The engine's score (BM25F with the boosts, proximity and recency applied). */
+  score: number;
+  title: string;
+  tags: string[];
+  date: string | number | null;
+}
+
 export interface SearchOptions {
   /** Hits to return. Default 10, at most 1000. */
   limit?: number;
@@ -53,6 +94,37 @@ export interface SearchOptions {
   offset?: number;
   /** Only documents carrying every one of these tags. */
   tags?: string[];
+  /**
+   * `'query'` (default): the query language (README "Query syntax"): quotes, `-`, `OR`,
+   * parentheses, `tag:`, `title:`, `date:`. `'plain'`: the whole string is words to look for,
+   * nothing is an operator (for pasted text).
+   */
+  syntax?: 'query' | 'plain';
+  /** Search-as-you-type: the query's last word also matches terms it begins (`内存溢` finds 内存溢出). Default false. */
+  prefix?: boolean;
+  /** `'score'` (default), `'date'` (newest first) or `'date-asc'`; documents without a date come last. Ties go by score, then id. */
+  sort?: 'score' | 'date' | 'date-asc';
+  /** Field weights of BM25F. Default `{ title: 3, body: 1 }`. */
+  boosts?: { title?: number; body?: number };
+  /**
+   * Recency boost: the score is multiplied by `1 - weight + weight * 0.5^(age / halfLifeDays)`,
+   * age measured from `now` (ms, default the current time) to the document's `date`. A document
+   * without a date gets the factor of an infinitely old one. `weight` is 0 to 1, default 0.5.
+   */
+  recency?: { halfLifeDays: number; weight?: number; now?: number };
+  /**
+   * Custom scoring (riot's ScoringCriteria): called for every matching document with the
+   * engine's score; its return value (a finite number) is the score used for ranking. It
+   * costs a stored-record read per matching document (~1-2 µs).
+   */
+  scorer?: (hit: ScorerInput) => number;
+  /** Count the matches only: `hits` is empty, `total` exact. */
+  countOnly?: boolean;
+  /**
+   * Stop after about this many milliseconds and return what was found so far, with
+   * `partial: true` (shards and terms not reached are missing from hits and total).
+   */
+  timeoutMs?: number;
 }
 
 export interface SearchHit {
@@ -69,6 +141,13 @@ export interface SearchResult {
   hits: SearchHit[];
   /** Wall time of the search in milliseconds. */
   tookMs: number;
+  /** True when `timeoutMs` ran out: hits and total are what was found until then. */
+  partial: boolean;
+  /**
+   * True when no document had all the words of a plain query and the result lists documents
+   * with some of them instead (ranked by how many they have).
+   */
+  relaxed: boolean;
 }
 
 export interface IndexStats {

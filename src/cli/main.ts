@@ -4,7 +4,7 @@
 // 70 MB over 100 MB of input once the old space is bounded). The main thread holds at most
 // 16 MB of pending and 16 MB of in-flight text, and huge lines stay bytes off the heap, so
 // 64 MB is room enough.
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parseBytes } from '../config.js';
 import { indexCommand } from './commands/index-command.js';
 import { removeCommand } from './commands/remove-command.js';
@@ -114,12 +114,19 @@ program
 
 program
   .command('search')
-  .description('search an index')
-  .argument('<query>', 'words to look for, e.g. "内存 溢出"')
+  .description(
+    'search an index; the query language: "exact phrase", -exclude, a OR b, (groups), tag:go, title:分析, date:>=2019-01-01, date:2019-01..2019-12, prefix*',
+  )
+  .argument('<query>', 'e.g. "内存 溢出", \'"内存溢出" -beego tag:go\'')
   .requiredOption('--db <dir>', 'index directory')
   .option('--limit <n>', 'hits to show', integer(0, 1000), 10)
   .option('--offset <n>', 'hits to skip', integer(0, 1_000_000), 0)
   .option('--tag <tag...>', 'only documents with all these tags')
+  .option('--plain', 'take the query as plain words: no operators (for pasted text)')
+  .option('--prefix', 'the last word also matches words it begins (search as you type)')
+  .addOption(new Option('--sort <order>', 'order of the hits').choices(['score', 'date', 'date-asc']).default('score'))
+  .option('--count', 'print only the number of matches')
+  .option('--timeout <ms>', 'stop after this many milliseconds and show what was found', integer(0, 3_600_000))
   .option('--json', 'print one JSON object on stdout')
   .action(async (query: string, o) => {
     process.exitCode = await searchCommand(query, o);

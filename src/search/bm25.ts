@@ -21,9 +21,18 @@ export function idf(docs: number, df: number): number {
   return Math.log(1 + (docs - df + 0.5) / (df + 0.5));
 }
 
-export function termScore(weight: number, stats: CorpusStats, tfTitle: number, tfBody: number, titleLen: number, bodyLen: number): number {
+export function termScore(
+  weight: number,
+  stats: CorpusStats,
+  tfTitle: number,
+  tfBody: number,
+  titleLen: number,
+  bodyLen: number,
+  titleWeight = TITLE_WEIGHT,
+  bodyWeight = BODY_WEIGHT,
+): number {
   let tf = 0;
-  if (tfTitle > 0) tf += (TITLE_WEIGHT * tfTitle) / (1 - B_TITLE + (B_TITLE * titleLen) / (stats.avgTitleLen || 1));
-  if (tfBody > 0) tf += (BODY_WEIGHT * tfBody) / (1 - B_BODY + (B_BODY * bodyLen) / (stats.avgBodyLen || 1));
-  return (weight * tf * (K1 + 1)) / (tf + K1);
+  if (tfTitle > 0) tf += (titleWeight * tfTitle) / (1 - B_TITLE + (B_TITLE * titleLen) / (stats.avgTitleLen || 1));
+  if (tfBody > 0) tf += (bodyWeight * tfBody) / (1 - B_BODY + (B_BODY * bodyLen) / (stats.avgBodyLen || 1));
+  return tf === 0 ? 0 : (weight * tf * (K1 + 1)) / (tf + K1);
 }

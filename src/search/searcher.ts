@@ -1,35 +1,72 @@
 import type { Analyzer } from '../analysis/analyzer.js';
-import { EngineError } from '../errors.js';
-import { tagTerm } from '../indexing/postings-buffer.js';
 import { PostingColumns } from '../store/postings-codec.js';
-import type { SearchHit, SearchOptions, SearchResult } from '../types.js';
+import type { SearchOptions, SearchResult, StructuredQuery } from '../types.js';
 import { type CorpusStats, idf, termScore } from './bm25.js';
+import { titleKey } from './doc-columns.js';
+import { union } from './doc-sets.js';
+import { PostingsCache } from './postings-cache.js';
+import { proximityFactor, type Spans } from './proximity.js';
+import { MAX_PREFIX_EXPANSIONS, type PlanTerm, type QueryPlan, QueryPlanner, relaxPlan, type Slot } from './query-plan.js';
+import { type Candidates, emptyCandidates, rankPage } from './ranking.js';
+import { queryTree, type Resolved, resolve } from './search-request.js';
+import { ShardEvaluator, slotSpansOf } from './shard-evaluator.js';
 import type { ShardReader, ShardView } from './shard-reader.js';
 import { topKIndexes } from './top-k.js';
 
-export const MAX_LIMIT = 1000;
-/** Longer queries are refused: nobody types 4 KB into a search box, and analysis is linear in it. */
-export const MAX_QUERY_CHARS = 4096;
+export { MAX_QUERY_CHARS } from './query-parser.js';
+export { MAX_LIMIT } from './search-request.js';
+/**
+ * Proximity and phrase ranking reads positions for this many of the best-scored matches (or
+ * offset + limit, if more): documents beyond it keep their BM25F order, as in Lucene's rescoring.
+ */
+export const RESCORE_WINDOW = 50;
+/**
+ * Proximity ranking skips a term whose positions take more than this in a segment (a very
+ * common word): scanning them would cost more than the query's other work. Phrases always read them.
+ */
+const PROXIMITY_MAX_POSITION_BYTES = 8 * 1024;
+/** Rank levels above any score: the title is exactly the query; the title contains it. */
+const EXACT_TITLE = 2;
+const TITLE_CONTAINS = 1;
+/** With a recency boost, the rank levels as factors of the score: none, title contains the query, exact title. */
+const LEVEL_FACTOR = [1, 2, 4];
+/** A plain query with a one-character word and fewer matches than this also matches by title substring. */
+const TITLE_SCAN_BELOW = 100;
+/** Best candidates whose titles are checked for the query as a substring. */
+const TITLE_CHECK = 20;
+/** Candidate terms read per shard for one prefix before the most frequent are kept. */
+const PREFIX_SCAN = 256;
 
-const utf8 = new TextEncoder();
+/** The best `k` candidates: rank level (exact title, title contains the query), then score. */
+function bestOf(c: Candidates, k: number): number[] {
+  const { score, exact } = c;
+  return topKIndexes(c.count, k, (a, b) =>
+    exact[a] !== exact[b] ? (exact[a] as number) > (exact[b] as number) : (score[a] as number) > (score[b] as number),
+  );
+}
 
-/** The scored candidates of one query, column-wise. */
-interface Candidates {
-  count: number;
-  shard: Int32Array;
-  doc: Int32Array;
-  score: Float64Array;
-  exact: Uint8Array;
+function popcount(bits: number): number {
+  let v = bits - ((bits >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+function hasExactTitle(c: Candidates, best: number[]): boolean {
+  return best.some((k) => c.exact[k] === EXACT_TITLE);
 }
 
 /**
  * Query evaluation over all shards on the calling thread.
  *
- * Every query term (jieba search-mode words and sub-words) is looked up in every shard;
- * document frequency, document count and average lengths are summed over shards before any
- * score is computed. A document's score is BM25F times (matched terms / query terms)^2, so
- * documents with all the words rank above those with some. A document whose title is
- * exactly the query (same words, nothing else) ranks above every other.
+ * 1. The query is parsed (or taken as plain words, or as a StructuredQuery) and planned: text
+ *    clauses are analyzed into slots of terms, a prefix into the index's terms it begins.
+ * 2. Every distinct term is looked up in every shard; document frequency, document count and
+ *    average lengths are summed over shards before any score is computed.
+ * 3. Per shard, the boolean structure selects the matching docNums (phrases check positions).
+ *    A plain query that no document matches in full is relaxed to any of its words.
+ * 4. Matches are scored with BM25F x (matched terms / query terms)^2; the best RESCORE_WINDOW
+ *    are rescored by proximity (adjacent query words, the whole query as a phrase); then recency
+ *    and a custom scorer apply. A document whose title is exactly the query ranks first.
  */
 export class Searcher {
   /** Decoded postings per query term and shard, reused across queries. */
@@ -40,189 +77,322 @@ export class Searcher {
     private readonly analyzer: () => Analyzer,
   ) {}
 
-  private get readers(): readonly ShardReader[] {
-    return this.readersOf();
+  private readonly cache = new PostingsCache();
+
+  /** The decoded postings of a term in a shard: from the cache, or decoded into a reused buffer. */
+  private fetchPostings(reader: ShardReader, view: ShardView, shard: number, id: number, term: PlanTerm): void {
+    this.columns[id] ??= [];
+    const row = this.columns[id] as PostingColumns[];
+    const cached = this.cache.get(shard, view.version, term.term);
+    if (cached !== undefined) {
+      row[shard] = cached;
+      return;
+    }
+    let cols = row[shard];
+    if (cols === undefined || this.cache.isShared(cols)) {
+      cols = new PostingColumns();
+      row[shard] = cols;
+    }
+    reader.postings(view, term.term, term.bytes, cols.clear());
+    this.cache.offer(shard, view.version, term.term, cols);
   }
 
-  private columnsFor(term: number, shard: number): PostingColumns {
-    this.columns[term] ??= [];
-    const row = this.columns[term] as PostingColumns[];
-    row[shard] ??= new PostingColumns();
-    return (row[shard] as PostingColumns).clear();
-  }
-
-  search(query: string, options: SearchOptions = {}): SearchResult {
+  search(query: string | StructuredQuery, options: SearchOptions = {}): SearchResult {
     const started = performance.now();
-    const limit = options.limit ?? 10;
-    const offset = options.offset ?? 0;
-    if (!Number.isInteger(limit) || limit < 0 || limit > MAX_LIMIT) {
-      throw new EngineError('E_CONFIG', `search limit must be an integer from 0 to ${MAX_LIMIT}, got ${limit}`);
-    }
-    if (!Number.isInteger(offset) || offset < 0) {
-      throw new EngineError('E_CONFIG', `search offset must be a non-negative integer, got ${offset}`);
-    }
-    if (query.length > MAX_QUERY_CHARS) {
-      throw new EngineError('E_QUERY_SYNTAX', `query is ${query.length} characters, the limit is ${MAX_QUERY_CHARS}`);
-    }
-    const tags = options.tags ?? [];
-    const tokens = query.trim() === '' ? [] : this.analyzer().analyzeQuery(query);
-    const qtf = new Map<string, number>();
-    for (const { term } of tokens) qtf.set(term, (qtf.get(term) ?? 0) + 1);
-    const querySlots = tokens.length === 0 ? 0 : (tokens[tokens.length - 1] as { position: number }).position + 1;
+    const o = resolve(options);
+    const deadline = started + o.timeoutMs;
+    const root = queryTree(query, options);
+    const readers = this.readersOf();
+    const views = readers.map((r) => r.current());
+    for (const r of readers) r.beginQuery();
+    const done = (total: number, partial: boolean, relaxed: boolean): SearchResult => ({
+      total,
+      hits: [],
+      tookMs: performance.now() - started,
+      partial,
+      relaxed,
+    });
+    if (root.must.length + root.should.length + root.not.length === 0) return done(0, false, false);
 
-    const views = this.readers.map((r) => r.current());
+    let plan = new QueryPlanner(this.analyzer(), (prefix) => this.expandPrefix(readers, views, prefix)).plan(root);
+    const { terms } = plan;
+    if (plan.root === null && !plan.scanTitles) return done(0, false, false);
+
+    // Postings of every term, shard by shard: a timeout leaves whole shards out.
+    let shards = 0;
+    let partial = false;
+    for (let s = 0; s < readers.length; s++) {
+      if (s > 0 && performance.now() >= deadline) {
+        partial = true;
+        break;
+      }
+      const reader = readers[s] as ShardReader;
+      terms.forEach((t, id) => {
+        this.fetchPostings(reader, views[s] as ShardView, s, id, t);
+      });
+      shards++;
+    }
     let docs = 0;
     let sumTitle = 0;
     let sumBody = 0;
-    for (const v of views) {
-      docs += v.state.docs;
-      sumTitle += v.state.sumTitleLen;
-      sumBody += v.state.sumBodyLen;
+    for (let s = 0; s < shards; s++) {
+      const st = (views[s] as ShardView).state;
+      docs += st.docs;
+      sumTitle += st.sumTitleLen;
+      sumBody += st.sumBodyLen;
     }
     const stats: CorpusStats = { docs, avgTitleLen: docs ? sumTitle / docs : 0, avgBodyLen: docs ? sumBody / docs : 0 };
-    const allowed = tags.length > 0 ? this.tagFilter(views, tags) : null;
 
-    let candidates: Candidates;
-    if (qtf.size > 0) candidates = this.score(views, qtf, querySlots, stats, allowed);
-    else if (allowed !== null) candidates = this.listTagged(allowed);
-    else candidates = emptyCandidates(0);
+    const evaluate = (p: QueryPlan): Int32Array[] => {
+      const sets: Int32Array[] = [];
+      for (let s = 0; s < shards; s++) {
+        if (s > 0 && performance.now() >= deadline) {
+          partial = true;
+          break;
+        }
+        const row = terms.map((_, id) => (this.columns[id] as PostingColumns[])[s] as PostingColumns);
+        sets.push(
+          p.root === null
+            ? new Int32Array(0)
+            : new ShardEvaluator(readers[s] as ShardReader, views[s] as ShardView, terms, row).evaluate(p.root),
+        );
+      }
+      return sets;
+    };
+    let sets = evaluate(plan);
+    let total = sets.reduce((sum, set) => sum + set.length, 0);
+    const strictTotal = total;
+    let relaxed = false;
+    if (total === 0 && plan.plainWords && plan.readings.some((r) => r.slots.length > 1) && !partial) {
+      plan = relaxPlan(plan);
+      sets = evaluate(plan);
+      total = sets.reduce((sum, set) => sum + set.length, 0);
+      relaxed = total > 0;
+    }
+    // A one-character word or a stop word, few documents with all the words, and no title among the best that
+    // contains the query: the titles that do are added (see QueryPlan.scanTitles). Decided
+    // the same way for countOnly, so that its total is the total of the full search.
+    const mayScan = plan.scanTitles && plan.titleNeedle !== null && strictTotal < TITLE_SCAN_BELOW && !partial;
+    if ((options.countOnly && !mayScan) || (total === 0 && !mayScan)) return done(total, partial, relaxed);
 
-    const hits = this.rank(candidates, offset, limit);
-    return { total: candidates.count, hits, tookMs: performance.now() - started };
+    const window = Math.max(RESCORE_WINDOW, o.offset + o.limit);
+    let candidates = this.score(readers, sets, plan, stats, o);
+    let best = bestOf(candidates, window);
+    // With titles weighted 0 the caller asked titles to count for nothing: no rank levels.
+    if (o.titleWeight === 0) candidates.exact.fill(0);
+    const titleMatches =
+      plan.titleNeedle === null || o.titleWeight === 0
+        ? 0
+        : this.promoteTitleMatches(readers, views, candidates, best, plan.titleNeedle, false);
+    if (mayScan && titleMatches < Math.max(1, o.limit) && !hasExactTitle(candidates, best)) {
+      const needle = plan.titleNeedle as string;
+      const grown = sets.map((set, s) =>
+        union(set, (readers[s] as ShardReader).docColumns(views[s] as ShardView).titlesContaining(needle)),
+      );
+      const grownTotal = grown.reduce((sum, set) => sum + set.length, 0);
+      if (grownTotal > total) {
+        sets = grown;
+        total = grownTotal;
+        candidates = this.score(readers, sets, plan, stats, o);
+        if (o.titleWeight === 0) candidates.exact.fill(0);
+        best = bestOf(candidates, window);
+        if (o.titleWeight > 0) this.promoteTitleMatches(readers, views, candidates, best, needle, true);
+      }
+    }
+    if (options.countOnly || total === 0) return done(total, partial, relaxed);
+    if (options.recency !== undefined) this.applyRecency(readers, views, candidates, options.recency);
+    if ((options.sort ?? 'score') === 'score' && plan.readings.some((r) => r.slots.length > 1)) {
+      if (options.recency !== undefined) best = bestOf(candidates, window);
+      this.rescoreByProximity(readers, views, candidates, plan, best);
+    }
+    const dates =
+      options.sort === 'date' || options.sort === 'date-asc' ? readers.map((r, s) => r.docColumns(views[s] as ShardView).date) : null;
+    const hits = rankPage(readers, candidates, o.offset, o.limit, options.sort ?? 'score', dates, options.scorer);
+    return { total, hits, tookMs: performance.now() - started, partial, relaxed };
   }
 
-  private score(
-    views: ShardView[],
-    qtf: Map<string, number>,
-    querySlots: number,
-    stats: CorpusStats,
-    allowed: Set<number>[] | null,
-  ): Candidates {
-    const termCount = qtf.size;
-    const accs = this.readers.map((r, s) => {
-      r.accumulators.fit((views[s] as ShardView).state.nextDoc);
-      return r.accumulators;
+  /** Index terms that begin with `prefix`, the most frequent first. */
+  private expandPrefix(readers: readonly ShardReader[], views: readonly ShardView[], prefix: string): string[] {
+    const counts = new Map<string, number>();
+    readers.forEach((r, s) => {
+      r.termsWithPrefix(views[s] as ShardView, prefix, PREFIX_SCAN, counts);
     });
-    let t = 0;
-    for (const [term, count] of qtf) {
-      const bytes = utf8.encode(term);
-      let df = 0;
-      for (let s = 0; s < this.readers.length; s++) {
-        df += (this.readers[s] as ShardReader).postings(views[s] as ShardView, term, bytes, this.columnsFor(t, s));
+    return [...counts]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, MAX_PREFIX_EXPANSIONS)
+      .map(([term]) => term);
+  }
+
+  private score(readers: readonly ShardReader[], sets: Int32Array[], plan: QueryPlan, stats: CorpusStats, o: Resolved): Candidates {
+    const { terms, readings } = plan;
+    const scoring = terms.map((t, id) => ({ t, id })).filter(({ t }) => t.weight > 0);
+    // Per reading, the slots (as bits) each term stands for; at most 32 slots count.
+    const slotBits = readings.map((r) =>
+      scoring.map(({ id }) => r.slots.reduce((bits, slot, i) => (i < 32 && slot.terms.includes(id) ? bits | (1 << i) : bits), 0)),
+    );
+    const allBits = readings.map((r) => (r.slots.length >= 32 ? -1 : (1 << r.slots.length) - 1));
+    const out = emptyCandidates(sets.reduce((sum, set) => sum + set.length, 0));
+    sets.forEach((set, s) => {
+      const acc = (readers[s] as ShardReader).accumulators;
+      acc.fit(readers[s]?.current().state.nextDoc ?? 0);
+      for (let i = 0; i < set.length; i++) {
+        const doc = set[i] as number;
+        acc.member[doc] = 1;
+        acc.touched[i] = doc;
       }
-      if (df > 0) {
-        const weight = idf(stats.docs, df) * count;
-        for (let s = 0; s < this.readers.length; s++) {
-          const cols = (this.columns[t] as PostingColumns[])[s] as PostingColumns;
-          const acc = accs[s] as (typeof accs)[number];
-          const filter = allowed?.[s];
-          const { docNums, tfTitle, tfBody, titleLen, bodyLen } = cols;
-          for (let i = 0; i < cols.length; i++) {
-            const doc = docNums[i] as number;
-            if (filter !== undefined && !filter.has(doc)) continue;
-            if (acc.matched[doc] === 0) {
-              acc.touched[acc.touchedCount++] = doc;
-              acc.titleLen[doc] = titleLen[i] as number;
+      acc.touchedCount = set.length;
+      scoring.forEach(({ t, id }, j) => {
+        const cols = (this.columns[id] as PostingColumns[])[s] as PostingColumns;
+        let df = 0;
+        for (let sh = 0; sh < sets.length; sh++) df += ((this.columns[id] as PostingColumns[])[sh] as PostingColumns).length;
+        if (df === 0) return;
+        const weight = idf(stats.docs, df) * t.weight;
+        const bodyWeight = t.titleOnly ? 0 : o.bodyWeight;
+        const { docNums, tfTitle, tfBody, titleLen, bodyLen } = cols;
+        for (let i = 0; i < cols.length; i++) {
+          const doc = docNums[i] as number;
+          if (acc.member[doc] === 0) continue;
+          const tfT = tfTitle[i] as number;
+          acc.titleLen[doc] = titleLen[i] as number;
+          acc.score[doc] =
+            (acc.score[doc] as number) +
+            termScore(weight, stats, tfT, tfBody[i] as number, titleLen[i] as number, bodyLen[i] as number, o.titleWeight, bodyWeight);
+          for (let r = 0; r < readings.length; r++) {
+            const bits = (slotBits[r] as number[])[j] as number;
+            if (bits === 0) continue;
+            const covered = acc.covered[r] as Int32Array;
+            covered[doc] = (covered[doc] as number) | bits;
+            if (tfT > 0) {
+              const inTitle = acc.titleCovered[r] as Int32Array;
+              inTitle[doc] = (inTitle[doc] as number) | bits;
             }
-            const tfT = tfTitle[i] as number;
-            acc.score[doc] =
-              (acc.score[doc] as number) + termScore(weight, stats, tfT, tfBody[i] as number, titleLen[i] as number, bodyLen[i] as number);
-            acc.matched[doc] = (acc.matched[doc] as number) + 1;
-            if (tfT >= count) acc.titleCovered[doc] = (acc.titleCovered[doc] as number) + 1;
           }
         }
-      }
-      t++;
-    }
-    const out = emptyCandidates(accs.reduce((sum, a) => sum + a.touchedCount, 0));
-    accs.forEach((acc, s) => {
-      for (let i = 0; i < acc.touchedCount; i++) {
-        const doc = acc.touched[i] as number;
-        const coverage = (acc.matched[doc] as number) / termCount;
+      });
+      for (let i = 0; i < set.length; i++) {
+        const doc = set[i] as number;
+        let coverage = readings.length === 0 ? 1 : 0;
+        let exact = 0;
+        readings.forEach((r, ri) => {
+          const n = Math.min(32, r.slots.length);
+          const covered = (acc.covered[ri] as Int32Array)[doc] as number;
+          coverage = Math.max(coverage, n > 0 ? popcount(covered) / n : 1);
+          const all = allBits[ri] as number;
+          if (r.querySlots > 0 && n > 0 && (acc.titleCovered[ri] as Int32Array)[doc] === all && acc.titleLen[doc] === r.querySlots) {
+            exact = EXACT_TITLE;
+          }
+        });
         const k = out.count++;
         out.shard[k] = s;
         out.doc[k] = doc;
         out.score[k] = (acc.score[doc] as number) * coverage * coverage;
-        out.exact[k] = acc.titleCovered[doc] === termCount && acc.titleLen[doc] === querySlots ? 1 : 0;
+        out.exact[k] = exact;
       }
       acc.reset();
     });
     return out;
   }
 
-  private listTagged(allowed: Set<number>[]): Candidates {
-    const out = emptyCandidates(allowed.reduce((sum, set) => sum + set.size, 0));
-    allowed.forEach((set, s) => {
-      for (const doc of set) {
-        const k = out.count++;
-        out.shard[k] = s;
-        out.doc[k] = doc;
-      }
-    });
-    return out;
-  }
-
-  /** Per shard, the docNums carrying every tag. */
-  private tagFilter(views: ShardView[], tags: readonly string[]): Set<number>[] {
-    const cols = new PostingColumns();
-    return this.readers.map((reader, s) => {
-      let set: Set<number> | null = null;
-      for (const tag of tags) {
-        const term = tagTerm(tag);
-        reader.postings(views[s] as ShardView, term, utf8.encode(term), cols.clear());
-        const next = new Set<number>();
-        for (let i = 0; i < cols.length; i++) {
-          const n = cols.docNums[i] as number;
-          if (set === null || set.has(n)) next.add(n);
-        }
-        set = next;
-        if (set.size === 0) break;
-      }
-      return set ?? new Set<number>();
-    });
+  private applyRecency(
+    readers: readonly ShardReader[],
+    views: readonly ShardView[],
+    c: Candidates,
+    recency: NonNullable<SearchOptions['recency']>,
+  ): void {
+    // Recency competes with relevance, so the title rank levels become score factors here.
+    for (let k = 0; k < c.count; k++) {
+      c.score[k] = (c.score[k] as number) * (LEVEL_FACTOR[c.exact[k] as number] as number);
+      c.exact[k] = 0;
+    }
+    const now = recency.now ?? Date.now();
+    const weight = recency.weight ?? 0.5;
+    const halfLifeMs = recency.halfLifeDays * 86_400_000;
+    const dates = readers.map((r, s) => r.docColumns(views[s] as ShardView).date);
+    for (let k = 0; k < c.count; k++) {
+      const ms = (dates[c.shard[k] as number] as Float64Array)[c.doc[k] as number] as number;
+      const decay = Number.isNaN(ms) ? 0 : 0.5 ** (Math.max(0, now - ms) / halfLifeMs);
+      c.score[k] = (c.score[k] as number) * (1 - weight + weight * decay);
+    }
   }
 
   /**
-   * The page [offset, offset + limit) in rank order. Candidates that tie with the last one
-   * kept are all resolved and ordered by id, so the page does not depend on shard layout.
+   * Candidates whose title contains the query (as a title key) rank just below exact titles:
+   * checked among the best TITLE_CHECK only (one stored-record read each), or all of them
+   * when the titles were scanned anyway. Returns how many candidates checked are an exact
+   * title or contain the query.
    */
-  private rank(c: Candidates, offset: number, limit: number): SearchHit[] {
-    const want = offset + limit;
-    if (want === 0 || c.count === 0) return [];
+  private promoteTitleMatches(
+    readers: readonly ShardReader[],
+    views: readonly ShardView[],
+    c: Candidates,
+    best: number[],
+    needle: string,
+    scanned: boolean,
+  ): number {
+    let found = 0;
+    if (scanned) {
+      const columns = readers.map((r, s) => r.docColumns(views[s] as ShardView));
+      for (let k = 0; k < c.count; k++) {
+        if (c.exact[k] !== 0) found++;
+        else if (columns[c.shard[k] as number]?.title(c.doc[k] as number).includes(needle)) {
+          c.exact[k] = TITLE_CONTAINS;
+          found++;
+        }
+      }
+      return found;
+    }
     const { score, exact } = c;
-    const better = (a: number, b: number): boolean =>
-      exact[a] !== exact[b] ? exact[a] === 1 : (score[a] as number) > (score[b] as number);
-    const best = topKIndexes(c.count, want, better);
-    let worst = best[0] as number;
-    for (const i of best) if (better(worst, i)) worst = i;
-    const chosen = new Set(best);
-    const worstScore = score[worst];
-    const worstExact = exact[worst];
-    for (let i = 0; i < c.count; i++) {
-      if (score[i] === worstScore && exact[i] === worstExact && !chosen.has(i)) chosen.add(i);
+    const top = [...best].sort((a, b) => (exact[b] as number) - (exact[a] as number) || (score[b] as number) - (score[a] as number));
+    for (const k of top.slice(0, TITLE_CHECK)) {
+      if (c.exact[k] !== 0) {
+        found++;
+        continue;
+      }
+      const title = readers[c.shard[k] as number]?.hit(c.doc[k] as number)?.[1];
+      if (title !== undefined && titleKey(title).includes(needle)) {
+        c.exact[k] = TITLE_CONTAINS;
+        found++;
+      }
     }
-    const resolved: (SearchHit & { exact: number })[] = [];
-    for (const i of chosen) {
-      const record = this.readers[c.shard[i] as number]?.hit(c.doc[i] as number);
-      if (record === undefined) continue;
-      const [id, title, tags, date] = record;
-      resolved.push({ id, score: c.score[i] as number, title, tags, date, exact: c.exact[i] as number });
-    }
-    resolved.sort((a, b) => {
-      if (a.exact !== b.exact) return b.exact - a.exact;
-      if (a.score !== b.score) return b.score - a.score;
-      return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-    });
-    return resolved.slice(offset, want).map(({ exact: _exact, ...hit }) => hit);
+    return found;
   }
-}
 
-function emptyCandidates(size: number): Candidates {
-  return {
-    count: 0,
-    shard: new Int32Array(size),
-    doc: new Int32Array(size),
-    score: new Float64Array(size),
-    exact: new Uint8Array(size),
-  };
+  /** Multiplies the scores of the `best` candidates (the rescoring window) by their proximity factor (the best over the readings). */
+  private rescoreByProximity(
+    readers: readonly ShardReader[],
+    views: readonly ShardView[],
+    c: Candidates,
+    plan: QueryPlan,
+    best: number[],
+  ): void {
+    const readings = plan.readings.filter((r) => r.slots.length > 1);
+    for (let s = 0; s < readers.length; s++) {
+      const mine = best.filter((k) => c.shard[k] === s).sort((a, b) => (c.doc[a] as number) - (c.doc[b] as number));
+      if (mine.length === 0) continue;
+      const docs = Int32Array.from(mine, (k) => c.doc[k] as number);
+      const factors = new Float64Array(mine.length).fill(1);
+      for (const { slots } of readings) {
+        const deltas = slots.slice(1).map((slot, i) => slot.offset - (slots[i] as Slot).offset);
+        const { spans, skipped } = slotSpansOf(
+          readers[s] as ShardReader,
+          views[s] as ShardView,
+          plan.terms,
+          slots,
+          docs,
+          PROXIMITY_MAX_POSITION_BYTES,
+        );
+        for (let i = 0; i < mine.length; i++) {
+          const f = proximityFactor(
+            spans.map((perDoc) => perDoc[i] as Spans),
+            deltas,
+            skipped,
+          );
+          if (f > (factors[i] as number)) factors[i] = f;
+        }
+      }
+      mine.forEach((k, i) => {
+        c.score[k] = (c.score[k] as number) * (factors[i] as number);
+      });
+    }
+  }
 }

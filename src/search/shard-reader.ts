@@ -1,6 +1,7 @@
-import { decodePostings, type PostingColumns } from '../store/postings-codec.js';
+import { decodePositions, decodePostings, type PositionLists, type PostingColumns, positionsBytes } from '../store/postings-codec.js';
 import { SegmentReader } from '../store/segment-reader.js';
 import { type HitRecord, readShardState, readShardVersion, type ShardDbs, type ShardState } from '../store/shard-store.js';
+import { DocColumns } from './doc-columns.js';
 
 export interface ShardView {
   version: number;
@@ -11,14 +12,17 @@ export interface ShardView {
 
 /**
  * Per-document score accumulators of one shard, indexed by docNum and reused across
- * queries: about 14 bytes per document of the shard, instead of a hash map entry per
+ * queries: about 30 bytes per document of the shard, instead of a hash map entry per
  * candidate per query. `touched` lists the entries to reset.
  */
 export class Accumulators {
   score = new Float64Array(0);
-  matched = new Uint16Array(0);
-  titleCovered = new Uint16Array(0);
+  /** Per reading of the query (see Reading): bits of the slots matched, and of those found in the title. */
+  covered = [new Int32Array(0), new Int32Array(0)];
+  titleCovered = [new Int32Array(0), new Int32Array(0)];
   titleLen = new Uint16Array(0);
+  /** 1 for the documents that match the query being scored. */
+  member = new Uint8Array(0);
   touched = new Int32Array(0);
   touchedCount = 0;
 
@@ -26,9 +30,10 @@ export class Accumulators {
     if (this.score.length >= docs) return;
     const size = Math.max(docs, this.score.length * 2, 1024);
     this.score = new Float64Array(size);
-    this.matched = new Uint16Array(size);
-    this.titleCovered = new Uint16Array(size);
+    this.covered = [new Int32Array(size), new Int32Array(size)];
+    this.titleCovered = [new Int32Array(size), new Int32Array(size)];
     this.titleLen = new Uint16Array(size);
+    this.member = new Uint8Array(size);
     this.touched = new Int32Array(size);
     this.touchedCount = 0;
   }
@@ -37,12 +42,34 @@ export class Accumulators {
     for (let i = 0; i < this.touchedCount; i++) {
       const doc = this.touched[i] as number;
       this.score[doc] = 0;
-      this.matched[doc] = 0;
-      this.titleCovered[doc] = 0;
+      for (const m of this.covered) m[doc] = 0;
+      for (const c of this.titleCovered) c[doc] = 0;
+      this.member[doc] = 0;
     }
     this.touchedCount = 0;
   }
 }
+
+/**
+ * What a query keeps of a term's payload in a segment after decoding its postings, so that
+ * reading positions later (phrases, proximity) needs no second lookup: a copy of a small
+ * payload, the size of a large one's positions (to skip them without reading), or null
+ * when the segment lacks the term.
+ */
+type PayloadMemo = Uint8Array | number | null;
+/**
+ * A copy of exactly `bytes.length` bytes. lmdb-js's fast reads return a view of its shared
+ * read buffer whose `length` is the value's size while the view itself may extend further:
+ * copying the view whole would copy (and cost) the rest of that buffer.
+ */
+function copyOf(bytes: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes.subarray(0, bytes.length));
+  return copy;
+}
+
+/** Payloads up to this size are copied for the positions pass (a copy costs less than a lookup). */
+const MEMO_PAYLOAD_BYTES = 16 * 1024;
 
 /**
  * The search side of one shard, on the main thread: LMDB reads are synchronous and cost a
@@ -53,8 +80,19 @@ export class ShardReader {
   private view: ShardView | null = null;
   private readers = new Map<number, SegmentReader>();
   readonly accumulators = new Accumulators();
+  private columns: DocColumns | null = null;
+  /** Per term of the current query, per segment: see PayloadMemo. */
+  private readonly memo = new Map<string, PayloadMemo[]>();
+  private memoVersion = -1;
 
   constructor(readonly dbs: ShardDbs) {}
+
+  /** Dates and live flags by docNum, read on first use (see DocColumns). */
+  docColumns(view: ShardView): DocColumns {
+    this.columns ??= new DocColumns(this.dbs);
+    this.columns.refresh(view);
+    return this.columns;
+  }
 
   current(): ShardView {
     const version = readShardVersion(this.dbs);
@@ -72,13 +110,62 @@ export class ShardReader {
   postings(view: ShardView, term: string, termBytes: Uint8Array, cols: PostingColumns): number {
     let kept = 0;
     const dead = view.dead.size > 0 ? view.dead : null;
+    const memo: PayloadMemo[] = [];
     for (const segment of view.segments) {
       // Norms first: loading them reads LMDB, which would overwrite the payload's buffer.
       const norms = segment.norms();
       const payload = segment.payload(term, termBytes);
       if (payload !== null) kept += decodePostings(payload, segment.info.first, norms, dead, cols);
+      // A copy: Buffer#slice would be a view of LMDB's buffer, which the next read overwrites.
+      memo.push(payload === null ? null : payload.length <= MEMO_PAYLOAD_BYTES ? copyOf(payload) : positionsBytes(payload));
     }
+    if (this.memoVersion !== view.version) {
+      this.memo.clear();
+      this.memoVersion = view.version;
+    }
+    this.memo.set(term, memo);
     return kept;
+  }
+
+  /** Forgets the payloads kept for the previous query (see PayloadMemo). */
+  beginQuery(): void {
+    this.memo.clear();
+  }
+
+  /**
+   * Decodes the positions of `lists.wanted` (live docNums, ascending) for `term`. Returns
+   * false, leaving them incomplete, when the term's positions take more than `maxBytes` in
+   * a segment (a very common word: reading them would cost more than they tell).
+   */
+  positions(view: ShardView, term: string, termBytes: Uint8Array, lists: PositionLists, maxBytes = Number.POSITIVE_INFINITY): boolean {
+    const memo = this.memoVersion === view.version ? this.memo.get(term) : undefined;
+    for (let i = 0; i < view.segments.length; i++) {
+      const segment = view.segments[i] as SegmentReader;
+      const { first, last } = segment.info;
+      const wanted = lists.wanted;
+      if (wanted.length === 0 || (wanted[wanted.length - 1] as number) < first || (wanted[0] as number) > last) continue;
+      const kept = memo?.[i];
+      if (kept === null) continue;
+      if (typeof kept === 'number' && kept > maxBytes) return false;
+      const payload = kept instanceof Uint8Array ? kept : segment.payload(term, termBytes);
+      if (payload === null) continue;
+      if (maxBytes !== Number.POSITIVE_INFINITY && positionsBytes(payload) > maxBytes) return false;
+      decodePositions(payload, first, lists);
+    }
+    return true;
+  }
+
+  /** The title length (in word positions) of a live docNum. */
+  titleLen(view: ShardView, docNum: number): number {
+    for (const segment of view.segments) {
+      if (docNum >= segment.info.first && docNum <= segment.info.last) return segment.norms().title[docNum - segment.info.first] ?? 0;
+    }
+    return 0;
+  }
+
+  /** Adds this shard's terms that begin with `prefix` to `into`, with their posting counts. */
+  termsWithPrefix(view: ShardView, prefix: string, max: number, into: Map<string, number>): void {
+    for (const segment of view.segments) segment.termsWithPrefix(prefix, max, into);
   }
 
   hit(docNum: number): HitRecord | undefined {

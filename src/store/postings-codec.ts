@@ -243,3 +243,90 @@ export class PayloadMerger {
     return true;
   }
 }
+
+/**
+ * Positions of some documents of one term, for phrase checks and proximity: the wanted
+ * docNums (ascending) and, for each, where its positions start in `data` and how many.
+ */
+export class PositionLists {
+  wanted: Int32Array = new Int32Array(0);
+  start: Int32Array<ArrayBuffer> = new Int32Array(64);
+  count: Int32Array<ArrayBuffer> = new Int32Array(64);
+  data: Int32Array<ArrayBuffer> = new Int32Array(256);
+  used = 0;
+
+  /** Starts over for a new sorted list of wanted docNums; every count is 0 until decoded. */
+  reset(wanted: Int32Array): this {
+    this.wanted = wanted;
+    if (this.start.length < wanted.length) {
+      this.start = new Int32Array(wanted.length);
+      this.count = new Int32Array(wanted.length);
+    } else this.count.fill(0, 0, wanted.length);
+    this.used = 0;
+    return this;
+  }
+
+  reserve(extra: number): void {
+    if (this.used + extra <= this.data.length) return;
+    let size = this.data.length * 2;
+    while (size < this.used + extra) size *= 2;
+    const next = new Int32Array(size);
+    next.set(this.data.subarray(0, this.used));
+    this.data = next;
+  }
+
+  /** The positions of wanted[k], ascending (a view, valid until the next reset). */
+  of(k: number): Int32Array {
+    const s = this.start[k] as number;
+    return this.data.subarray(s, s + (this.count[k] as number));
+  }
+}
+
+/** Bytes of a payload's positions section: what decoding positions may have to scan. */
+export function positionsBytes(payload: Uint8Array): number {
+  const r = new ByteReader(payload);
+  r.uint();
+  const postingsBytes = r.uint();
+  return payload.length - r.pos - postingsBytes;
+}
+
+/**
+ * Decodes the positions of the wanted docNums of one payload into `out`, skipping the
+ * others' position bytes without decoding them (a varint ends at each byte under 0x80).
+ * Title positions come first: a position below the document's title length is in the title.
+ */
+export function decodePositions(payload: Uint8Array, segFirst: number, out: PositionLists): void {
+  const wanted = out.wanted;
+  let w = 0;
+  while (w < wanted.length && (wanted[w] as number) < segFirst) w++;
+  if (w === wanted.length) return;
+  const r = new ByteReader(payload);
+  const n = r.uint();
+  const postingsBytes = r.uint();
+  const pr = new ByteReader(payload, r.pos + postingsBytes);
+  const buf = payload;
+  let doc = segFirst;
+  for (let i = 0; i < n && w < wanted.length; i++) {
+    doc += r.uint();
+    const packed = r.uint();
+    const tf = (packed & 1 ? r.uint() : 0) + (packed >>> 1);
+    while (w < wanted.length && (wanted[w] as number) < doc) w++;
+    if (w < wanted.length && wanted[w] === doc) {
+      out.reserve(tf);
+      out.start[w] = out.used;
+      out.count[w] = tf;
+      let pos = 0;
+      for (let k = 0; k < tf; k++) {
+        pos += pr.uint();
+        out.data[out.used++] = pos;
+      }
+      w++;
+    } else {
+      let p = pr.pos;
+      const end = buf.length;
+      for (let k = tf; k > 0 && p < end; p++) if ((buf[p] as number) < 0x80) k--;
+      if (p > end || (p === end && i + 1 < n)) throw new RangeError('positions run past the end of their payload');
+      pr.pos = p;
+    }
+  }
+}

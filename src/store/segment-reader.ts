@@ -95,6 +95,50 @@ export class SegmentReader {
     return block.subarray(start, start + hitLength);
   }
 
+  /**
+   * Terms that start with `prefix` (not the prefix itself), with their posting counts, in
+   * term order: at most `max` of them. Reads only the blocks whose range can hold them.
+   */
+  termsWithPrefix(prefix: string, max: number, into: Map<string, number>): void {
+    const firsts = this.blockIndex();
+    let lo = 0;
+    let hi = firsts.length - 1;
+    let b = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if ((firsts[mid] as string) <= prefix) {
+        b = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    let found = 0;
+    for (; b < firsts.length && found < max; b++) {
+      if (b > 0 && !(firsts[b] as string).startsWith(prefix) && (firsts[b] as string) > prefix) break;
+      const block = this.dbs.postings.getBinaryFast([this.info.id, SegmentKey.Block, b]);
+      if (!block) break;
+      const r = new ByteReader(block);
+      const count = r.uint();
+      const heads: { term: string; length: number }[] = [];
+      for (let i = 0; i < count; i++) {
+        const term = utf8.decode(r.bytes(r.uint()));
+        heads.push({ term, length: r.uint() });
+      }
+      let at = r.pos;
+      for (const { term, length } of heads) {
+        const start = at;
+        at += length;
+        if (term <= prefix || !term.startsWith(prefix)) {
+          if (term > prefix) return;
+          continue;
+        }
+        // A large term's count is in its own key; a rough "large" is enough to rank it first.
+        const n = length === 0 ? Number.MAX_SAFE_INTEGER / 4 : new ByteReader(block, start, start + length).uint();
+        into.set(term, (into.get(term) ?? 0) + n);
+        if (++found >= max) return;
+      }
+    }
+  }
+
   /** Every (term, payload) in term order, one block in memory at a time: the merge's input. */
   *entries(): Generator<{ term: string; payload: Uint8Array }> {
     for (let b = 0; b < this.info.blocks; b++) {

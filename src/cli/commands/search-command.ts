@@ -1,31 +1,77 @@
 import { openIndex } from '../../engine.js';
+import { QuerySyntaxError } from '../../search/query-parser.js';
+import type { SearchOptions } from '../../types.js';
 import { EXIT } from '../exit-codes.js';
-import { printJson, printLine } from '../output.js';
+import { printError, printJson, printLine } from '../output.js';
 
 export interface SearchCommandOptions {
   db: string;
   limit: number;
   offset: number;
   tag?: string[];
+  plain?: boolean;
+  prefix?: boolean;
+  sort?: 'score' | 'date' | 'date-asc';
+  count?: boolean;
+  timeout?: number;
   json?: boolean;
+}
+
+/** The query with a caret under the character where parsing failed. */
+function pointAt(query: string, position: number): string {
+  // Wide (CJK, full-width) characters take two columns in a terminal.
+  const width = [...query.slice(0, position)].reduce(
+    (w, ch) => w + (/[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u.test(ch) ? 2 : 1),
+    0,
+  );
+  return `  ${query.replace(/[\r\n\t]/g, ' ')}\n  ${' '.repeat(width)}^`;
 }
 
 /** `ruyi search <query>`: ranked hits from an existing index. */
 export async function searchCommand(query: string, o: SearchCommandOptions): Promise<number> {
   const index = await openIndex(o.db, { create: false, threads: 1 });
   try {
-    const result = index.search(query, { limit: o.limit, offset: o.offset, ...(o.tag ? { tags: o.tag } : {}) });
+    const options: SearchOptions = {
+      limit: o.limit,
+      offset: o.offset,
+      ...(o.tag ? { tags: o.tag } : {}),
+      ...(o.plain ? { syntax: 'plain' as const } : {}),
+      ...(o.prefix ? { prefix: true } : {}),
+      ...(o.sort ? { sort: o.sort } : {}),
+      ...(o.count ? { countOnly: true } : {}),
+      ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}),
+    };
+    let result: ReturnType<typeof index.search>;
+    try {
+      result = index.search(query, options);
+    } catch (err) {
+      if (!(err instanceof QuerySyntaxError)) throw err;
+      if (o.json) printJson({ error: { code: err.code, position: err.position, message: err.detail } });
+      else printError(`${err.message}\n${query.length <= 200 ? pointAt(query, err.position) : ''}`.trimEnd());
+      return EXIT.query;
+    }
     if (o.json) {
       printJson({
         total: result.total,
         tookMs: Math.round(result.tookMs * 1000) / 1000,
+        partial: result.partial,
+        relaxed: result.relaxed,
         hits: result.hits.map((h) => ({ id: h.id, score: Math.round(h.score * 1e4) / 1e4, title: h.title, tags: h.tags, date: h.date })),
       });
+    } else if (o.count) {
+      printLine(String(result.total));
     } else {
-      printLine(`${result.total} results (${result.tookMs.toFixed(2)} ms)`);
+      const notes = [
+        result.partial ? 'partial: timed out' : '',
+        result.relaxed ? 'no document has every word; showing those with some' : '',
+      ]
+        .filter(Boolean)
+        .join('; ');
+      printLine(`${result.total} results (${result.tookMs.toFixed(2)} ms)${notes ? ` — ${notes}` : ''}`);
       result.hits.forEach((h, i) => {
         printLine(`${String(o.offset + i + 1).padStart(3)}. ${h.title || '(no title)'}`);
-        printLine(`     ${h.id}  score ${h.score.toFixed(3)}${h.tags.length ? `  [${h.tags.join(', ')}]` : ''}`);
+        const date = h.date === null ? '' : `  ${typeof h.date === 'number' ? new Date(h.date).toISOString().slice(0, 10) : h.date}`;
+        printLine(`     ${h.id}  score ${h.score.toFixed(3)}${date}${h.tags.length ? `  [${h.tags.join(', ')}]` : ''}`);
       });
     }
   } finally {

@@ -1,0 +1,150 @@
+/**
+ * Phrase and proximity over word positions. A query slot occupies a span of document
+ * positions: one position for a word (or its prefix expansion), several when the document
+ * has the word cut into its sub-words (内存溢出 as 内存 / 溢出). Sub-words share their word's
+ * position (中华人民共和国, 人民 and 共和国 all stand at one position), so consecutive query
+ * words may stand at the same position as well as `delta` apart: a gap of 0..delta is adjacent.
+ */
+
+/** Where one slot occurs in one document: spans sorted by start. */
+export interface Spans {
+  start: Int32Array;
+  end: Int32Array;
+}
+
+/** Words this far apart (or closer) count as near one another. */
+export const NEAR_WORDS = 8;
+/** Score factors: each adjacent pair of query words, each near pair, and the whole phrase in order. */
+export const ADJACENT_BOOST = 1;
+export const NEAR_BOOST = 0.25;
+export const PHRASE_BOOST = 1;
+
+export const NO_SPANS: Spans = { start: new Int32Array(0), end: new Int32Array(0) };
+
+/** Single positions as spans. */
+export function pointSpans(positions: Int32Array): Spans {
+  return { start: positions, end: positions };
+}
+
+function sortedEnds(a: Spans): Int32Array {
+  return a.end.length < 2 ? a.end : Int32Array.from(a.end).sort();
+}
+
+/** The spans of b that start 0..maxGap after some span of a ends. */
+function continuations(aEnds: Int32Array, b: Spans, maxGap: number): Spans {
+  const start: number[] = [];
+  const end: number[] = [];
+  let i = 0;
+  for (let j = 0; j < b.start.length; j++) {
+    const s = b.start[j] as number;
+    while (i + 1 < aEnds.length && (aEnds[i + 1] as number) <= s) i++;
+    const e = aEnds[i];
+    if (e !== undefined && e <= s && s - e <= maxGap) {
+      start.push(s);
+      end.push(b.end[j] as number);
+    }
+  }
+  return { start: Int32Array.from(start), end: Int32Array.from(end) };
+}
+
+function follows(a: Spans, b: Spans, maxGap: number): boolean {
+  return continuations(sortedEnds(a), b, maxGap).start.length > 0;
+}
+
+function near(a: Spans, b: Spans, distance: number): boolean {
+  const ends = sortedEnds(a);
+  const starts = b.start;
+  let i = 0;
+  let j = 0;
+  while (i < ends.length && j < starts.length) {
+    const p = ends[i] as number;
+    const q = starts[j] as number;
+    if (Math.abs(p - q) <= distance) return true;
+    if (p < q) i++;
+    else j++;
+  }
+  return false;
+}
+
+/** Whether the slots occur in order as a phrase: slot i+1 starts 0..deltas[i] positions after slot i ends. */
+export function isPhrase(spans: readonly Spans[], deltas: readonly number[]): boolean {
+  let reach = spans[0] ?? NO_SPANS;
+  for (let i = 1; i < spans.length && reach.start.length > 0; i++) {
+    reach = continuations(sortedEnds(reach), spans[i] as Spans, deltas[i - 1] as number);
+  }
+  return reach.start.length > 0;
+}
+
+/**
+ * The proximity factor of a document (>= 1): 1 + ADJACENT_BOOST x (share of consecutive
+ * query words that stand adjacent) + NEAR_BOOST x (share that stand within NEAR_WORDS)
+ * + PHRASE_BOOST when the whole query occurs as a phrase. Pairs with a `skipped` slot (its
+ * positions were not read) are left out of the shares; with every other pair adjacent,
+ * half the phrase boost is given.
+ */
+export function proximityFactor(spans: readonly Spans[], deltas: readonly number[], skipped?: readonly boolean[]): number {
+  let pairs = 0;
+  let adjacent = 0;
+  let close = 0;
+  for (let i = 0; i + 1 < spans.length; i++) {
+    if (skipped?.[i] || skipped?.[i + 1]) continue;
+    pairs++;
+    const a = spans[i] as Spans;
+    const b = spans[i + 1] as Spans;
+    if (a.start.length === 0 || b.start.length === 0) continue;
+    if (follows(a, b, deltas[i] as number)) adjacent++;
+    else if (near(a, b, NEAR_WORDS)) close++;
+  }
+  if (pairs === 0) return 1;
+  let factor = 1 + (ADJACENT_BOOST * adjacent) / pairs + (NEAR_BOOST * close) / pairs;
+  if (adjacent === pairs) {
+    const complete = skipped === undefined || !skipped.includes(true);
+    factor += complete && isPhrase(spans, deltas) ? PHRASE_BOOST : PHRASE_BOOST / 2;
+  }
+  return factor;
+}
+
+/**
+ * The spans of a slot in one document from its terms' positions: the word's own positions,
+ * its prefix expansions', and runs of its sub-words in order, each 0..1 after the previous.
+ */
+export function slotSpans(main: Int32Array, expansions: readonly Int32Array[], subs: readonly Int32Array[]): Spans {
+  const start: number[] = [];
+  const end: number[] = [];
+  for (const p of main) {
+    start.push(p);
+    end.push(p);
+  }
+  for (const positions of expansions) {
+    for (const p of positions) {
+      start.push(p);
+      end.push(p);
+    }
+  }
+  if (subs.length > 0) {
+    let runs: Spans = pointSpans(subs[0] as Int32Array);
+    for (let i = 1; i < subs.length && runs.start.length > 0; i++) {
+      const next = continuations(sortedEnds(runs), pointSpans(subs[i] as Int32Array), 1);
+      // Keep each run's start: map every continuation back to the run it extends.
+      const starts: number[] = [];
+      for (const s of next.start) {
+        let best = -1;
+        for (let k = 0; k < runs.start.length; k++) {
+          const e = runs.end[k] as number;
+          if (e <= s && s - e <= 1) best = runs.start[k] as number;
+        }
+        starts.push(best);
+      }
+      runs = { start: Int32Array.from(starts), end: next.end };
+    }
+    for (let k = 0; k < runs.start.length; k++) {
+      start.push(runs.start[k] as number);
+      end.push(runs.end[k] as number);
+    }
+  }
+  if (start.length === 0) return NO_SPANS;
+  const order = start
+    .map((_, i) => i)
+    .sort((x, y) => (start[x] as number) - (start[y] as number) || (end[x] as number) - (end[y] as number));
+  return { start: Int32Array.from(order, (i) => start[i] as number), end: Int32Array.from(order, (i) => end[i] as number) };
+}

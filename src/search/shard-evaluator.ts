@@ -1,0 +1,187 @@
+import { PositionLists, type PostingColumns } from '../store/postings-codec.js';
+import { difference, EMPTY, fromSorted, intersect, union } from './doc-sets.js';
+import { isPhrase, pointSpans, type Spans, slotSpans } from './proximity.js';
+import type { PlanNode, PlanTerm, Slot, TextPlan } from './query-plan.js';
+import type { ShardReader, ShardView } from './shard-reader.js';
+
+/**
+ * Evaluates a query plan's boolean structure on one shard: which live docNums match, as an
+ * ascending set. Term sets come from postings already decoded (no positions); phrases then
+ * read the positions of their candidates only.
+ */
+export class ShardEvaluator {
+  private readonly termSets = new Map<number, Int32Array>();
+
+  constructor(
+    private readonly reader: ShardReader,
+    private readonly view: ShardView,
+    private readonly terms: readonly PlanTerm[],
+    /** Decoded postings of every plan term in this shard, by term id. */
+    private readonly postings: readonly PostingColumns[],
+  ) {}
+
+  evaluate(node: PlanNode): Int32Array {
+    switch (node.kind) {
+      case 'tag':
+        return this.termSet(node.term, false);
+      case 'date':
+        return this.dateScan(node.from, node.to);
+      case 'text':
+        return this.text(node);
+      case 'bool':
+        return this.bool(node);
+    }
+  }
+
+  private termSet(term: number, titleOnly: boolean): Int32Array {
+    const key = term * 2 + (titleOnly ? 1 : 0);
+    let set = this.termSets.get(key);
+    if (set === undefined) {
+      const cols = this.postings[term] as PostingColumns;
+      set = titleOnly
+        ? fromSorted(cols.docNums, cols.length, (i) => (cols.tfTitle[i] as number) > 0)
+        : cols.docNums.subarray(0, cols.length); // a view: the decoded docNums stay put until the next query
+      this.termSets.set(key, set);
+    }
+    return set;
+  }
+
+  private slotSet(slot: Slot, titleOnly: boolean): Int32Array {
+    let set = this.termSet(slot.main, titleOnly);
+    for (const t of slot.expansions) set = union(set, this.termSet(t, titleOnly));
+    if (slot.cover.length > 0) {
+      let pieces = this.termSet(slot.cover[0] as number, titleOnly);
+      for (let i = 1; i < slot.cover.length && pieces.length > 0; i++)
+        pieces = intersect(pieces, this.termSet(slot.cover[i] as number, titleOnly));
+      set = union(set, pieces);
+    }
+    return set;
+  }
+
+  private text(node: TextPlan): Int32Array {
+    const titleOnly = node.field === 'title';
+    const sets = node.slots.map((slot) => this.slotSet(slot, titleOnly)).sort((a, b) => a.length - b.length);
+    let set = sets[0] ?? EMPTY;
+    for (let i = 1; i < sets.length && set.length > 0; i++) set = intersect(set, sets[i] as Int32Array);
+    // One slot still needs positions when its pieces (cover) could stand apart.
+    const needsPositions = node.slots.length > 1 || titleOnly || node.slots.some((slot) => slot.cover.length > 0);
+    if (node.phrase && set.length > 0 && needsPositions) set = this.phraseFilter(node, set, titleOnly);
+    return set;
+  }
+
+  /** The candidates where the slots stand in order, adjacent (and inside the title for title:). */
+  private phraseFilter(node: TextPlan, candidates: Int32Array, titleOnly: boolean): Int32Array {
+    const { spans: slotSpans } = slotSpansOf(this.reader, this.view, this.terms, node.slots, candidates);
+    const deltas = node.slots.slice(1).map((slot, i) => slot.offset - (node.slots[i] as Slot).offset);
+    const out = new Int32Array(candidates.length);
+    let k = 0;
+    for (let c = 0; c < candidates.length; c++) {
+      let spans = slotSpans.map((perDoc) => perDoc[c] as Spans);
+      if (titleOnly) {
+        const titleLen = this.reader.titleLen(this.view, candidates[c] as number);
+        spans = spans.map((sp) => {
+          const keep = Array.from(sp.end, (e) => e < titleLen);
+          return { start: sp.start.filter((_, i) => keep[i]), end: sp.end.filter((_, i) => keep[i]) };
+        });
+      }
+      if (isPhrase(spans, deltas)) out[k++] = candidates[c] as number;
+    }
+    return out.subarray(0, k);
+  }
+
+  private dateScan(from: number, to: number): Int32Array {
+    const { date, live } = this.reader.docColumns(this.view);
+    const n = Math.min(this.view.state.nextDoc, live.length);
+    const out: number[] = [];
+    for (let d = 0; d < n; d++) {
+      const ms = date[d] as number;
+      if (live[d] === 1 && ms >= from && ms <= to) out.push(d);
+    }
+    return Int32Array.from(out);
+  }
+
+  private dateFilter(set: Int32Array, from: number, to: number): Int32Array {
+    const { date } = this.reader.docColumns(this.view);
+    return fromSorted(set, set.length, (i) => {
+      const ms = date[set[i] as number] as number;
+      return ms >= from && ms <= to;
+    });
+  }
+
+  private bool(node: Extract<PlanNode, { kind: 'bool' }>): Int32Array {
+    let set: Int32Array;
+    if (node.must.length > 0) {
+      const dates = node.must.filter((n) => n.kind === 'date');
+      const others = node.must.filter((n) => n.kind !== 'date');
+      if (others.length > 0) {
+        const sets = others.map((n) => this.evaluate(n)).sort((a, b) => a.length - b.length);
+        set = sets[0] as Int32Array;
+        for (let i = 1; i < sets.length && set.length > 0; i++) set = intersect(set, sets[i] as Int32Array);
+        for (const d of dates) set = this.dateFilter(set, d.from, d.to);
+      } else {
+        const [first, ...rest] = dates;
+        set = this.dateScan(first?.from ?? 0, first?.to ?? 0);
+        for (const d of rest) set = this.dateFilter(set, d.from, d.to);
+      }
+    } else if (node.should.length > 0) {
+      set = EMPTY;
+      for (const n of node.should) set = union(set, this.evaluate(n));
+    } else {
+      set = this.reader.docColumns(this.view).allLive();
+    }
+    for (const n of node.not) {
+      if (set.length === 0) break;
+      set = difference(set, this.evaluate(n));
+    }
+    return set;
+  }
+}
+
+/**
+ * For each slot, its spans in each candidate (see slotSpans): spans[slot][candidate]. With
+ * `maxBytes`, a term whose positions are larger is not read and its slots are marked
+ * `skipped` (their spans may be incomplete).
+ */
+export function slotSpansOf(
+  reader: ShardReader,
+  view: ShardView,
+  terms: readonly PlanTerm[],
+  slots: readonly Slot[],
+  candidates: Int32Array,
+  maxBytes = Number.POSITIVE_INFINITY,
+): { spans: Spans[][]; skipped: boolean[] } {
+  const lists = new PositionLists();
+  const cache = new Map<number, Int32Array[]>();
+  const tooLarge = new Set<number>();
+  const empty = new Int32Array(0);
+  const ofTerm = (t: number): Int32Array[] => {
+    let perDoc = cache.get(t);
+    if (perDoc === undefined) {
+      const term = terms[t] as PlanTerm;
+      const complete = reader.positions(view, term.term, term.bytes, lists.reset(candidates), maxBytes);
+      perDoc = [];
+      if (complete) for (let c = 0; c < candidates.length; c++) perDoc.push(lists.of(c).slice());
+      else {
+        tooLarge.add(t);
+        for (let c = 0; c < candidates.length; c++) perDoc.push(empty);
+      }
+      cache.set(t, perDoc);
+    }
+    return perDoc;
+  };
+  const spans = slots.map((slot) => {
+    const main = ofTerm(slot.main);
+    if (slot.cover.length === 0 && slot.expansions.length === 0) return main.map(pointSpans);
+    const expansions = slot.expansions.map(ofTerm);
+    const cover = slot.cover.map(ofTerm);
+    return main.map((positions, c) =>
+      slotSpans(
+        positions,
+        expansions.map((e) => e[c] as Int32Array),
+        cover.map((p) => p[c] as Int32Array),
+      ),
+    );
+  });
+  const skipped = slots.map((slot) => [slot.main, ...slot.cover, ...slot.expansions].some((t) => tooLarge.has(t)));
+  return { spans, skipped };
+}
