@@ -1,4 +1,5 @@
 import type { MemoryPlan } from './config.js';
+import type { SnippetOptions } from './search/snippets.js';
 
 /** A document as callers give it to `add()`. */
 export interface Doc {
@@ -88,6 +89,13 @@ export interface ScorerInput {
 }
 
 export interface SearchOptions {
+  /**
+   * Give each hit a `snippet`: the best fragment(s) of its body with the matched words
+   * between markers (default `<mark>`/`</mark>`) and the rest HTML-escaped. `true` for the
+   * defaults, or options (markers, fragments, fragmentChars, ellipsis, escapeHtml). A long
+   * article is searched only in its first 256 K characters.
+   */
+  snippets?: boolean | SnippetOptions;
   /** Hits to return. Default 10, at most 1000. */
   limit?: number;
   /** Hits to skip, for paging. Default 0. */
@@ -133,6 +141,8 @@ export interface SearchHit {
   title: string;
   tags: string[];
   date: string | number | null;
+  /** With the `snippets` option: the best fragment(s) of the body, highlighted. */
+  snippet?: string;
 }
 
 export interface SearchResult {

@@ -127,6 +127,7 @@ program
   .addOption(new Option('--sort <order>', 'order of the hits').choices(['score', 'date', 'date-asc']).default('score'))
   .option('--count', 'print only the number of matches')
   .option('--timeout <ms>', 'stop after this many milliseconds and show what was found', integer(0, 3_600_000))
+  .option('--snippets', 'show the best fragment of each body with the matched words marked (HTML with --json)')
   .option('--json', 'print one JSON object on stdout')
   .action(async (query: string, o) => {
     process.exitCode = await searchCommand(query, o);

@@ -193,7 +193,10 @@ export class QueryPlanner {
   }
 
   private text(text: string, phrase: boolean, field: TextField, prefix: boolean, scoring: boolean, top: boolean): TextPlan | null {
-    const tokens = this.analyzer.analyzeQuery(text);
+    // With a pinyin index, Latin words also carry their pinyin/initials terms (queryTerms
+    // lists them after the words, at the words' positions).
+    const all = this.analyzer.queryTerms(text);
+    const tokens = all.filter((t) => t.kind === 'word');
     if (top && scoring && (tokens.length === 0 || tokens.some((t) => t.term.length === 1 && hasHan(t.term)))) this.shortWord = true;
     if (tokens.length === 0) return null;
     const base = this.nextOffset;
@@ -215,6 +218,18 @@ export class QueryPlanner {
       slot.cover = coverOf(word as string, subs).map((sub) => this.ids.get(sub) as number);
     });
     const width = (tokens[tokens.length - 1] as { position: number }).position + 1;
+    for (const alt of all) {
+      if (alt.kind === 'word') continue;
+      // A document with the pinyin of a word has that slot, scored below the word itself.
+      const slot = slots[tokens.findIndex((t) => t.position === alt.position)];
+      if (slot === undefined) continue;
+      const id = this.termId(alt.term, scoring, field, true);
+      if (scoring) (this.terms[id] as PlanTerm).weight -= 1 - alt.weight;
+      if (!slot.terms.includes(id)) {
+        slot.terms.push(id);
+        slot.expansions.push(id);
+      }
+    }
     if (prefix) {
       const lastSlot = slots[slots.length - 1] as Slot;
       const lastTerm = (this.terms[lastSlot.terms[0] as number] as PlanTerm).term;

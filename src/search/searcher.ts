@@ -1,6 +1,8 @@
 import type { Analyzer } from '../analysis/analyzer.js';
+import { TAG_PREFIX } from '../indexing/postings-buffer.js';
+import { shardOf } from '../router.js';
 import { PostingColumns } from '../store/postings-codec.js';
-import type { SearchOptions, SearchResult, StructuredQuery } from '../types.js';
+import type { SearchHit, SearchOptions, SearchResult, StructuredQuery } from '../types.js';
 import { type CorpusStats, idf, termScore } from './bm25.js';
 import { titleKey } from './doc-columns.js';
 import { union } from './doc-sets.js';
@@ -11,6 +13,7 @@ import { type Candidates, emptyCandidates, rankPage } from './ranking.js';
 import { queryTree, type Resolved, resolve } from './search-request.js';
 import { ShardEvaluator, slotSpansOf } from './shard-evaluator.js';
 import type { ShardReader, ShardView } from './shard-reader.js';
+import { bodyChunkReader, makeSnippet, type SnippetOptions } from './snippets.js';
 import { topKIndexes } from './top-k.js';
 
 export { MAX_QUERY_CHARS } from './query-parser.js';
@@ -208,7 +211,21 @@ export class Searcher {
     const dates =
       options.sort === 'date' || options.sort === 'date-asc' ? readers.map((r, s) => r.docColumns(views[s] as ShardView).date) : null;
     const hits = rankPage(readers, candidates, o.offset, o.limit, options.sort ?? 'score', dates, options.scorer);
+    if (options.snippets) this.attachSnippets(readers, hits, plan, options.snippets === true ? {} : options.snippets);
     return { total, hits, tookMs: performance.now() - started, partial, relaxed };
+  }
+
+  /** The page's snippets: one stored-document lookup and a bounded body read per hit. */
+  private attachSnippets(readers: readonly ShardReader[], hits: SearchHit[], plan: QueryPlan, options: SnippetOptions): void {
+    // The words that scored (and their pinyin), not tags or excluded words.
+    const words = plan.terms.filter((t) => t.weight > 0 && !t.term.startsWith(TAG_PREFIX)).map((t) => t.term);
+    const analyzer = this.analyzer();
+    for (const hit of hits) {
+      const dbs = (readers[shardOf(hit.id, readers.length)] as ShardReader).dbs;
+      const stored = dbs.docs.get(hit.id);
+      if (stored === undefined) continue; // removed since the postings were read
+      hit.snippet = makeSnippet(bodyChunkReader(dbs, stored.n), words, analyzer, options).text;
+    }
   }
 
   /** Index terms that begin with `prefix`, the most frequent first. */

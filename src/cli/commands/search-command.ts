@@ -14,6 +14,7 @@ export interface SearchCommandOptions {
   sort?: 'score' | 'date' | 'date-asc';
   count?: boolean;
   timeout?: number;
+  snippets?: boolean;
   json?: boolean;
 }
 
@@ -40,6 +41,8 @@ export async function searchCommand(query: string, o: SearchCommandOptions): Pro
       ...(o.sort ? { sort: o.sort } : {}),
       ...(o.count ? { countOnly: true } : {}),
       ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}),
+      // HTML for --json (a web page shows it); brackets and plain text for a terminal.
+      ...(o.snippets ? { snippets: o.json ? true : { markers: ['【', '】'] as const, escapeHtml: false } } : {}),
     };
     let result: ReturnType<typeof index.search>;
     try {
@@ -56,7 +59,14 @@ export async function searchCommand(query: string, o: SearchCommandOptions): Pro
         tookMs: Math.round(result.tookMs * 1000) / 1000,
         partial: result.partial,
         relaxed: result.relaxed,
-        hits: result.hits.map((h) => ({ id: h.id, score: Math.round(h.score * 1e4) / 1e4, title: h.title, tags: h.tags, date: h.date })),
+        hits: result.hits.map((h) => ({
+          id: h.id,
+          score: Math.round(h.score * 1e4) / 1e4,
+          title: h.title,
+          tags: h.tags,
+          date: h.date,
+          ...(h.snippet === undefined ? {} : { snippet: h.snippet }),
+        })),
       });
     } else if (o.count) {
       printLine(String(result.total));
@@ -72,6 +82,7 @@ export async function searchCommand(query: string, o: SearchCommandOptions): Pro
         printLine(`${String(o.offset + i + 1).padStart(3)}. ${h.title || '(no title)'}`);
         const date = h.date === null ? '' : `  ${typeof h.date === 'number' ? new Date(h.date).toISOString().slice(0, 10) : h.date}`;
         printLine(`     ${h.id}  score ${h.score.toFixed(3)}${date}${h.tags.length ? `  [${h.tags.join(', ')}]` : ''}`);
+        if (h.snippet !== undefined) printLine(`     ${h.snippet.replace(/\s+/g, ' ')}`);
       });
     }
   } finally {
