@@ -29,7 +29,7 @@ test('index.search with pinyin and traditional: the query language finds them, w
   // The English word nc itself outranks every document that only has the initials.
   assert.equal(ids('nc')[0], 'netcat');
   assert.deepEqual(ids('nongcun'), ['nanchang']);
-  assert.deepEqual(ids('記憶體 溢出'), ['oom-cn']);
+  assert.equal(ids('記憶體 溢出')[0], 'oom-cn');
   const without = index.search('neicun -溢出', { limit: 50 }).hits.map((h) => h.id);
   assert.ok(without.includes('oom-tw') && without.includes('xss') && !without.includes('oom-cn'), `${without}`);
   assert.ok(ids('fuwuqi').includes('oom-cn'), `${ids('fuwuqi')}`);
