@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --max-old-space-size=64
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=1 --max-old-space-size=64
 // A 1 MB semi-space and a 64 MB old space keep V8 from growing the heap while it streams
 // a dump (measured: 40 MB less at the start with the small semi-space, and no slow climb of
 // 70 MB over 100 MB of input once the old space is bounded). The main thread holds at most
