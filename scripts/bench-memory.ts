@@ -9,7 +9,8 @@
  * process holds) and RssFile (pages of the memory-mapped index, which the kernel can drop)
  * sampled from /proc every 100 ms. Then the idle baseline of a host app: resident memory
  * after a burst of adds, once idle workers have exited.
- * Prints a table and writes bench-results/bench-memory.json.
+ * Prints a table and writes bench-results/bench-memory.json. `-- --no-naive` skips the naive
+ * passes (they do not change with ruyi, and take minutes and gigabytes).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -20,6 +21,7 @@ import { devCorpus, longDoc, scaleCorpus } from './corpus-cache.js';
 import { measureChild } from './measure-child.js';
 
 const quick = process.argv.includes('--quick');
+const naivePasses = !process.argv.includes('--no-naive');
 const root = fileURLToPath(new URL('../', import.meta.url));
 const cli = join(root, 'dist/src/cli/main.js');
 
@@ -50,7 +52,7 @@ async function main(): Promise<void> {
       console.log(
         `${input.name.padEnd(32)} | ruyi   | ${r.maxRssMb.toFixed(0).padStart(10)} | ${r.anonMb.toFixed(0).padStart(7)} | ${r.fileMb.toFixed(0).padStart(7)} | ${r.seconds.toFixed(1)}${r.exit === 0 ? '' : ` (exit ${r.exit})`}`,
       );
-      if (input.args.length === 0) {
+      if (naivePasses && input.args.length === 0) {
         const naive = await measureChild(process.execPath, [join(root, 'scripts/naive-index.mjs'), input.file]);
         rows.push({ run: input.name, engine: 'naive', ...naive, stdout: undefined });
         console.log(

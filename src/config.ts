@@ -21,9 +21,17 @@ export const WORKER_FIXED_BYTES = 64 * MiB;
 export const WORKER_MIN_WORKING_BYTES = 32 * MiB;
 /** Past this, more working memory only spills less often: the rest of a budget is left unused. */
 export const WORKER_MAX_WORKING_BYTES = 48 * MiB;
-/** Default budget: 40% of the machine, at least 160 MB and at most 256 MB. */
+/**
+ * The least peak RSS a one-thread run can be held to (measured here by npm run bench:memory,
+ * max RSS of `ruyi index` at --threads 1): Node's own code pages (~40 MB, counted in RSS as
+ * mapped file pages), the main thread streaming (~50 MB more), one worker's V8 isolate and
+ * jieba dictionary (~62 MB) and its working memory (~35-45 MB), and the index pages a merge
+ * maps. A smaller budget cannot be kept: the plan says so (see MemoryPlan.warning).
+ */
+export const MEMORY_FLOOR_BYTES = 240 * MiB;
+/** Default budget: 40% of the machine, at least the floor and at most 256 MB. */
 export const DEFAULT_BUDGET_SHARE = 0.4;
-export const DEFAULT_BUDGET_MIN = 160 * MiB;
+export const DEFAULT_BUDGET_MIN = MEMORY_FLOOR_BYTES;
 export const DEFAULT_BUDGET_MAX = 256 * MiB;
 export const MAX_DEFAULT_THREADS = 4;
 export const DEFAULT_SHARDS = 4;
@@ -40,18 +48,30 @@ export function machineMemoryBytes(): number {
   return constrained > 0 && constrained < total ? constrained : total;
 }
 
-/** 40% of the machine's memory, kept between 160 MB and 256 MB. */
+/** 40% of the machine's memory, kept between the floor (240 MB) and 256 MB. */
 export function defaultMaxMemory(machineBytes = machineMemoryBytes()): number {
   return Math.round(Math.min(DEFAULT_BUDGET_MAX, Math.max(DEFAULT_BUDGET_MIN, machineBytes * DEFAULT_BUDGET_SHARE)));
 }
 
 /**
- * Threads that fit a memory budget: (budget - 96 MB main) / (64 MB fixed + 32 MB working)
- * per worker, between 1 and min(cores, 4). The default budgets (160-256 MB) give 1 thread;
- * --max-memory 512M gives 4 (on 4 cores), 2G on 8 cores gives 4.
+ * What each thread past the first adds to the peak RSS (measured, npm run bench:memory: the
+ * 100 MB dump at --threads 1, 2 and 4): a worker's fixed cost (64 MB), its working memory
+ * and the index pages its merges map.
+ */
+export const EXTRA_THREAD_BYTES = 128 * MiB;
+
+/** The least peak RSS `threads` threads measured: the floor, then EXTRA_THREAD_BYTES a thread. */
+export function floorForThreads(threads: number): number {
+  return MEMORY_FLOOR_BYTES + (threads - 1) * EXTRA_THREAD_BYTES;
+}
+
+/**
+ * Threads that fit a memory budget: 1 at the floor (240 MB), one more per 128 MB above it,
+ * at most min(cores, 4). The default budgets (240-256 MB) give 1 thread; --max-memory 512M
+ * gives 3 (on 4 cores), 2G on 8 cores gives 4.
  */
 export function threadsForBudget(maxMemory: number, cores = os.availableParallelism()): number {
-  const fits = Math.floor((maxMemory - MAIN_BYTES) / (WORKER_FIXED_BYTES + WORKER_MIN_WORKING_BYTES));
+  const fits = 1 + Math.floor((maxMemory - MEMORY_FLOOR_BYTES) / EXTRA_THREAD_BYTES);
   return Math.max(1, Math.min(fits, cores, MAX_DEFAULT_THREADS));
 }
 
@@ -107,8 +127,9 @@ export interface IndexOptions {
   threads?: number;
   /**
    * Memory budget in bytes for the whole process while indexing (at least 96 MiB). Default:
-   * 40% of the machine (the smaller of RAM and the cgroup limit), between 160 and 256 MiB.
+   * 40% of the machine (the smaller of RAM and the cgroup limit), between 240 and 256 MiB.
    * Threads, worker heap limits, batch sizes and in-memory postings are derived from it.
+   * Below MEMORY_FLOOR_BYTES (240 MiB) it cannot be kept, and the plan's `warning` says so.
    * @example { maxMemory: 512 * 1024 * 1024 }
    */
   maxMemory?: number;
@@ -160,6 +181,10 @@ export interface MemoryPlan {
   workerHeapMb: number;
   /** Tokens a worker holds in memory before spilling sorted runs to disk. */
   maxBufferedTokens: number;
+  /** The least peak RSS one thread measured (MEMORY_FLOOR_BYTES). */
+  floorBytes: number;
+  /** Set when the budget cannot be kept: below the floor, or more threads than it holds. */
+  warning: string | null;
 }
 
 export interface ResolvedOptions {
@@ -190,8 +215,15 @@ export function planMemory(
   const threadsReason =
     threadsOption !== undefined
       ? `set by option${threadsOption > fit ? ` (the ${mb(maxMemory)} budget fits ${fit}: expect more memory use)` : ''}`
-      : `${mb(maxMemory)} budget: (${mb(maxMemory)} - ${mb(MAIN_BYTES)} main) / ${mb(WORKER_FIXED_BYTES + WORKER_MIN_WORKING_BYTES)} per worker, ` +
+      : `${mb(maxMemory)} budget: 1 thread at ${mb(MEMORY_FLOOR_BYTES)}, 1 more per ${mb(EXTRA_THREAD_BYTES)} above it, ` +
         `capped at min(${cores} cores, ${MAX_DEFAULT_THREADS})`;
+  const floor = floorForThreads(threads);
+  const warning =
+    maxMemory < floor
+      ? `the ${mb(maxMemory)} budget is below what ${threads === 1 ? 'one thread' : `${threads} threads`} measured at least ` +
+        `(${mb(floor)}: Node ~90 MB with its code pages, a worker with jieba ~62 MB and ~40 MB to work in, a merge's mapped pages` +
+        `${threads > 1 ? `, ${mb(EXTRA_THREAD_BYTES)} a thread past the first` : ''}): expect ~${mb(floor)}`
+      : null;
   const working = Math.min(
     WORKER_MAX_WORKING_BYTES,
     Math.max(WORKER_MIN_WORKING_BYTES, (maxMemory - MAIN_BYTES) / threads - WORKER_FIXED_BYTES),
@@ -201,13 +233,15 @@ export function planMemory(
     maxMemorySource: maxMemoryOption === undefined ? 'machine' : 'option',
     machineMemory: machineBytes,
     threads,
-    threadsReason,
+    threadsReason: warning === null ? threadsReason : `${threadsReason}; warning: ${warning}`,
     // The heap holds a batch's strings and small maps (bodies and token arrays are off-heap);
     // a larger limit only lets garbage pile up (a 50 MB article: +40 MB at 48 MB vs 32 MB).
     workerHeapMb: Math.max(32, Math.floor(working / 2 / MiB)),
     // A quarter of the working memory for buffered tokens; the rest is the batch, the heap's
     // garbage and the write transaction (a 50 MB article measured 300 MB at a half).
     maxBufferedTokens: Math.min(4 << 20, Math.max(1 << 16, Math.floor(working / 4 / BYTES_PER_BUFFERED_TOKEN))),
+    floorBytes: floor,
+    warning,
   };
 }
 

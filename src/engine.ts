@@ -341,7 +341,7 @@ export class RuyiIndex {
     return this.batcher === null ? Batcher.emptyReport() : this.batcher.flush();
   }
 
-  /** Merges each shard into one segment, purging deleted postings: do it after a bulk load. */
+  /** Merges each shard's segments in size-capped steps, purging deleted postings: do it after a bulk load. */
   async optimize(): Promise<void> {
     this.live();
     await this.writer().flush();

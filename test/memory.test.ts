@@ -6,12 +6,16 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { Analyzer } from '../src/analysis/analyzer.js';
-import { parseBytes, planMemory } from '../src/config.js';
+import { MEMORY_FLOOR_BYTES, parseBytes, planMemory } from '../src/config.js';
 import { defaultThreads, isEngineError, openIndex } from '../src/index.js';
+import { levelOf, MERGE_FACTOR, mergeSourceBytes, pickMerge, pickOptimizeMerge } from '../src/indexing/merge-policy.js';
 import { PostingsBuffer } from '../src/indexing/postings-buffer.js';
+import { ShardWriter } from '../src/indexing/shard-writer.js';
 import { splitLargeBody } from '../src/ingest/large-json.js';
+import { readCurrent } from '../src/store/generations.js';
 import { SegmentWriter } from '../src/store/segment-writer.js';
-import { sampleDocs, tempDir } from './helpers.js';
+import { readShardState, type SegmentInfo } from '../src/store/shard-store.js';
+import { SAMPLE_FILE, sampleDocs, tempDir } from './helpers.js';
 
 const MiB = 1024 * 1024;
 const docs = sampleDocs();
@@ -26,17 +30,21 @@ function longBody(): string {
 }
 
 test('default threads follow the machine: 512 MB, 1 GB, 8 GB', () => {
-  // The default budget (40% of memory, 160-256 MB) holds the main thread and one worker.
+  // The default budget (40% of memory, 240-256 MB) holds the main thread and one worker.
   assert.equal(defaultThreads(512 * MiB, 1), 1);
   assert.equal(defaultThreads(512 * MiB, 2), 1);
   assert.equal(defaultThreads(1024 * MiB, 2), 1);
   assert.equal(defaultThreads(8192 * MiB, 8), 1);
-  assert.equal(planMemory(512 * MiB, undefined, 8192 * MiB, 8).threads, 4);
-  assert.equal(planMemory(384 * MiB, undefined, 8192 * MiB, 8).threads, 3);
+  assert.equal(planMemory(512 * MiB, undefined, 8192 * MiB, 8).threads, 3);
+  assert.equal(planMemory(384 * MiB, undefined, 8192 * MiB, 8).threads, 2);
+  assert.equal(planMemory(368 * MiB, undefined, 8192 * MiB, 8).threads, 2);
+  assert.equal(planMemory(367 * MiB, undefined, 8192 * MiB, 8).threads, 1);
   const small = planMemory(undefined, undefined, 512 * MiB, 1);
   assert.equal(small.threads, 1);
-  assert.ok(small.maxMemory <= 0.45 * 512 * MiB, `${small.maxMemory}`);
-  assert.ok(planMemory(undefined, undefined, 512 * MiB, 1).maxMemory >= 160 * MiB);
+  // 40% of 512 MB is below the floor: the floor it is (47%), never a budget that cannot be kept.
+  assert.equal(small.maxMemory, MEMORY_FLOOR_BYTES);
+  assert.equal(planMemory(undefined, undefined, 600 * MiB, 1).maxMemory, MEMORY_FLOOR_BYTES);
+  assert.equal(planMemory(undefined, undefined, 1024 * MiB, 1).maxMemory, 256 * MiB);
   const big = planMemory(2048 * MiB, undefined, 8192 * MiB, 8);
   assert.equal(big.threads, 4);
   assert.match(big.threadsReason, /2048 MB budget/);
@@ -175,4 +183,160 @@ test('ruyi index reads a 2 MB line without holding it as a string, and reports t
   // Over twice the limit, the reader skips the record without reading it into memory.
   assert.equal(report.errors[0].line, 2);
   assert.match(report.errors[0].reason, /record of 2\.\d MiB is over the 2\.0 MiB record limit \(twice maxDocBytes/);
+});
+
+const segArb = fc
+  .array(fc.integer({ min: 1, max: 40 * MiB }), { maxLength: 30 })
+  .map((sizes) => sizes.map((bytes, i): SegmentInfo => ({ id: i, first: i * 100, last: i * 100 + 99, docs: 100, bytes, blocks: 1 })));
+
+test('pickMerge never reads more than maxMergeBytes: adjacent segments of one level, at least two', () => {
+  fc.assert(
+    fc.property(segArb, fc.integer({ min: 1, max: 64 * MiB }), (segments, cap) => {
+      const pick = pickMerge(segments, cap);
+      if (pick === null) return;
+      assert.ok(pick.length >= 2 && pick.length <= MERGE_FACTOR);
+      assert.ok(mergeSourceBytes(pick) <= cap, `${mergeSourceBytes(pick)} > ${cap}`);
+      const start = segments.indexOf(pick[0] as SegmentInfo);
+      pick.forEach((s, j) => {
+        assert.equal(s, segments[start + j]);
+        assert.equal(levelOf(s), levelOf(pick[0] as SegmentInfo));
+      });
+    }),
+    { numRuns: 2000 },
+  );
+  // Eight small segments of one level merge; eight that do not fit together merge as the prefix that does.
+  const eight = Array.from({ length: MERGE_FACTOR }, (_, i): SegmentInfo => ({ id: i, first: i, last: i, docs: 1, bytes: MiB, blocks: 1 }));
+  assert.equal(pickMerge(eight, 8 * MiB)?.length, 8);
+  assert.equal(pickMerge(eight, 3 * MiB)?.length, 3);
+  assert.equal(pickMerge(eight, MiB), null);
+});
+
+test('optimize merges in steps of at most maxMergeBytes, drops every deleted document, and ends', () => {
+  fc.assert(
+    fc.property(
+      segArb,
+      fc.integer({ min: 1, max: 64 * MiB }),
+      fc.array(fc.nat({ max: 3000 }), { maxLength: 20 }),
+      (start, cap, deadRaw) => {
+        let segments = start;
+        let dead = [...new Set(deadRaw.filter((n) => segments.some((s) => n >= s.first && n <= s.last)))].sort((a, b) => a - b);
+        let steps = 0;
+        for (;;) {
+          const group = pickOptimizeMerge(segments, dead, cap);
+          if (group === null) break;
+          assert.ok(++steps <= 2 * start.length + 1, 'terminates');
+          // A merge of several segments fits the cap; a segment alone is merged only to drop deletes.
+          if (group.length > 1) assert.ok(mergeSourceBytes(group) <= cap);
+          else assert.ok(dead.some((n) => n >= (group[0] as SegmentInfo).first && n <= (group[0] as SegmentInfo).last));
+          const at = segments.indexOf(group[0] as SegmentInfo);
+          const first = (group[0] as SegmentInfo).first;
+          const last = (group[group.length - 1] as SegmentInfo).last;
+          const merged = { id: 1000 + steps, first, last, docs: 1, bytes: mergeSourceBytes(group), blocks: 1 };
+          segments = [...segments.slice(0, at), merged, ...segments.slice(at + group.length)];
+          dead = dead.filter((n) => n < first || n > last);
+        }
+        assert.deepEqual(dead, []);
+        for (let i = 0; i + 1 < segments.length; i++) {
+          assert.ok((segments[i] as SegmentInfo).bytes + (segments[i + 1] as SegmentInfo).bytes > cap, 'no two neighbours fit together');
+        }
+      },
+    ),
+    { numRuns: 1000 },
+  );
+});
+
+test('a shard optimized in bounded steps answers every query as one optimized at once', async (t) => {
+  const dir = tempDir(t);
+  const build = async (name: string): Promise<string> => {
+    const index = await openIndex(join(dir, name), { threads: 1, shards: 1, batchBytes: 16 * 1024, deferMerges: true });
+    await index.add(docs);
+    await index.close();
+    return join(dir, name, readCurrent(join(dir, name)) as string);
+  };
+  const stepped = await build('stepped');
+  const whole = await build('whole');
+  const segmentsOf = async (gen: string): Promise<SegmentInfo[]> => {
+    const w = new ShardWriter(gen, 0);
+    const { segments } = readShardState(w.dbs);
+    await w.close();
+    return segments;
+  };
+  const before = await segmentsOf(stepped);
+  assert.ok(before.length > 20, `${before.length} segments`);
+  const cap = Math.ceil(mergeSourceBytes(before) / 4);
+  let steps = 0;
+  for (;;) {
+    // A fresh writer per step, as the worker does: each step's mapped pages go with it.
+    const w = new ShardWriter(stepped, 0);
+    const group = w.nextOptimizeMerge(cap);
+    if (group !== null) assert.ok(group.length === 1 || mergeSourceBytes(group) <= cap);
+    const merged = w.optimizeStep(cap);
+    await w.close();
+    if (!merged) break;
+    steps++;
+  }
+  const after = await segmentsOf(stepped);
+  assert.ok(after.length >= 2 && after.length <= 8, `${after.length} segments after ${steps} steps`);
+  for (const s of after) assert.ok(s.bytes <= cap);
+  const w = new ShardWriter(whole, 0);
+  while (w.optimizeStep(Number.POSITIVE_INFINITY));
+  await w.close();
+  assert.equal((await segmentsOf(whole)).length, 1);
+
+  const a = await openIndex(join(dir, 'stepped'), { create: false });
+  const b = await openIndex(join(dir, 'whole'), { create: false });
+  t.after(async () => {
+    await a.close();
+    await b.close();
+  });
+  for (const q of ['列出目录内容', '文件', '内存', '明月', '天下', 'ls']) {
+    const ra = a.search(q, { limit: 30 });
+    const rb = b.search(q, { limit: 30 });
+    assert.ok(rb.total > 0 || q === 'ls', q);
+    assert.equal(ra.total, rb.total, q);
+    assert.deepEqual(
+      ra.hits.map((h) => [h.id, h.score.toFixed(9)]),
+      rb.hits.map((h) => [h.id, h.score.toFixed(9)]),
+      q,
+    );
+  }
+});
+
+test('the plan warns when a budget is below what one thread measured, with the numbers', () => {
+  const low = planMemory(160 * MiB, undefined, 8192 * MiB, 2);
+  assert.equal(low.threads, 1);
+  assert.equal(low.floorBytes, MEMORY_FLOOR_BYTES);
+  assert.match(low.warning ?? '', new RegExp(`160 MB budget is below .* \\(${MEMORY_FLOOR_BYTES / MiB} MB`));
+  assert.match(low.threadsReason, /warning: /);
+  assert.equal(planMemory(256 * MiB, undefined, 8192 * MiB, 2).warning, null);
+  // More threads than the budget holds: the floor grows by a worker each.
+  const forced = planMemory(256 * MiB, 2, 8192 * MiB, 2);
+  assert.ok(forced.floorBytes > 256 * MiB);
+  assert.match(forced.warning ?? '', /2 threads/);
+  // The default budget is never below the floor, on any machine.
+  fc.assert(
+    fc.property(fc.integer({ min: 64, max: 65536 }), fc.integer({ min: 1, max: 64 }), (mb, cores) => {
+      assert.equal(planMemory(undefined, undefined, mb * MiB, cores).warning, null);
+    }),
+  );
+});
+
+test('ruyi index stays within a budget at the floor, and reports a budget below it', (t) => {
+  const dir = tempDir(t);
+  // The bin as users run it (its shebang's flags), on the sample, at the floor budget.
+  const run = (db: string, budget: string) =>
+    spawnSync(BIN, ['index', SAMPLE_FILE, '--db', join(dir, db), '--max-memory', budget, '--json'], { encoding: 'utf8' });
+  const ok = run('a', `${MEMORY_FLOOR_BYTES / MiB}M`);
+  assert.equal(ok.status, 0, ok.stderr);
+  const report = JSON.parse(ok.stdout) as { peakRssMb: number; threads: number; docs: number; threadsReason: string };
+  assert.equal(report.docs, docs.length);
+  assert.equal(report.threads, 1);
+  assert.ok(report.peakRssMb <= MEMORY_FLOOR_BYTES / MiB, `peak RSS ${report.peakRssMb} MB`);
+  assert.doesNotMatch(report.threadsReason, /warning/);
+  const low = run('b', '128M');
+  assert.equal(low.status, 0, low.stderr);
+  assert.match(
+    (JSON.parse(low.stdout) as { threadsReason: string }).threadsReason,
+    new RegExp(`128 MB budget is below .*${MEMORY_FLOOR_BYTES / MiB} MB`),
+  );
 });

@@ -1179,7 +1179,7 @@ test('pickMerge returns the oldest MERGE_FACTOR adjacent segments of one level, 
         const window = levels.slice(i, i + MERGE_FACTOR);
         if (window.every((l) => l === window[0])) expectedStart = i;
       }
-      const pick = pickMerge(segments);
+      const pick = pickMerge(segments, Number.POSITIVE_INFINITY); // the unbounded policy; the bound: memory.test.ts
       if (segments.length < MERGE_FACTOR) assert.equal(pick, null);
       if (expectedStart < 0) {
         assert.equal(pick, null);

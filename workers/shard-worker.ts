@@ -7,10 +7,10 @@
  */
 import { type AnalysisOptions, analysisFingerprint } from '../src/analysis/analysis-options.js';
 import { Analyzer } from '../src/analysis/analyzer.js';
+import { mergeSourceBytes } from '../src/indexing/merge-policy.js';
 import { PostingsBuffer } from '../src/indexing/postings-buffer.js';
 import { ShardWriter } from '../src/indexing/shard-writer.js';
 import { batchWriteEstimate, checkDiskSpace } from '../src/store/disk-space.js';
-import { readShardState } from '../src/store/shard-store.js';
 import type { BatchOp, BatchResult } from '../src/types.js';
 
 /** One analyzer per analysis fingerprint (a worker serves one index, so nearly always one). */
@@ -71,13 +71,20 @@ export interface OptimizeTask {
   shard: number;
 }
 
-export function optimizeShard(task: OptimizeTask): Promise<number> {
-  return withWriter(task.dir, task.shard, (writer) => {
-    // A merge copies the segments it merges before the old ones are freed.
-    checkDiskSpace(
-      task.dir,
-      readShardState(writer.dbs).segments.reduce((sum, seg) => sum + seg.bytes, 0),
-    );
-    return writer.optimize();
-  });
+/** Merges the shard down (see ShardWriter.optimizeStep); returns the number of merges. */
+export async function optimizeShard(task: OptimizeTask): Promise<number> {
+  let merges = 0;
+  // One merge per opening of the environment: closing it unmaps the pages the merge read.
+  while (
+    await withWriter(task.dir, task.shard, (writer) => {
+      const group = writer.nextOptimizeMerge();
+      if (group === null) return false;
+      // A merge copies the segments it merges before the old ones are freed.
+      checkDiskSpace(task.dir, mergeSourceBytes(group));
+      return writer.optimizeStep();
+    })
+  ) {
+    merges++;
+  }
+  return merges;
 }

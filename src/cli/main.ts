@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --max-old-space-size=64
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=1 --max-old-space-size=64
 // A 1 MB semi-space and a 64 MB old space keep V8 from growing the heap while it streams
 // a dump (measured: 40 MB less at the start with the small semi-space, and no slow climb of
 // 70 MB over 100 MB of input once the old space is bounded). The main thread holds at most
@@ -49,7 +49,7 @@ function addIndexOptions(cmd: Command): Command {
     .option('--db <dir>', 'index directory (or RUYI_DB)')
     .option('--config <file>', 'JSON file of settings (or RUYI_CONFIG); flags and RUYI_* variables win over it')
     .option('--threads <n>', 'worker threads (default: from memory and cores)', integer(1, 64))
-    .option('--max-memory <size>', 'memory budget, e.g. 256M or 1G (default: 40% of RAM, 160-256 MB)', bytes);
+    .option('--max-memory <size>', 'memory budget, e.g. 256M or 1G (default: 40% of RAM, kept within 240-256 MB)', bytes);
 }
 
 addIndexOptions(

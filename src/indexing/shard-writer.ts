@@ -11,13 +11,14 @@ import {
   openShardDbs,
   readShardState,
   type ShardDbs,
+  type SegmentInfo,
   type ShardState,
   type StoredDoc,
   writeShardState,
 } from '../store/shard-store.js';
 import type { BatchOp, BatchResult } from '../types.js';
 import { MERGE_TXN_BYTES, mergeSegments } from './merge.js';
-import { pickMerge } from './merge-policy.js';
+import { MAX_MERGE_BYTES, pickMerge, pickOptimizeMerge } from './merge-policy.js';
 import { PostingsBuffer } from './postings-buffer.js';
 
 type AddOp = Extract<BatchOp, { op: 'add' }>;
@@ -135,14 +136,25 @@ export class ShardWriter {
     await this.dbs.env.close();
   }
 
-  /** Merges every segment into one, dropping deleted postings: fastest queries afterwards. */
-  optimize(): number {
-    const state = readShardState(this.dbs);
+  /**
+   * One step of optimize(): the next merge (see pickOptimizeMerge), done; false when there is
+   * nothing left to merge. Run each step with a fresh ShardWriter (closed after it): the
+   * pages a merge reads through the memory map are released only when the environment is
+   * closed, so steps in one opening would pile up a whole shard's pages.
+   */
+  optimizeStep(maxMergeBytes = MAX_MERGE_BYTES): boolean {
     // A merge killed before it swapped in left keys under the id this one is about to use.
-    this.removeOrphans(state);
-    if (state.segments.length === 0 || (state.segments.length === 1 && state.dead.length === 0)) return 0;
-    mergeSegments(this.dbs, state.segments);
-    return 1;
+    this.removeOrphans(readShardState(this.dbs));
+    const group = this.nextOptimizeMerge(maxMergeBytes);
+    if (group === null) return false;
+    mergeSegments(this.dbs, group);
+    return true;
+  }
+
+  /** The segments the next optimize step merges, or null when the shard is optimized. */
+  nextOptimizeMerge(maxMergeBytes = MAX_MERGE_BYTES): SegmentInfo[] | null {
+    const state = readShardState(this.dbs);
+    return pickOptimizeMerge(state.segments, state.dead, maxMergeBytes);
   }
 
   private mergeWhileNeeded(): number {

@@ -21,7 +21,7 @@ export async function statsCommand(o: { db: string; json?: boolean; maxMemory?: 
       printLine(`${o.db} (${s.generation}): ${s.docs} documents in ${s.shards} shards, ${(s.bytesOnDisk / 1e6).toFixed(1)} MB on disk`);
       const m = s.memory;
       printLine(
-        `memory budget ${Math.round(m.maxMemory / 2 ** 20)} MB (${m.maxMemorySource === 'option' ? 'from --max-memory' : `40% of this machine's ${Math.round(m.machineMemory / 2 ** 20)} MB, kept within 160-256 MB`})`,
+        `memory budget ${Math.round(m.maxMemory / 2 ** 20)} MB (${m.maxMemorySource === 'option' ? 'from --max-memory' : `40% of this machine's ${Math.round(m.machineMemory / 2 ** 20)} MB, kept within 240-256 MB`})`,
       );
       printLine(`threads for indexing: ${m.threads} (${m.threadsReason}); worker heap limit ${m.workerHeapMb} MB`);
       s.shardDocs.forEach((docs, i) => {
