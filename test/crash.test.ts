@@ -14,8 +14,11 @@ function index(...args: string[]) {
   assert.equal(r.status, 0, r.stderr);
 }
 
-/** Kills `ruyi index` delayMs after it started, or after `ready` exists when given (a slow start then does not matter). */
-async function killAfter(args: string[], delayMs: number, ready?: string): Promise<void> {
+/**
+ * Kills `ruyi index` delayMs after it started, or after `ready` exists when given (a slow
+ * start then does not matter). Resolves true if the kill landed, false if the run had ended.
+ */
+async function killAfter(args: string[], delayMs: number, ready?: string): Promise<boolean> {
   const child = spawn(process.execPath, [BIN, 'index', ...args, '--threads', '1'], { stdio: 'ignore' });
   let exited = false;
   const closed = new Promise((r) =>
@@ -26,8 +29,10 @@ async function killAfter(args: string[], delayMs: number, ready?: string): Promi
   );
   while (ready !== undefined && !exited && !existsSync(ready)) await new Promise((r) => setTimeout(r, 5));
   await new Promise((r) => setTimeout(r, delayMs));
+  const landed = !exited;
   child.kill('SIGKILL');
   await closed;
+  return landed;
 }
 
 test('kill -9 during a rebuild leaves the live index exactly as it was; a rerun completes it exactly', async (t) => {
@@ -41,14 +46,17 @@ test('kill -9 during a rebuild leaves the live index exactly as it was; a rerun 
   index(SAMPLE_FILE, '--db', clean);
   index(poems, '--db', db);
 
+  let landed = 0;
   for (const delayMs of [300, 600, 900, 1200]) {
-    await killAfter([SAMPLE_FILE, '--db', db], delayMs);
+    if (!(await killAfter([SAMPLE_FILE, '--db', db], delayMs))) break; // the rebuild finished first
+    landed++;
     const live = await openIndex(db, { create: false, threads: 1 });
     assert.equal(live.stats().docs, poemLines.length, `after a kill at ${delayMs} ms`);
     assert.equal(live.stats().generation, 'gen-000001');
     assert.equal(live.search('列出目录内容').total, 0);
     await live.close();
   }
+  assert.ok(landed > 0, 'every rebuild finished before its kill');
   index(SAMPLE_FILE, '--db', db);
   const a = await openIndex(db, { create: false, threads: 1 });
   const b = await openIndex(clean, { create: false, threads: 1 });

@@ -370,7 +370,7 @@ test('a JSON element with a 50 MB body arrives as UTF-8 bytes; records over maxR
   );
   const skipped = (limited.rejected[0] as { rejected: { line: number; reason: string } }).rejected;
   assert.equal(skipped.line, 2);
-  assert.match(skipped.reason, /record of 50\.0 MiB is over the 1\.0 MiB limit/);
+  assert.match(skipped.reason, /record of 50\.0 MiB is over the 1\.0 MiB record limit/);
 });
 
 test('Markdown to text keeps the words and drops the syntax', () => {
