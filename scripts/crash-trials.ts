@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { isEngineError, openIndex, verifyIndex } from '../src/index.js';
 import { formatFinding } from '../src/verify/report.js';
 import { apply, docId, makeDoc, POOL, type State, step, versionOf } from './crash/plan.js';
+import { mulberry32 } from './prng.js';
 
 /**
  * Crash trials (the durability contract, tested): kill -9 a writer at a random moment,
@@ -29,14 +30,6 @@ export interface TrialResult {
   /** rebuild: whether the new generation was already switched in; update: the last acknowledged step. */
   outcome: string;
   docs: number;
-}
-
-function rand(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a * 1664525 + 1013904223) >>> 0;
-    return a / 4294967296;
-  };
 }
 
 /** Reads the whole pool back: id -> version, after checking every document present is whole. */
@@ -167,7 +160,7 @@ async function updateTrial(db: string, trial: number, killAtMs: number): Promise
 export async function runTrials(trials: number, seed = 1, onTrial?: (r: TrialResult) => void): Promise<TrialResult[]> {
   const work = mkdtempSync(join(tmpdir(), 'ruyi-crash-'));
   const db = join(work, 'db');
-  const random = rand(seed);
+  const random = mulberry32(seed);
   const results: TrialResult[] = [];
   try {
     // Calibration: one whole update run and one whole rebuild, unkilled (this machine's speed

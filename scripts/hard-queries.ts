@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { Jieba } from '@node-rs/jieba';
 import { dict } from '@node-rs/jieba/dict.js';
 import { CACHE_DIR, devCorpus } from './corpus-cache.js';
+import { mulberry32 } from './prng.js';
 
 /**
  * A harder known-item set than the titles of make-queries.py: what a reader remembers of
@@ -17,18 +18,6 @@ interface Row {
   id: string;
   title: string;
   body: string;
-}
-
-/** mulberry32: a small seeded PRNG, so the set does not depend on Math.random. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const HAN = /\p{Script=Han}/u;
@@ -63,7 +52,7 @@ export async function readRows(file: string): Promise<Row[]> {
 export async function makeHardQueries(corpus: string, out: string, n = 200, seed = 7): Promise<void> {
   const rows = await readRows(corpus);
   const jieba = Jieba.withDict(dict);
-  const rand = prng(seed);
+  const rand = mulberry32(seed);
   const lines: string[] = [];
   const used = new Set<string>();
   let attempts = 0;

@@ -1,3 +1,4 @@
+import { mulberry32 } from '../prng.js';
 /**
  * The deterministic workload of the crash trials: which documents each step adds (and at
  * which version) and which it removes. The writer child and the checking parent compute the
@@ -23,24 +24,13 @@ export interface StepPlan {
   removes: string[];
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function docId(i: number): string {
   return `doc-${String(i).padStart(3, '0')}`;
 }
 
 /** Step k (from 1) of a run: ~25 adds and ~6 removes over disjoint ids of the pool. */
 export function step(seed: number, k: number): StepPlan {
-  const rand = rng(seed * 100_003 + k);
+  const rand = mulberry32(seed * 100_003 + k);
   const ids = Array.from({ length: POOL }, (_, i) => i).sort(() => rand() - 0.5);
   return {
     adds: ids.slice(0, 25).map((i) => ({ id: docId(i), version: `${seed}.${k}` })),
