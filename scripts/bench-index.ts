@@ -15,8 +15,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { openIndex } from '../src/index.js';
+import { jiebaCeiling } from './bench/ceiling.js';
 import { devCorpus, devQueries, scaleCorpus } from './corpus-cache.js';
 import { measureChild } from './measure-child.js';
 
@@ -32,26 +32,6 @@ const cli = join(root, 'dist/src/cli/main.js');
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-}
-
-async function jiebaCeiling(file: string, n: number): Promise<{ mbPerSecond: number; tokens: number }> {
-  const workers = Array.from(
-    { length: n },
-    (_, index) => new Worker(new URL('./jieba-ceiling-worker.mjs', import.meta.url), { workerData: { file, index, count: n } }),
-  );
-  await Promise.all(workers.map((w) => new Promise((resolve) => w.once('message', resolve))));
-  const started = performance.now();
-  const results = await Promise.all(
-    workers.map((w) => {
-      const done = new Promise<{ ms: number; bytes: number; tokens: number }>((resolve) => w.once('message', resolve));
-      w.postMessage('go');
-      return done;
-    }),
-  );
-  const wallMs = performance.now() - started;
-  await Promise.all(workers.map((w) => w.terminate()));
-  const bytes = results.reduce((s, r) => s + r.bytes, 0);
-  return { mbPerSecond: bytes / 1e6 / (wallMs / 1000), tokens: results.reduce((s, r) => s + r.tokens, 0) };
 }
 
 function loadQueries(): { title: string; id: string }[] {

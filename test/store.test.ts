@@ -11,6 +11,7 @@ function topK<T>(items: Iterable<T>, k: number, better: (a: T, b: T) => boolean)
   return topKIndexes(all.length, k, (a, b) => better(all[a] as T, all[b] as T)).map((i) => all[i] as T);
 }
 
+import { mulberry32 as prng } from '../scripts/prng.js';
 import {
   decodePostings,
   type EncodeColumns,
@@ -27,18 +28,6 @@ import { ByteReader, ByteWriter } from '../src/store/varint.js';
 
 const utf8 = new TextEncoder();
 const utf8Decode = new TextDecoder();
-
-/** A deterministic PRNG (mulberry32) for the large fixed-size fixtures. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Reference LEB128 encoding. */
 function leb128(value: number): number[] {
