@@ -86,6 +86,11 @@ async function timed(args: string[]): Promise<{ totalMs: number; firstOutputMs: 
   return { totalMs, firstOutputMs: first || totalMs };
 }
 
+/** Runs `node <args>` to its end (at most 10 minutes); resolves with its stdout, rejects on a non-zero exit. */
+export function runChild(args: string[]): Promise<string> {
+  return runKilled(args, 10 * 60_000);
+}
+
 function runKilled(args: string[], killAtMs: number, onOutput?: () => void): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

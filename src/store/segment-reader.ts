@@ -57,17 +57,7 @@ export class SegmentReader {
    * overwrites: decode them before reading anything else.
    */
   payload(term: string, termBytes: Uint8Array): Uint8Array | null {
-    const firsts = this.blockIndex();
-    let lo = 0;
-    let hi = firsts.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if ((firsts[mid] as string) <= term) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    const found = lastBlockAtOrBefore(this.blockIndex(), term);
     if (found < 0) return null;
     const block = this.dbs.postings.getBinaryFast([this.info.id, SegmentKey.Block, found]);
     if (!block) return null;
@@ -101,29 +91,14 @@ export class SegmentReader {
    */
   termsWithPrefix(prefix: string, max: number, into: Map<string, number>): void {
     const firsts = this.blockIndex();
-    let lo = 0;
-    let hi = firsts.length - 1;
-    let b = 0;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if ((firsts[mid] as string) <= prefix) {
-        b = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    let b = Math.max(0, lastBlockAtOrBefore(firsts, prefix));
     let found = 0;
     for (; b < firsts.length && found < max; b++) {
       if (b > 0 && !(firsts[b] as string).startsWith(prefix) && (firsts[b] as string) > prefix) break;
       const block = this.dbs.postings.getBinaryFast([this.info.id, SegmentKey.Block, b]);
       if (!block) break;
-      const r = new ByteReader(block);
-      const count = r.uint();
-      const heads: { term: string; length: number }[] = [];
-      for (let i = 0; i < count; i++) {
-        const term = utf8.decode(r.bytes(r.uint()));
-        heads.push({ term, length: r.uint() });
-      }
-      let at = r.pos;
+      const { heads, payloadsStart } = blockHeads(block);
+      let at = payloadsStart;
       for (const { term, length } of heads) {
         const start = at;
         at += length;
@@ -144,14 +119,8 @@ export class SegmentReader {
     for (let b = 0; b < this.info.blocks; b++) {
       const block = this.dbs.postings.getBinary([this.info.id, SegmentKey.Block, b]);
       if (!block) throw new Error(`segment ${this.info.id}: block ${b} is missing`);
-      const r = new ByteReader(block);
-      const count = r.uint();
-      const heads: { term: string; length: number }[] = [];
-      for (let i = 0; i < count; i++) {
-        const term = utf8.decode(r.bytes(r.uint()));
-        heads.push({ term, length: r.uint() });
-      }
-      let at = r.pos;
+      const { heads, payloadsStart } = blockHeads(block);
+      let at = payloadsStart;
       for (const { term, length } of heads) {
         if (length === 0) {
           const large = this.dbs.postings.getBinary([this.info.id, SegmentKey.LargeTerm, term]);
@@ -171,4 +140,31 @@ export function deleteSegmentKeys(dbs: ShardDbs, segId: number): void {
   // Collected first: removing under a live cursor is not something to rely on.
   const keys = [...dbs.postings.getKeys({ start: [segId], end: [segId + 1] })];
   for (const key of keys) dbs.postings.removeSync(key);
+}
+
+/** The last block whose first term is <= key (where key would be), or -1 before the first. */
+function lastBlockAtOrBefore(firsts: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = firsts.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if ((firsts[mid] as string) <= key) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
+/** A block's terms and payload lengths (0: a large term, stored under its own key), and where the payloads start. */
+function blockHeads(block: Uint8Array): { heads: { term: string; length: number }[]; payloadsStart: number } {
+  const r = new ByteReader(block);
+  const count = r.uint();
+  const heads: { term: string; length: number }[] = [];
+  for (let i = 0; i < count; i++) {
+    const term = utf8.decode(r.bytes(r.uint()));
+    heads.push({ term, length: r.uint() });
+  }
+  return { heads, payloadsStart: r.pos };
 }
