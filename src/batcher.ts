@@ -1,5 +1,5 @@
 import { type EngineError, isEngineError } from './errors.js';
-import type { BatchOp, BatchResult } from './types.js';
+import type { BatchOp, BatchResult, RawRejection } from './types.js';
 
 export interface FailedDoc {
   id: string;
@@ -19,16 +19,21 @@ export interface WriteReport {
   /** Documents (or removes) that failed even when retried alone, first 100. */
   failed: FailedDoc[];
   failedCount: number;
+  /** Raw records (see RuyiIndex.enqueueRaw) a worker could not index, by file and line; first 100. */
+  rejected: RawRejection[];
+  rejectedCount: number;
 }
 
 const MAX_REPORTED_FAILURES = 100;
-/** Text waiting on the main thread, whatever the shard count: the main thread's heap stays small. */
+/** Text waiting on the main thread without a plan (tests): the plan's share replaces it. */
 export const MAX_PENDING_BYTES = 16 * 1024 * 1024;
 
 export type SendBatch = (shard: number, ops: BatchOp[]) => Promise<BatchResult>;
 
 function opId(op: BatchOp): string {
-  return op.op === 'add' ? op.doc.id : op.id;
+  if (op.op === 'add') return op.doc.id;
+  if (op.op === 'raw') return op.id ?? `${op.file}:${op.line}`;
+  return op.id;
 }
 
 /**
@@ -41,6 +46,10 @@ export class Batcher {
   private readonly pendingBytes: number[];
   private readonly inFlight: (Promise<void> | null)[];
   private totalPending = 0;
+  /** Batches held back because the process was at its memory budget (for reports and tests). */
+  heldAtBudget = 0;
+  /** Raw records rejected by workers since the batcher started: a bulk reader stops on it (--max-errors). */
+  rejectedSoFar = 0;
   private inFlightBytes = 0;
   private readonly maxPendingBytes: number;
   private waiters: (() => void)[] = [];
@@ -52,8 +61,14 @@ export class Batcher {
     shards: number,
     private readonly batchBytes: number,
     private readonly send: SendBatch,
-    maxPendingBytes = MAX_PENDING_BYTES,
+    /** Text pending and in flight together, bytes (the main thread's share of the budget). */
+    maxHeldBytes = 2 * MAX_PENDING_BYTES,
+    /** True while the process is at its memory budget: then a batch is sent only when none is in flight. */
+    private readonly atBudget: () => boolean = () => false,
+    /** Batches worth keeping in flight at once: the worker threads. */
+    private readonly concurrency = 1,
   ) {
+    const maxPendingBytes = Math.floor(maxHeldBytes / 2);
     this.pending = Array.from({ length: shards }, () => ({ ops: [], bytes: [] }));
     this.pendingBytes = new Array<number>(shards).fill(0);
     this.inFlight = new Array<Promise<void> | null>(shards).fill(null);
@@ -61,7 +76,7 @@ export class Batcher {
   }
 
   static emptyReport(): WriteReport {
-    return { added: 0, replaced: 0, superseded: 0, removed: 0, missing: 0, failed: [], failedCount: 0 };
+    return { added: 0, replaced: 0, superseded: 0, removed: 0, missing: 0, failed: [], failedCount: 0, rejected: [], rejectedCount: 0 };
   }
 
   async push(shard: number, op: BatchOp, bytes: number): Promise<void> {
@@ -75,7 +90,12 @@ export class Batcher {
     // Batches sent but not yet done count too: their documents are still held here.
     while (this.totalPending > this.maxPendingBytes || this.totalPending + this.inFlightBytes > 2 * this.maxPendingBytes) {
       // With many shards no single one may have reached batchBytes: send the fullest.
-      if (this.inFlight.every((f) => f === null)) this.dispatch(this.fullestShard(), true);
+      // Fewer batches in flight than workers: send the fullest idle shard's text now rather
+      // than wait, or a small pending share spread over many shards would leave workers idle.
+      if (this.inFlightCount() < this.concurrency) {
+        const idle = this.fullestIdleShard();
+        if (idle >= 0 && this.dispatch(idle, true)) continue;
+      }
       await this.nextCompletion();
       if (this.fatal !== null) throw this.fatal;
     }
@@ -111,10 +131,20 @@ export class Batcher {
     return report;
   }
 
-  private fullestShard(): number {
-    let best = 0;
-    for (let s = 1; s < this.pendingBytes.length; s++) if ((this.pendingBytes[s] as number) > (this.pendingBytes[best] as number)) best = s;
+  /** The idle shard with the most text pending, or -1 when none has any. */
+  private fullestIdleShard(): number {
+    let best = -1;
+    for (let s = 0; s < this.pendingBytes.length; s++) {
+      if (this.inFlight[s] !== null || (this.pendingBytes[s] as number) === 0) continue;
+      if (best < 0 || (this.pendingBytes[s] as number) > (this.pendingBytes[best] as number)) best = s;
+    }
     return best;
+  }
+
+  private inFlightCount(): number {
+    let n = 0;
+    for (const f of this.inFlight) if (f !== null) n++;
+    return n;
   }
 
   private nextCompletion(): Promise<void> {
@@ -122,11 +152,16 @@ export class Batcher {
   }
 
   /** Starts the shard's next batch if none is in flight: up to batchBytes, or everything when draining. */
-  private dispatch(shard: number, draining: boolean): void {
-    if (this.inFlight[shard] !== null || this.fatal !== null) return;
+  private dispatch(shard: number, draining: boolean): boolean {
+    if (this.inFlight[shard] !== null || this.fatal !== null) return false;
     const p = this.pending[shard] as { ops: BatchOp[]; bytes: number[] };
-    if (p.ops.length === 0) return;
-    if (!draining && (this.pendingBytes[shard] as number) < this.batchBytes) return;
+    if (p.ops.length === 0) return false;
+    if (!draining && (this.pendingBytes[shard] as number) < this.batchBytes) return false;
+    // Held back at the budget while another batch is in flight; its completion dispatches again.
+    if (this.inFlight.some((f) => f !== null) && this.atBudget()) {
+      this.heldAtBudget++;
+      return false;
+    }
     let take = 0;
     let bytes = 0;
     while (take < p.ops.length && bytes < this.batchBytes) bytes += p.bytes[take++] as number;
@@ -139,10 +174,13 @@ export class Batcher {
       this.inFlight[shard] = null;
       this.inFlightBytes -= bytes;
       this.dispatch(shard, false);
+      // Batches held back at the budget, or full while this one ran, go now.
+      for (let s = 0; s < this.pending.length; s++) if (s !== shard) this.dispatch(s, false);
       const waiters = this.waiters;
       this.waiters = [];
       for (const wake of waiters) wake();
     });
+    return true;
   }
 
   /**
@@ -179,6 +217,9 @@ export class Batcher {
   }
 
   private count(result: BatchResult): void {
+    this.rejectedSoFar += result.rejectedCount;
+    this.report.rejectedCount += result.rejectedCount;
+    for (const r of result.rejected) if (this.report.rejected.length < MAX_REPORTED_FAILURES) this.report.rejected.push(r);
     this.report.added += result.added;
     this.report.replaced += result.replaced;
     this.report.superseded += result.superseded;

@@ -4,7 +4,11 @@ import { type AnalysisOptions, analysisFingerprint, analysisHeapMb } from './ana
 import { Analyzer } from './analysis/analyzer.js';
 import { Batcher, type WriteReport } from './batcher.js';
 import { DEFAULT_SHARDS, type IndexOptions, type ResolvedOptions, resolveOptions } from './config.js';
+import { type DocSizeLimit, docSizeLimit, fitDocSize } from './doc-size.js';
 import { EngineError } from './errors.js';
+import { scanRecordId } from './ingest/record-id-scan.js';
+import { rssBytes } from './machine.js';
+import type { MemoryPlan } from './memory-plan.js';
 import { ShardPool } from './pool.js';
 import { shardOf } from './router.js';
 import { Searcher } from './search/searcher.js';
@@ -14,7 +18,7 @@ import { checkIndexDir, createGeneration, currentToken, readCurrent, removeStale
 import { analysisOf, type IndexMeta, openMeta } from './store/index-meta.js';
 import { openShardDbs, readShardState, shardDir } from './store/shard-store.js';
 import { WriterLock } from './store/writer-lock.js';
-import type { BatchOp, Doc, DocInput, IndexStats, SearchOptions, SearchResult, StructuredQuery } from './types.js';
+import type { BatchOp, Doc, RawRecordOptions, WorkerShares, DocInput, IndexStats, SearchOptions, SearchResult, StructuredQuery } from './types.js';
 import { validateDoc, validateId } from './validate.js';
 
 /** Batches are sized by JavaScript string memory (2 bytes a char) plus a per-document overhead. */
@@ -30,20 +34,6 @@ export const LARGE_BODY_CHARS = 256 * 1024;
 
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
-
-/** The largest length <= maxBytes that does not cut a UTF-8 character. */
-function utf8Boundary(bytes: Uint8Array, maxBytes: number): number {
-  if (bytes.length <= maxBytes) return bytes.length;
-  let end = maxBytes;
-  while (end > 0 && ((bytes[end] as number) & 0xc0) === 0x80) end--;
-  return end;
-}
-
-/** The first `maxBytes` of a string's UTF-8 encoding, cut at a character boundary. */
-function truncateUtf8(text: string, maxBytes: number): string {
-  const bytes = utf8.encode(text);
-  return utf8Decoder.decode(bytes.subarray(0, utf8Boundary(bytes, maxBytes)));
-}
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
@@ -95,9 +85,41 @@ function wantedAnalysis(resolved: ResolvedOptions): Partial<AnalysisOptions> {
   };
 }
 
+/** Slabs of 1 MiB that raw lines are copied into; a slab is freed when its last line's batch is sent. */
+class RawArena {
+  private slab = Buffer.allocUnsafeSlow(0);
+  private used = 0;
+
+  copy(line: Buffer): Buffer {
+    if (line.length > RAW_SLAB_BYTES / 4) return Buffer.from(line);
+    if (this.used + line.length > this.slab.length) {
+      this.slab = Buffer.allocUnsafeSlow(RAW_SLAB_BYTES);
+      this.used = 0;
+    }
+    const view = this.slab.subarray(this.used, this.used + line.length);
+    line.copy(view);
+    this.used += line.length;
+    return view;
+  }
+}
+
+const RAW_SLAB_BYTES = 1 << 20;
+
+/** What the CLI's reader says about raw records: the ingest options that can cross threads. */
+export type RawIngestOptions = Pick<RawRecordOptions, 'fields' | 'html' | 'numericIds'>;
+
+/** What a worker may hold, in bytes, from the plan (see IndexBatchTask.memory). */
+function workerShares(plan: MemoryPlan): WorkerShares {
+  return { postingsBytes: plan.postingsBytes, txnBytes: plan.txnBytes, mergeBytes: plan.mergeBytes };
+}
+
 /** The analysis options' dictionaries live on each worker's heap: its limit is raised by them. */
 function workerHeapMb(resolved: ResolvedOptions, meta: IndexMeta): number {
   return resolved.memory.workerHeapMb + analysisHeapMb(analysisOf(meta));
+}
+
+function newPool(resolved: ResolvedOptions, meta: IndexMeta): ShardPool {
+  return new ShardPool(resolved.threads, meta.shards, resolved.idleTimeoutMs, workerHeapMb(resolved, meta), resolved.memory.workerYoungMb);
 }
 
 /**
@@ -149,7 +171,7 @@ export class RuyiIndex {
       name = createFirstGeneration(dir, resolved.shards, wantedAnalysis(resolved));
     }
     const generation = openLiveGeneration(dir, name, resolved.shards, wantedAnalysis(resolved));
-    const pool = new ShardPool(resolved.threads, generation.meta.shards, resolved.idleTimeoutMs, workerHeapMb(resolved, generation.meta));
+    const pool = newPool(resolved, generation.meta);
     return new RuyiIndex(dir, generation, resolved, pool, crashOnIdForTests, null);
   }
 
@@ -160,7 +182,7 @@ export class RuyiIndex {
   static openBuilding(db: string, name: string, options: IndexOptions, lock: WriterLock): RuyiIndex {
     const resolved = resolveOptions(options);
     const generation = loadGeneration(db, name, resolved.shards, true, wantedAnalysis(resolved));
-    const pool = new ShardPool(resolved.threads, generation.meta.shards, resolved.idleTimeoutMs, workerHeapMb(resolved, generation.meta));
+    const pool = newPool(resolved, generation.meta);
     return new RuyiIndex(db, generation, resolved, pool, undefined, { lock });
   }
 
@@ -229,6 +251,9 @@ export class RuyiIndex {
    */
   private writer(): Batcher {
     if (this.batcher !== null) return this.batcher;
+    // Up front, before any document is taken: a budget that cannot be kept is refused.
+    const { refusal } = this.options.memory;
+    if (refusal !== null) throw new EngineError('E_CONFIG', refusal);
     if (this.lock === null) {
       const lock = WriterLock.acquire(this.dir);
       try {
@@ -241,16 +266,28 @@ export class RuyiIndex {
       this.lock = lock;
     }
     const options = this.options;
-    this.batcher = new Batcher(this.meta.shards, options.batchBytes, (shard, ops) =>
-      this.pool.indexBatch({
-        dir: this.generation.dir,
-        shard,
-        ops,
-        deferMerges: options.deferMerges,
-        maxBufferedTokens: options.memory.maxBufferedTokens,
-        analysis: analysisOf(this.meta),
-        ...(this.crashOnId === undefined ? {} : { crashOnId: this.crashOnId }),
-      }),
+    const plan = options.memory;
+    this.batcher = new Batcher(
+      this.meta.shards,
+      options.batchBytes,
+      (shard, ops) =>
+        this.pool.indexBatch({
+          dir: this.generation.dir,
+          shard,
+          ops,
+          shards: this.meta.shards,
+          ...(this.rawOptions !== null && ops.some((op) => op.op === 'raw') ? { records: this.rawOptions } : {}),
+          deferMerges: options.deferMerges,
+          memory: workerShares(plan),
+          analysis: analysisOf(this.meta),
+          ...(this.crashOnId === undefined ? {} : { crashOnId: this.crashOnId }),
+        }),
+      plan.mainPendingBytes,
+      // The governor: the process's real RSS, read before each batch is sent. At the budget
+      // (less the share a batch's analysis still takes), the next batch waits for the ones
+      // in flight, so the workers never hold more than the budget has room for.
+      () => rssBytes() > plan.maxMemory - plan.workerWorkBytes / 2,
+      options.threads,
     );
     return this.batcher;
   }
@@ -282,23 +319,8 @@ export class RuyiIndex {
    */
   async enqueue(doc: DocInput, givenUtf8: Uint8Array | null, where: string, owned: boolean): Promise<void> {
     this.live();
-    let bodyUtf8 = givenUtf8;
     const shard = shardOf(doc.id, this.meta.shards);
-    const bodyBytes = (): number => bodyUtf8?.byteLength ?? Buffer.byteLength(doc.body);
-    // Cheap upper bound first: a UTF-16 unit is at most 3 UTF-8 bytes.
-    if (bodyUtf8 !== null || (doc.title.length + doc.body.length) * 3 > this.options.maxDocBytes) {
-      const size = Buffer.byteLength(doc.title) + bodyBytes();
-      if (size > this.options.maxDocBytes) {
-        if (!this.options.truncateLongDocs) {
-          const mb = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
-          const reason = `document is ${mb(size)}, over maxDocBytes (${mb(this.options.maxDocBytes)}); raise it or set truncateLongDocs`;
-          throw new EngineError('E_INPUT', `${where} (id ${JSON.stringify(doc.id)}): ${reason}`, { detail: reason });
-        }
-        const keep = Math.max(0, this.options.maxDocBytes - Buffer.byteLength(doc.title));
-        if (bodyUtf8 !== null) bodyUtf8 = bodyUtf8.subarray(0, utf8Boundary(bodyUtf8, keep));
-        else doc.body = truncateUtf8(doc.body, keep);
-      }
-    }
+    let bodyUtf8 = fitDocSize(doc, givenUtf8, this.docSizeLimit(), where);
     if (bodyUtf8 === null && doc.body.length > LARGE_BODY_CHARS) {
       bodyUtf8 = utf8.encode(doc.body);
       owned = true;
@@ -317,6 +339,49 @@ export class RuyiIndex {
     } else {
       await this.writer().push(shard, { op: 'add', doc }, docBytes(doc.title, doc.body));
     }
+  }
+
+  /**
+   * Queues one NDJSON record as its bytes: this thread only reads its id (for the shard)
+   * and copies the line; the worker parses, maps, validates and indexes it, and reports a
+   * bad record by file and line in the batch's result (WriteReport.rejected). A bulk reader
+   * then costs the main thread almost nothing per document, and no JavaScript objects.
+   * Every record of one run must come with the same options.
+   * @internal the CLI's NDJSON reader.
+   */
+  async enqueueRaw(line: Buffer, file: string, lineNo: number, options: RawIngestOptions): Promise<void> {
+    this.live();
+    if (this.rawOptions === null) {
+      const limit = this.docSizeLimit();
+      this.rawOptions = {
+        ...options,
+        maxDocBytes: limit.maxDocBytes,
+        maxDocBytesReason: limit.reason,
+        truncateLongDocs: limit.truncate,
+      };
+    }
+    const id = scanRecordId(line, options.fields?.id ?? 'id', options.numericIds !== false);
+    const shards = this.meta.shards;
+    // Without an id the record is refused by whichever worker parses it, with the reason.
+    const shard = id === null ? lineNo % shards : shardOf(id, shards);
+    const bytes = this.rawArena.copy(line);
+    await this.writer().push(shard, { op: 'raw', id, file, line: lineNo, bytes }, bytes.length + 64);
+  }
+
+  /** Lines are copied into shared slabs, not a buffer each: no allocation, and no GC pressure, per record. */
+  private readonly rawArena = new RawArena();
+
+  private rawOptions: RawRecordOptions | null = null;
+
+  /** Raw records (enqueueRaw) the workers have rejected so far; each is listed in a flush's report. */
+  get rejectedSoFar(): number {
+    return this.batcher?.rejectedSoFar ?? 0;
+  }
+
+  /** The size limit documents are held to: the option's, or what the budget can hold. */
+  private docSizeLimit(): DocSizeLimit {
+    const o = this.options;
+    return docSizeLimit(o.maxDocBytes, o.maxDocBytesByBudget, o.memory.maxMemory, o.truncateLongDocs);
   }
 
   /** Queues removals by id; resolves once accepted. Removing an unknown id is counted as missing. */
@@ -346,7 +411,7 @@ export class RuyiIndex {
     this.live();
     await this.writer().flush();
     const dir = this.generation.dir;
-    await Promise.all(Array.from({ length: this.meta.shards }, (_, shard) => this.pool.optimize({ dir, shard })));
+    await Promise.all(Array.from({ length: this.meta.shards }, (_, shard) => this.pool.optimize({ dir, shard, memory: workerShares(this.options.memory) })));
   }
 
   /** The stored document, as committed, or undefined. */

@@ -147,5 +147,7 @@ export async function rebuildIndex(
     missing: 0,
     failed: [...first.failed, ...last.failed].slice(0, 100),
     failedCount: first.failedCount + last.failedCount,
+    rejected: [...first.rejected, ...last.rejected].slice(0, 100),
+    rejectedCount: first.rejectedCount + last.rejectedCount,
   };
 }

@@ -31,7 +31,58 @@ export interface DocInput {
  * A large body travels as UTF-8 bytes (`bodyUtf8`, transferred, not copied) with `doc.body`
  * empty, so that neither thread holds it twice or as one huge string.
  */
-export type BatchOp = { op: 'add'; doc: DocInput; bodyUtf8?: Uint8Array; transfer?: boolean } | { op: 'remove'; id: string };
+export type BatchOp =
+  | { op: 'add'; doc: DocInput; bodyUtf8?: Uint8Array; transfer?: boolean }
+  | { op: 'remove'; id: string }
+  | RawRecordOp;
+
+/** An op a shard writer applies: raw records are parsed into adds first. */
+export type ParsedOp = Exclude<BatchOp, RawRecordOp>;
+
+/**
+ * A record still in its input bytes (an NDJSON line), parsed by the worker: the main thread
+ * only found its id. On the main thread `bytes` holds the line; in a task the lines of a
+ * batch travel packed in one buffer (IndexBatchTask.raw) and `start`/`end` locate this one.
+ */
+export interface RawRecordOp {
+  op: 'raw';
+  /** The id the main thread read (routing), or null when it found none: the worker says why. */
+  id: string | null;
+  file: string;
+  line: number;
+  bytes?: Uint8Array;
+  start?: number;
+  end?: number;
+}
+
+/** How a worker turns raw records into documents: the ingest options that can cross threads. */
+export interface RawRecordOptions {
+  fields?: { id?: string; title?: string; body?: string; tags?: string; date?: string };
+  html?: boolean;
+  numericIds?: boolean;
+  /** Largest document, UTF-8 bytes of title and body; `maxDocBytesReason` says whose limit it is. */
+  maxDocBytes: number;
+  maxDocBytesReason: string;
+  truncateLongDocs: boolean;
+}
+
+/** A raw record the worker could not index: where it is and why. */
+export interface RawRejection {
+  file: string;
+  line: number;
+  id: string | null;
+  reason: string;
+}
+
+/** A worker's shares of the memory budget, bytes (see MemoryPlan). */
+export interface WorkerShares {
+  /** Buffered postings (token arrays and term dictionary) before a sorted run is spilled. */
+  postingsBytes: number;
+  /** Bytes written per LMDB transaction. */
+  txnBytes: number;
+  /** Postings bytes one merge step reads. */
+  mergeBytes: number;
+}
 
 export interface BatchResult {
   added: number;
@@ -41,6 +92,9 @@ export interface BatchResult {
   removed: number;
   /** Removes of ids that were not in the index. */
   missing: number;
+  /** Raw records the worker could not index (bad JSON, invalid document), first ones; see rejectedCount. */
+  rejected: RawRejection[];
+  rejectedCount: number;
   tokens: number;
   merges: number;
   /** Where the worker's time went, in milliseconds: segmentation, the commit, merges. */

@@ -10,6 +10,8 @@ const result = (ops: BatchOp[]): BatchResult => ({
   superseded: 0,
   removed: 0,
   missing: 0,
+  rejected: [],
+  rejectedCount: 0,
   tokens: 0,
   merges: 0,
   ms: { analyze: 0, write: 0, merge: 0 },
@@ -34,7 +36,7 @@ test('many shards, none full: the pending bound still holds and nothing hangs', 
       await new Promise((r) => setTimeout(r, 2));
       perShard.set(shard, (perShard.get(shard) ?? 0) - 1);
       inFlight--;
-      sent.push({ shard, ids: ops.map((o) => (o.op === 'add' ? o.doc.id : o.id)) });
+      sent.push({ shard, ids: ops.map((o) => (o.op === 'add' ? o.doc.id : (o.id ?? ''))) });
       return result(ops);
     },
     2500,

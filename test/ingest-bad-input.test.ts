@@ -151,7 +151,7 @@ test('bad input: a 100 MB line is read as bytes (the engine then applies maxDocB
   const limited = await outcome([file], { maxDocBytes: 16 * MiB });
   assert.deepEqual(limited.ids, ['before', 'after']);
   assert.deepEqual(limited.rejected, [
-    `2: record of 100.0 MiB is over the 32.0 MiB record limit (twice maxDocBytes, --max-doc-bytes); it was skipped unread`,
+    `2: record of 100.0 MiB is over the 32.0 MiB record limit (twice the largest document: --max-doc-bytes, or what --max-memory can hold); it was skipped unread`,
   ]);
 });
 

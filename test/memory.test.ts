@@ -6,11 +6,12 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { Analyzer } from '../src/analysis/analyzer.js';
-import { MEMORY_FLOOR_BYTES, parseBytes, planMemory } from '../src/config.js';
+import { minimumBytes, parseBytes, planMemory } from '../src/config.js';
+import { PROCESS_BASE_BYTES, WORKER_BASE_BYTES } from '../src/memory-plan.js';
 import { defaultThreads, isEngineError, openIndex } from '../src/index.js';
 import { levelOf, MERGE_FACTOR, mergeSourceBytes, pickMerge, pickOptimizeMerge } from '../src/indexing/merge-policy.js';
 import { PostingsBuffer } from '../src/indexing/postings-buffer.js';
-import { ShardWriter } from '../src/indexing/shard-writer.js';
+import { DEFAULT_SHARES, ShardWriter } from '../src/indexing/shard-writer.js';
 import { splitLargeBody } from '../src/ingest/large-json.js';
 import { readCurrent } from '../src/store/generations.js';
 import { SegmentWriter } from '../src/store/segment-writer.js';
@@ -29,28 +30,40 @@ function longBody(): string {
     .join('\n\n');
 }
 
-test('default threads follow the machine: 512 MB, 1 GB, 8 GB', () => {
-  // The default budget (40% of memory, 240-256 MB) holds the main thread and one worker.
-  assert.equal(defaultThreads(512 * MiB, 1), 1);
+test('default threads follow the machine: 512 MB, 1 GB, 8 GB, a 160 MB container, a 1-CPU quota', () => {
+  const one = minimumBytes(1);
+  // A 512 MB server: 40% of it, one thread. 384 MB: 40% is below what one thread needs, so that minimum.
   assert.equal(defaultThreads(512 * MiB, 2), 1);
-  assert.equal(defaultThreads(1024 * MiB, 2), 1);
-  assert.equal(defaultThreads(8192 * MiB, 8), 1);
-  assert.equal(planMemory(512 * MiB, undefined, 8192 * MiB, 8).threads, 3);
-  assert.equal(planMemory(384 * MiB, undefined, 8192 * MiB, 8).threads, 2);
-  assert.equal(planMemory(368 * MiB, undefined, 8192 * MiB, 8).threads, 2);
-  assert.equal(planMemory(367 * MiB, undefined, 8192 * MiB, 8).threads, 1);
-  const small = planMemory(undefined, undefined, 512 * MiB, 1);
-  assert.equal(small.threads, 1);
-  // 40% of 512 MB is below the floor: the floor it is (47%), never a budget that cannot be kept.
-  assert.equal(small.maxMemory, MEMORY_FLOOR_BYTES);
-  assert.equal(planMemory(undefined, undefined, 600 * MiB, 1).maxMemory, MEMORY_FLOOR_BYTES);
-  assert.equal(planMemory(undefined, undefined, 1024 * MiB, 1).maxMemory, 256 * MiB);
+  assert.equal(planMemory(undefined, undefined, 512 * MiB, 2, false).maxMemory, Math.round(0.4 * 512 * MiB));
+  assert.equal(planMemory(undefined, undefined, 384 * MiB, 2, false).maxMemory, one);
+  assert.equal(planMemory(undefined, undefined, 384 * MiB, 2, false).refusal, null);
+  // 1 GB and up: 256 MB, which holds two threads on two cores, and no more than the cores.
+  assert.equal(planMemory(undefined, undefined, 1024 * MiB, 2, false).maxMemory, 256 * MiB);
+  assert.equal(defaultThreads(8192 * MiB, 2), 2);
+  assert.equal(defaultThreads(8192 * MiB, 1), 1);
+  // A 160 MB container: its limit less the kernel's share, and one thread fits.
+  const box = planMemory(undefined, undefined, 160 * MiB, 2, true);
+  assert.equal(box.threads, 1);
+  assert.equal(box.refusal, null, box.refusal ?? '');
+  assert.ok(box.maxMemory <= 160 * MiB - 4 * MiB);
+  // A 128 MB container cannot index: refused, naming the minimum.
+  const tiny = planMemory(undefined, undefined, 128 * MiB, 2, true);
+  assert.match(tiny.refusal ?? '', new RegExp(`below the ${Math.round(one / MiB)} MB that one thread needs .*--max-memory ${Math.ceil(one / MiB)}M`));
+  // Budgets: threads fill them up to the cores and 4.
+  assert.equal(planMemory(512 * MiB, undefined, 8192 * MiB, 8).threads, 4);
+  assert.equal(planMemory(384 * MiB, undefined, 8192 * MiB, 8).threads, 3);
+  assert.equal(planMemory(200 * MiB, undefined, 8192 * MiB, 8).threads, 1);
   const big = planMemory(2048 * MiB, undefined, 8192 * MiB, 8);
   assert.equal(big.threads, 4);
   assert.match(big.threadsReason, /2048 MB budget/);
+  // More threads than a budget holds: refused with the minimum for them.
   const forced = planMemory(160 * MiB, 4, 8192 * MiB, 8);
   assert.equal(forced.threads, 4);
-  assert.match(forced.threadsReason, /set by option .*fits 1/);
+  assert.match(forced.refusal ?? '', new RegExp(`160 MB budget is below the ${Math.round(minimumBytes(4) / MiB)} MB that 4 threads need`));
+  // Threads without a budget raise it to what they need when the machine has it.
+  const raised = planMemory(undefined, 4, 8192 * MiB, 8, false);
+  assert.equal(raised.maxMemory, Math.max(256 * MiB, minimumBytes(4)));
+  assert.equal(raised.refusal, null);
   assert.equal(parseBytes('256M'), 256 * MiB);
   assert.equal(parseBytes('1.5g'), 1.5 * 1024 * MiB);
   assert.equal(parseBytes('300000000'), 300000000);
@@ -182,7 +195,7 @@ test('ruyi index reads a 2 MB line without holding it as a string, and reports t
   assert.equal(report.failed, 2);
   // Over twice the limit, the reader skips the record without reading it into memory.
   assert.equal(report.errors[0].line, 2);
-  assert.match(report.errors[0].reason, /record of 2\.\d MiB is over the 2\.0 MiB record limit \(twice maxDocBytes/);
+  assert.match(report.errors[0].reason, /record of 2\.\d MiB is over the 2\.0 MiB record limit \(twice the largest document/);
 });
 
 const segArb = fc
@@ -270,7 +283,7 @@ test('a shard optimized in bounded steps answers every query as one optimized at
     const w = new ShardWriter(stepped, 0);
     const group = w.nextOptimizeMerge(cap);
     if (group !== null) assert.ok(group.length === 1 || mergeSourceBytes(group) <= cap);
-    const merged = w.optimizeStep(cap);
+    const merged = w.optimizeStep({ ...DEFAULT_SHARES, mergeBytes: cap });
     await w.close();
     if (!merged) break;
     steps++;
@@ -279,7 +292,7 @@ test('a shard optimized in bounded steps answers every query as one optimized at
   assert.ok(after.length >= 2 && after.length <= 8, `${after.length} segments after ${steps} steps`);
   for (const s of after) assert.ok(s.bytes <= cap);
   const w = new ShardWriter(whole, 0);
-  while (w.optimizeStep(Number.POSITIVE_INFINITY));
+  while (w.optimizeStep({ ...DEFAULT_SHARES, mergeBytes: Number.POSITIVE_INFINITY }));
   await w.close();
   assert.equal((await segmentsOf(whole)).length, 1);
 
@@ -302,41 +315,40 @@ test('a shard optimized in bounded steps answers every query as one optimized at
   }
 });
 
-test('the plan warns when a budget is below what one thread measured, with the numbers', () => {
-  const low = planMemory(160 * MiB, undefined, 8192 * MiB, 2);
-  assert.equal(low.threads, 1);
-  assert.equal(low.floorBytes, MEMORY_FLOOR_BYTES);
-  assert.match(low.warning ?? '', new RegExp(`160 MB budget is below .* \\(${MEMORY_FLOOR_BYTES / MiB} MB`));
-  assert.match(low.threadsReason, /warning: /);
-  assert.equal(planMemory(256 * MiB, undefined, 8192 * MiB, 2).warning, null);
-  // More threads than the budget holds: the floor grows by a worker each.
-  const forced = planMemory(256 * MiB, 2, 8192 * MiB, 2);
-  assert.ok(forced.floorBytes > 256 * MiB);
-  assert.match(forced.warning ?? '', /2 threads/);
-  // The default budget is never below the floor, on any machine.
+test('every share of the plan fits its budget, on any machine and budget', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 64, max: 65536 }), fc.integer({ min: 1, max: 64 }), (mb, cores) => {
-      assert.equal(planMemory(undefined, undefined, mb * MiB, cores).warning, null);
-    }),
+    fc.property(
+      fc.integer({ min: 64, max: 65536 }),
+      fc.integer({ min: 1, max: 64 }),
+      fc.boolean(),
+      fc.option(fc.integer({ min: 1, max: 4096 }), { nil: undefined }),
+      fc.option(fc.integer({ min: 1, max: 8 }), { nil: undefined }),
+      (machineMb, cores, constrained, budgetMb, threads) => {
+        const plan = planMemory(budgetMb === undefined ? undefined : budgetMb * MiB, threads, machineMb * MiB, cores, constrained);
+        if (plan.refusal !== null) {
+          assert.ok(plan.maxMemory < plan.minimumBytes);
+          return;
+        }
+        // What the plan hands out, added up, stays within the budget.
+        const planned =
+          PROCESS_BASE_BYTES + plan.mainPendingBytes * 2 + plan.threads * (WORKER_BASE_BYTES + plan.workerWorkBytes);
+        assert.ok(planned <= plan.maxMemory + MiB, `${planned} > ${plan.maxMemory}`);
+        assert.ok(plan.workerHeapMb * MiB + plan.postingsBytes + plan.txnBytes <= plan.workerWorkBytes + 12 * MiB);
+        if (budgetMb === undefined && constrained) assert.ok(plan.maxMemory <= machineMb * MiB);
+      },
+    ),
   );
 });
 
-test('ruyi index stays within a budget at the floor, and reports a budget below it', (t) => {
+test('ruyi index refuses a budget below the minimum up front, naming it, and leaves nothing behind', (t) => {
   const dir = tempDir(t);
-  // The bin as users run it (its shebang's flags), on the sample, at the floor budget.
-  const run = (db: string, budget: string) =>
-    spawnSync(BIN, ['index', SAMPLE_FILE, '--db', join(dir, db), '--max-memory', budget, '--json'], { encoding: 'utf8' });
-  const ok = run('a', `${MEMORY_FLOOR_BYTES / MiB}M`);
-  assert.equal(ok.status, 0, ok.stderr);
-  const report = JSON.parse(ok.stdout) as { peakRssMb: number; threads: number; docs: number; threadsReason: string };
-  assert.equal(report.docs, docs.length);
-  assert.equal(report.threads, 1);
-  assert.ok(report.peakRssMb <= MEMORY_FLOOR_BYTES / MiB, `peak RSS ${report.peakRssMb} MB`);
-  assert.doesNotMatch(report.threadsReason, /warning/);
-  const low = run('b', '128M');
-  assert.equal(low.status, 0, low.stderr);
-  assert.match(
-    (JSON.parse(low.stdout) as { threadsReason: string }).threadsReason,
-    new RegExp(`128 MB budget is below .*${MEMORY_FLOOR_BYTES / MiB} MB`),
-  );
+  const low = spawnSync(BIN, ['index', SAMPLE_FILE, '--db', join(dir, 'low'), '--max-memory', '100M', '--json'], { encoding: 'utf8' });
+  assert.equal(low.status, 1, low.stderr);
+  assert.match(low.stderr, new RegExp(`100 MB budget is below the ${Math.round(minimumBytes(1) / MiB)} MB that one thread needs`));
+  assert.equal(readCurrent(join(dir, 'low')), null);
+  const many = spawnSync(BIN, ['index', SAMPLE_FILE, '--db', join(dir, 'many'), '--max-memory', '200M', '--threads', '3', '--json'], {
+    encoding: 'utf8',
+  });
+  assert.equal(many.status, 1, many.stderr);
+  assert.match(many.stderr, /3 threads need at least .*use fewer --threads or give it --max-memory \d+M/);
 });

@@ -11,7 +11,8 @@ import { mergeSourceBytes } from '../src/indexing/merge-policy.js';
 import { PostingsBuffer } from '../src/indexing/postings-buffer.js';
 import { ShardWriter } from '../src/indexing/shard-writer.js';
 import { batchWriteEstimate, checkDiskSpace } from '../src/store/disk-space.js';
-import type { BatchOp, BatchResult } from '../src/types.js';
+import { type ParsedBatch, parseRawOps } from '../src/indexing/raw-records.js';
+import type { BatchOp, BatchResult, ParsedOp, RawRecordOptions, WorkerShares } from '../src/types.js';
 
 /** One analyzer per analysis fingerprint (a worker serves one index, so nearly always one). */
 const analyzers = new Map<string, Analyzer>();
@@ -25,6 +26,15 @@ function analyzerFor(options: AnalysisOptions | undefined): Analyzer {
   }
   return analyzer;
 }
+/**
+ * Buffered tokens in a share of bytes: 12 bytes a token in the arrays, 8 more while a
+ * segment is written, and the batch's term dictionary (a Map entry and its string, ~80
+ * bytes a distinct term, at most one per token but ~1 in 6 measured on manuals).
+ */
+function bufferedTokens(postingsBytes: number): number {
+  return Math.max(1 << 14, Math.floor(postingsBytes / 32));
+}
+
 /** One postings buffer per thread, reused by every batch (see PostingsBuffer.reset). */
 let buffer: PostingsBuffer | undefined;
 
@@ -41,8 +51,14 @@ export interface IndexBatchTask {
   dir: string;
   shard: number;
   ops: BatchOp[];
-  /** Tokens held in memory before spilling sorted runs to disk (from the memory budget). */
-  maxBufferedTokens: number;
+  /** This worker's shares of the memory budget, bytes. */
+  memory: WorkerShares;
+  /** The index's shard count: a raw record's parsed id is checked against the shard it was routed to. */
+  shards: number;
+  /** The batch's raw records, packed (RawRecordOp.start/end locate each). */
+  raw?: Uint8Array;
+  /** How to parse raw records; set when the batch has any. */
+  records?: RawRecordOptions;
   /** The index's analysis options (from ruyi.json); absent means both off. */
   analysis?: AnalysisOptions;
   /** Leave segments unmerged until optimize (bulk loads: every posting is then rewritten once). */
@@ -51,24 +67,37 @@ export interface IndexBatchTask {
   crashOnId?: string;
 }
 
-export function indexBatch(task: IndexBatchTask): Promise<BatchResult> {
+/** html-to-text, loaded by the first batch of raw records that asks for it. */
+let stripHtml: ((html: string) => string) | undefined;
+
+export async function indexBatch(task: IndexBatchTask): Promise<BatchResult> {
   if (task.crashOnId !== undefined && task.ops.some((op) => (op.op === 'add' ? op.doc.id : op.id) === task.crashOnId)) {
     process.exit(70);
   }
   const analyzer = analyzerFor(task.analysis);
-  if (buffer?.maxTokens !== task.maxBufferedTokens) buffer = new PostingsBuffer(task.maxBufferedTokens);
-  const { ops, deferMerges } = task;
+  const maxTokens = bufferedTokens(task.memory.postingsBytes);
+  if (buffer?.maxTokens !== maxTokens) buffer = new PostingsBuffer(maxTokens);
   const scratch = buffer;
-  const segmenter = analyzer;
+  let parsed: ParsedBatch = { ops: task.ops as ParsedOp[], rejected: [], rejectedCount: 0 };
+  if (task.records !== undefined) {
+    if (task.records.html && stripHtml === undefined) stripHtml = (await import('../src/ingest/html-text.js')).htmlToText;
+    parsed = parseRawOps(task.ops, task.raw, task.shard, task.shards, task.records, stripHtml);
+  }
   let text = 0;
-  for (const op of ops) if (op.op === 'add') text += (op.bodyUtf8?.byteLength ?? op.doc.body.length * 3) + op.doc.title.length * 3;
+  for (const op of parsed.ops) if (op.op === 'add') text += (op.bodyUtf8?.byteLength ?? op.doc.body.length * 3) + op.doc.title.length * 3;
   checkDiskSpace(task.dir, batchWriteEstimate(text));
-  return withWriter(task.dir, task.shard, (writer) => writer.applyBatch(segmenter, ops, scratch, deferMerges === true));
+  const result = await withWriter(task.dir, task.shard, (writer) =>
+    writer.applyBatch(analyzer, parsed.ops, scratch, task.deferMerges === true, task.memory),
+  );
+  result.rejected = parsed.rejected;
+  result.rejectedCount = parsed.rejectedCount;
+  return result;
 }
 
 export interface OptimizeTask {
   dir: string;
   shard: number;
+  memory: WorkerShares;
 }
 
 /** Merges the shard down (see ShardWriter.optimizeStep); returns the number of merges. */
@@ -77,11 +106,11 @@ export async function optimizeShard(task: OptimizeTask): Promise<number> {
   // One merge per opening of the environment: closing it unmaps the pages the merge read.
   while (
     await withWriter(task.dir, task.shard, (writer) => {
-      const group = writer.nextOptimizeMerge();
+      const group = writer.nextOptimizeMerge(task.memory.mergeBytes);
       if (group === null) return false;
       // A merge copies the segments it merges before the old ones are freed.
       checkDiskSpace(task.dir, mergeSourceBytes(group));
-      return writer.optimizeStep();
+      return writer.optimizeStep(task.memory);
     })
   ) {
     merges++;

@@ -1,8 +1,8 @@
-import { Jieba } from '@node-rs/jieba';
-import { dict as jiebaDict } from '@node-rs/jieba/dict.js';
+import { createRequire } from 'node:module';
+import type { Jieba } from '@node-rs/jieba';
 import { type AnalysisOptions, analysisFingerprint, DEFAULT_ANALYSIS, resolveAnalysis } from './analysis-options.js';
 import { textChunks } from './chunks.js';
-import { loadStopwords, loadUserDict } from './dictionary.js';
+import { loadJiebaDict, loadStopwords, loadUserDict } from './dictionary.js';
 import { hasHan, isWordToken, normalizeText } from './normalize.js';
 import {
   INITIALS_TERM_WEIGHT,
@@ -91,7 +91,10 @@ export class Analyzer {
    * options' dictionaries: pinyin-pro (~15 MB, ~0.1 s), OpenCC traditional → simplified (~3 MB, ~0.1 s).
    */
   static load(options?: Partial<AnalysisOptions>): Analyzer {
-    const jieba = Jieba.withDict(jiebaDict);
+    // Required here, not imported: the native addon costs ~10 MB of RSS, and a process that
+    // only indexes never segments on its main thread.
+    const { Jieba: JiebaClass } = createRequire(import.meta.url)('@node-rs/jieba') as typeof import('@node-rs/jieba');
+    const jieba = JiebaClass.withDict(loadJiebaDict());
     jieba.loadDict(loadUserDict());
     return new Analyzer(jieba, loadStopwords(), resolveAnalysis(options));
   }

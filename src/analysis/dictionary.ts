@@ -1,6 +1,17 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { STOPWORDS_FILE, USER_DICT_FILE } from '../paths.js';
+
+/**
+ * jieba's main dictionary (5 MB of text), read only when a segmenter is built and then
+ * dropped. `@node-rs/jieba/dict.js` reads it and the 6 MB IDF table at import and keeps both
+ * for the life of the thread: 11 MB in every thread that imports the analyzer, the main
+ * thread of a bulk index included, which never segments.
+ */
+export function loadJiebaDict(): Buffer {
+  return readFileSync(createRequire(import.meta.url).resolve('@node-rs/jieba/dict.txt'));
+}
 
 /** Lines of a dict/ file without '#' comments and blank lines. */
 function dictLines(file: string): string[] {

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MAX_DEFAULT_THREADS } from '../config.js';
+import { MAX_DEFAULT_THREADS, planMemory } from '../config.js';
+import { usableCores } from '../machine.js';
 import { type InputOptions, readInputs } from '../ingest/index.js';
 
 /** One trial reindex of the sample at a thread count. */
@@ -96,11 +97,21 @@ export async function tune(
   try {
     const sample = join(work, 'sample.ndjson');
     const { bytes, docs } = await writeSample(inputs, o.input ?? {}, o.sampleBytes, sample);
-    const maxThreads = o.maxThreads ?? Math.min(availableParallelism(), MAX_DEFAULT_THREADS);
+    const maxThreads = o.maxThreads ?? Math.min(usableCores(), MAX_DEFAULT_THREADS);
     const best = new Map<number, TuneTrial>();
+    const refusals: string[] = [];
     const budgetMb = o.maxMemory / 2 ** 20;
     for (let round = 0; round < (o.rounds ?? 1); round++) {
       for (let threads = 1; threads <= maxThreads; threads++) {
+        // A thread count the budget cannot hold is refused by the engine: not worth a run.
+        const refusal = planMemory(o.maxMemory, threads).refusal;
+        if (refusal !== null) {
+          refusals.push(refusal);
+          const trial: TuneTrial = { threads, docs: 0, mbPerSecond: 0, docsPerSecond: 0, peakRssMb: 0, fits: false };
+          o.onTrial?.(trial);
+          best.set(threads, trial);
+          continue;
+        }
         const db = join(work, `db-${threads}-${round}`);
         const r = await runTrial(sample, db, threads, o.maxMemory);
         rmSync(db, { recursive: true, force: true });
@@ -122,10 +133,12 @@ export async function tune(
     let pick: TuneTrial | null = null;
     for (const t of fitting) if (pick === null || t.mbPerSecond > pick.mbPerSecond * 1.1) pick = t;
     const reason =
-      pick === null
-        ? `no thread count stayed within ${Math.round(budgetMb)} MB (least: ${Math.min(...trials.map((t) => t.peakRssMb))} MB at 1 thread): raise --max-memory`
-        : `${pick.threads} thread${pick.threads > 1 ? 's' : ''}: ${pick.mbPerSecond} MB/s at a peak of ${pick.peakRssMb} MB, within ${Math.round(budgetMb)} MB` +
-          (pick.threads < maxThreads ? '; more threads were not 10% faster or did not fit' : '');
+      pick === null && trials.every((t) => t.peakRssMb === 0)
+        ? `${refusals[0] ?? 'no trial ran'} (raise --max-memory)`
+        : pick === null
+          ? `no thread count stayed within ${Math.round(budgetMb)} MB (least: ${Math.min(...trials.map((t) => t.peakRssMb))} MB at 1 thread): raise --max-memory`
+          : `${pick.threads} thread${pick.threads > 1 ? 's' : ''}: ${pick.mbPerSecond} MB/s at a peak of ${pick.peakRssMb} MB, within ${Math.round(budgetMb)} MB` +
+            (pick.threads < maxThreads ? '; more threads were not 10% faster or did not fit' : '');
     return { sampleBytes: bytes, sampleDocs: docs, maxMemoryMb: Math.round(budgetMb), trials, recommended: pick?.threads ?? null, reason };
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -26,14 +26,14 @@ export const MERGE_TXN_BYTES = 4 * 1024 * 1024;
  * one last transaction swaps it in and deletes the old ones. A crash before that leaves
  * only unreferenced keys, which the next batch removes (see ShardWriter.removeOrphans).
  */
-export function mergeSegments(dbs: ShardDbs, segments: readonly SegmentInfo[]): SegmentInfo {
+export function mergeSegments(dbs: ShardDbs, segments: readonly SegmentInfo[], txnBytes = MERGE_TXN_BYTES): SegmentInfo {
   const before = readShardState(dbs);
   const newId = before.nextSeg;
   const first = (segments[0] as SegmentInfo).first;
   const last = (segments[segments.length - 1] as SegmentInfo).last;
   const dead = new Set(before.dead.filter((n) => n >= first && n <= last));
 
-  const bounded = new BoundedWriter(dbs.env, MERGE_TXN_BYTES);
+  const bounded = new BoundedWriter(dbs.env, txnBytes);
   const writer = new SegmentWriter(newId, (key, value) => bounded.put(dbs.postings, key, value));
 
   // A source without deleted documents is merged by copying bytes (see PayloadMerger).

@@ -16,12 +16,15 @@ import {
   type StoredDoc,
   writeShardState,
 } from '../store/shard-store.js';
-import type { BatchOp, BatchResult } from '../types.js';
+import type { BatchOp, BatchResult, ParsedOp, WorkerShares } from '../types.js';
 import { MERGE_TXN_BYTES, mergeSegments } from './merge.js';
 import { MAX_MERGE_BYTES, pickMerge, pickOptimizeMerge } from './merge-policy.js';
 import { PostingsBuffer } from './postings-buffer.js';
 
 type AddOp = Extract<BatchOp, { op: 'add' }>;
+
+/** Shares for callers without a plan (tests, tools): what a 256 MB budget gives a thread. */
+export const DEFAULT_SHARES: WorkerShares = { postingsBytes: 8 << 20, txnBytes: MERGE_TXN_BYTES, mergeBytes: MAX_MERGE_BYTES };
 
 /** Spilled runs of a shard's batch go to <index>/tmp/shard-<n>/, removed when it is written. */
 function spillDir(indexDir: string, shard: number): string {
@@ -51,8 +54,14 @@ export class ShardWriter {
    * leaves only unreferenced keys, removed by the next batch. Within a batch the last op on
    * an id wins.
    */
-  applyBatch(analyzer: Analyzer, ops: readonly BatchOp[], buffer = new PostingsBuffer(), deferMerges = false): BatchResult {
-    const last = new Map<string, BatchOp>();
+  applyBatch(
+    analyzer: Analyzer,
+    ops: readonly ParsedOp[],
+    buffer = new PostingsBuffer(),
+    deferMerges = false,
+    memory: WorkerShares = DEFAULT_SHARES,
+  ): BatchResult {
+    const last = new Map<string, ParsedOp>();
     let superseded = 0;
     for (const op of ops) {
       const id = op.op === 'add' ? op.doc.id : op.id;
@@ -79,7 +88,7 @@ export class ShardWriter {
 
     let segment = null;
     if (adds.length > 0) {
-      const bounded = new BoundedWriter(dbs.env, MERGE_TXN_BYTES);
+      const bounded = new BoundedWriter(dbs.env, memory.txnBytes);
       adds.forEach(({ doc, bodyUtf8 }, i) => {
         writeBody(bounded, dbs, first + i, bodyUtf8 ?? doc.body);
       });
@@ -96,6 +105,8 @@ export class ShardWriter {
       superseded,
       removed: 0,
       missing: 0,
+      rejected: [],
+      rejectedCount: 0,
       tokens: buffer.tokens,
       merges: 0,
       ms: { analyze: t1 - t0, write: 0, merge: 0 },
@@ -125,7 +136,7 @@ export class ShardWriter {
       writeShardState(dbs, state);
     });
     const t2 = performance.now();
-    if (!deferMerges) result.merges = this.mergeWhileNeeded();
+    if (!deferMerges) result.merges = this.mergeWhileNeeded(memory);
     result.ms.write = t2 - t1;
     result.ms.merge = performance.now() - t2;
     return result;
@@ -142,12 +153,12 @@ export class ShardWriter {
    * pages a merge reads through the memory map are released only when the environment is
    * closed, so steps in one opening would pile up a whole shard's pages.
    */
-  optimizeStep(maxMergeBytes = MAX_MERGE_BYTES): boolean {
+  optimizeStep(memory: WorkerShares = DEFAULT_SHARES): boolean {
     // A merge killed before it swapped in left keys under the id this one is about to use.
     this.removeOrphans(readShardState(this.dbs));
-    const group = this.nextOptimizeMerge(maxMergeBytes);
+    const group = this.nextOptimizeMerge(memory.mergeBytes);
     if (group === null) return false;
-    mergeSegments(this.dbs, group);
+    mergeSegments(this.dbs, group, memory.txnBytes);
     return true;
   }
 
@@ -157,12 +168,12 @@ export class ShardWriter {
     return pickOptimizeMerge(state.segments, state.dead, maxMergeBytes);
   }
 
-  private mergeWhileNeeded(): number {
+  private mergeWhileNeeded(memory: WorkerShares): number {
     let merges = 0;
     for (;;) {
-      const pick = pickMerge(readShardState(this.dbs).segments);
+      const pick = pickMerge(readShardState(this.dbs).segments, memory.mergeBytes);
       if (pick === null) return merges;
-      mergeSegments(this.dbs, pick);
+      mergeSegments(this.dbs, pick, memory.txnBytes);
       merges++;
     }
   }

@@ -1,2 +1,2 @@
-export { inputSize, readInputs } from './read-inputs.js';
+export { inputSize, readInputs, readInputsRaw } from './read-inputs.js';
 export type { FieldMap, IngestItem, InputFormat, InputOptions, RejectedRecord } from './types.js';

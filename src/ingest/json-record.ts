@@ -17,7 +17,7 @@ export function rejectRecord(file: string, line: number, reason: string, id: str
 }
 
 export function oversizeReason(size: number, maxRecordBytes: number): string {
-  return `record of ${mib(size)} is over the ${mib(maxRecordBytes)} record limit (twice maxDocBytes, --max-doc-bytes); it was skipped unread`;
+  return `record of ${mib(size)} is over the ${mib(maxRecordBytes)} record limit (twice the largest document: --max-doc-bytes, or what --max-memory can hold); it was skipped unread`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { DocInput } from '../types.js';
-import { oversizeReason, parseJsonRecord, rejectRecord } from './json-record.js';
+import { LARGE_RECORD_BYTES, oversizeReason, parseJsonRecord, rejectRecord } from './json-record.js';
 import { boundedLines } from './lines.js';
 import type { RecordOptions } from './record.js';
 import type { RejectedRecord } from './types.js';
@@ -12,9 +12,17 @@ export type NdjsonItem =
   | { doc: DocInput; bodyUtf8: Uint8Array | null; line: number; bytes: number }
   | { rejected: RejectedRecord; bytes: number };
 
+/** A line passed on unparsed (parseNdjsonRaw). */
+export type NdjsonRawItem = { raw: Buffer; file: string; line: number; bytes: number };
+
 export interface NdjsonOptions extends RecordOptions {
   /** Lines longer than this (bytes) are skipped unread and rejected. Default: unbounded. */
   maxRecordBytes?: number;
+}
+
+function isBlank(line: Buffer): boolean {
+  for (const c of line) if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0a) return false;
+  return true;
 }
 
 /**
@@ -24,13 +32,34 @@ export interface NdjsonOptions extends RecordOptions {
  * (see splitLargeBody). Blank lines are skipped (their bytes count toward the next line); a
  * line that is not a valid document is yielded as rejected.
  */
-export async function* parseNdjson(chunks: AsyncIterable<Buffer>, name: string, o: NdjsonOptions = {}): AsyncGenerator<NdjsonItem> {
+export function parseNdjson(chunks: AsyncIterable<Buffer>, name: string, o: NdjsonOptions = {}): AsyncGenerator<NdjsonItem> {
+  return parseLines(chunks, name, o, false) as AsyncGenerator<NdjsonItem>;
+}
+
+/** parseNdjson, except that non-blank lines up to LARGE_RECORD_BYTES are yielded unparsed (`raw`). */
+export function parseNdjsonRaw(chunks: AsyncIterable<Buffer>, name: string, o: NdjsonOptions = {}): AsyncGenerator<NdjsonItem | NdjsonRawItem> {
+  return parseLines(chunks, name, o, true);
+}
+
+async function* parseLines(
+  chunks: AsyncIterable<Buffer>,
+  name: string,
+  o: NdjsonOptions,
+  passRaw: boolean,
+): AsyncGenerator<NdjsonItem | NdjsonRawItem> {
   const max = o.maxRecordBytes ?? Number.POSITIVE_INFINITY;
   let line = 0;
   let pending = 0;
   for await (const { line: raw, size } of boundedLines(chunks, max)) {
     line++;
     pending += size;
+    if (passRaw && raw !== null && raw.length <= LARGE_RECORD_BYTES) {
+      if (isBlank(raw)) continue;
+      const bytes = pending;
+      pending = 0;
+      yield { raw, file: name, line, bytes };
+      continue;
+    }
     const parsed = raw === null ? rejectRecord(name, line, oversizeReason(size, max)) : parseJsonRecord(raw, name, line, o);
     if (parsed === null) continue;
     const bytes = pending;

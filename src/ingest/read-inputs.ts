@@ -2,11 +2,11 @@ import { stat } from 'node:fs/promises';
 import { EngineError } from '../errors.js';
 import { formatOfName } from './formats.js';
 import { parseJsonStream } from './json-stream.js';
-import { parseNdjson } from './ndjson.js';
+import { parseNdjson, parseNdjsonRaw } from './ndjson.js';
 import { inputError, inputName, openInput } from './open-input.js';
 import type { RecordOptions } from './record.js';
 import { walkTree } from './tree-walk.js';
-import { DEFAULT_INPUT_MAX_DOC_BYTES, type IngestItem, type InputFormat, type InputOptions } from './types.js';
+import { DEFAULT_INPUT_MAX_DOC_BYTES, type IngestItem, type InputFormat, type InputOptions, type RawIngestItem } from './types.js';
 
 const FORMATS: readonly InputFormat[] = ['ndjson', 'json', 'csv', 'markdown', 'html', 'txt'];
 /** What a directory holds when no format is given. */
@@ -19,6 +19,7 @@ const csvParser = async () => (await import('./csv.js')).parseCsv;
 
 interface Resolved extends RecordOptions {
   format: InputFormat | null;
+  rawNdjson: boolean;
   maxDocBytes: number;
   maxRecordBytes: number;
   signal: AbortSignal | undefined;
@@ -47,6 +48,7 @@ function resolveOptions(o: InputOptions): Resolved {
     fields: o.fields,
     html: o.html,
     numericIds: o.numericIds,
+    rawNdjson: false,
     maxDocBytes,
     maxRecordBytes,
     signal: o.signal,
@@ -62,8 +64,21 @@ function resolveOptions(o: InputOptions): Resolved {
  * one cannot be read at all (missing, unknown format, truncated gzip, CSV without an id
  * column), after yielding the records read before; an abort throws an AbortError.
  */
-export async function* readInputs(inputs: readonly string[], options: InputOptions = {}): AsyncGenerator<IngestItem> {
-  const o = resolveOptions(options);
+export function readInputs(inputs: readonly string[], options: InputOptions = {}): AsyncGenerator<IngestItem> {
+  return readAll(inputs, resolveOptions(options), false) as AsyncGenerator<IngestItem>;
+}
+
+/**
+ * readInputs, except that NDJSON lines up to 1 MiB are yielded as their bytes, unparsed
+ * (`{ raw }` items), for a consumer that parses them elsewhere: the CLI hands them to the
+ * workers. Other formats, and longer lines, come parsed as from readInputs.
+ */
+export function readInputsRaw(inputs: readonly string[], options: InputOptions = {}): AsyncGenerator<IngestItem | RawIngestItem> {
+  return readAll(inputs, resolveOptions(options), true);
+}
+
+async function* readAll(inputs: readonly string[], o: Resolved, raw: boolean): AsyncGenerator<IngestItem | RawIngestItem> {
+  o.rawNdjson = raw;
   if (o.html) o.stripHtml = (await import('./html-text.js')).htmlToText;
   for (const input of inputs) {
     o.signal?.throwIfAborted();
@@ -91,7 +106,7 @@ export async function* readInputs(inputs: readonly string[], options: InputOptio
   }
 }
 
-async function* readTree(root: string, o: Resolved): AsyncGenerator<IngestItem> {
+async function* readTree(root: string, o: Resolved): AsyncGenerator<IngestItem | RawIngestItem> {
   const formats = o.format === null ? TREE_FORMATS : [o.format];
   try {
     for await (const file of walkTree(root, formats, o.signal)) {
@@ -120,7 +135,7 @@ function sniffFormat(head: Buffer): InputFormat | null {
   return null;
 }
 
-async function* readStream(file: string, given: InputFormat | null, o: Resolved): AsyncGenerator<IngestItem> {
+async function* readStream(file: string, given: InputFormat | null, o: Resolved): AsyncGenerator<IngestItem | RawIngestItem> {
   const input = await openInput(file, o.signal);
   const name = inputName(file);
   const format = given ?? sniffFormat(input.head);
@@ -135,7 +150,9 @@ async function* readStream(file: string, given: InputFormat | null, o: Resolved)
       ? (await csvParser())(input.chunks, name, input.head, o)
       : format === 'json'
         ? parseJsonStream(input.chunks, name, o)
-        : parseNdjson(input.chunks, name, o);
+        : o.rawNdjson
+          ? parseNdjsonRaw(input.chunks, name, o)
+          : parseNdjson(input.chunks, name, o);
   // For gzip, the share of each record is the compressed bytes read since the last one.
   let reported = 0;
   let line = 0;
@@ -150,6 +167,9 @@ async function* readStream(file: string, given: InputFormat | null, o: Resolved)
       if ('rejected' in item) {
         line = item.rejected.line;
         yield { rejected: item.rejected, bytes };
+      } else if ('raw' in item) {
+        line = item.line;
+        yield { raw: item.raw, file: name, line, bytes };
       } else {
         line = item.line;
         yield { doc: item.doc, bodyUtf8: item.bodyUtf8, file: name, line, bytes };

@@ -3,7 +3,7 @@ import type { WriteReport } from '../../batcher.js';
 import type { IndexOptions } from '../../config.js';
 import { openIndex, type RuyiIndex } from '../../engine.js';
 import { EngineError, isEngineError } from '../../errors.js';
-import { type InputFormat, inputSize, type RejectedRecord, readInputs } from '../../ingest/index.js';
+import { type InputFormat, inputSize, type RejectedRecord, readInputsRaw } from '../../ingest/index.js';
 import { Rebuild } from '../../rebuild.js';
 import { readCurrent } from '../../store/generations.js';
 import { EXIT } from '../exit-codes.js';
@@ -103,6 +103,15 @@ export async function indexCommand(inputs: string[], flags: IndexCommandFlags): 
     index = rebuild.index;
   }
 
+  // Refused before any input is read: a budget that cannot be kept names its minimum.
+  const { refusal } = index.options.memory;
+  if (refusal !== null) {
+    if (rebuild !== null) await rebuild.abort();
+    else await index.close();
+    stopListening();
+    throw new EngineError('E_CONFIG', refusal);
+  }
+
   let accepted = 0;
   let failed = 0;
   let bytes = 0;
@@ -112,28 +121,36 @@ export async function indexCommand(inputs: string[], flags: IndexCommandFlags): 
     failed++;
     if (errors.length < MAX_LISTED_ERRORS) errors.push(r);
   };
+  // Records the workers rejected count as they are reported (they parse NDJSON lines).
+  const failedSoFar = (): number => failed + index.rejectedSoFar;
   const overErrorLimit = (): IndexReport['stopped'] => {
-    if (flags.strict && failed > 0) return 'strict';
-    if (flags.maxErrors !== undefined && failed > flags.maxErrors) return 'max-errors';
+    if (flags.strict && failedSoFar() > 0) return 'strict';
+    if (flags.maxErrors !== undefined && failedSoFar() > flags.maxErrors) return 'max-errors';
     return null;
   };
   const progress = startProgress(await inputSize(inputs), !quiet);
   let written: WriteReport | null = null;
   try {
-    const source = readInputs(inputs, {
+    // NDJSON lines go to the workers as bytes: parsing and validation happen there.
+    const source = readInputsRaw(inputs, {
       signal: controller.signal,
       ...(flags.format === undefined ? {} : { format: flags.format as InputFormat | 'auto' }),
       ...(flags.fields === undefined ? {} : { fields: flags.fields }),
       ...(flags.html ? { html: true } : {}),
-      ...(flags.maxDocBytes === undefined ? {} : { maxDocBytes: flags.maxDocBytes }),
+      // The engine's limit (the option, or what the budget can hold): a longer line is skipped unread.
+      maxDocBytes: index.options.maxDocBytes,
       // Records over the limit reach the engine, which cuts them, instead of being skipped.
       ...(flags.truncate ? { maxRecordBytes: Number.POSITIVE_INFINITY } : {}),
     });
+    const rawOptions = { ...(flags.fields === undefined ? {} : { fields: flags.fields }), ...(flags.html ? { html: true } : {}) };
     try {
       for await (const item of source) {
         bytes += item.bytes;
         if ('rejected' in item) reject(item.rejected);
-        else {
+        else if ('raw' in item) {
+          await index.enqueueRaw(item.raw, item.file, item.line, rawOptions);
+          accepted++;
+        } else {
           try {
             await index.enqueue(item.doc, item.bodyUtf8, `${item.file}:${item.line}`, true);
             accepted++;
@@ -156,6 +173,7 @@ export async function indexCommand(inputs: string[], flags: IndexCommandFlags): 
       written = await index.flush();
       for (const f of written.failed) reject({ file: inputs.join(' '), line: 0, id: f.id, reason: f.reason });
       failed += written.failedCount - written.failed.length;
+      for (const r of written.rejected) if (errors.length < MAX_LISTED_ERRORS) errors.push(r);
       stopped ??= overErrorLimit();
     }
     if (rebuild !== null && stopped === null && written !== null && written.added === 0) stopped = 'empty';
@@ -175,12 +193,15 @@ export async function indexCommand(inputs: string[], flags: IndexCommandFlags): 
   }
 
   const seconds = (performance.now() - started) / 1000;
+  const failedTotal = failedSoFar();
+  // Workers report their rejections as batches complete: list them in input order.
+  errors.sort((a, b) => (a.file === b.file ? a.line - b.line : a.file < b.file ? -1 : 1));
   const w = written ?? { added: 0, replaced: 0, superseded: 0 };
   const docs = rebuild !== null ? (stopped === null ? w.added : 0) : w.added + w.replaced;
   const report: IndexReport = {
     mode: rebuild === null ? 'update' : 'rebuild',
     docs,
-    failed,
+    failed: failedTotal,
     duplicates: rebuild !== null ? w.replaced + w.superseded : w.superseded,
     bytes,
     seconds: Math.round(seconds * 1000) / 1000,
@@ -199,7 +220,7 @@ export async function indexCommand(inputs: string[], flags: IndexCommandFlags): 
   else printHuman(report);
   if (stopped === 'interrupted') return EXIT.interrupted;
   if (stopped !== null) return EXIT.input;
-  return failed > 0 && docs === 0 ? EXIT.input : EXIT.ok;
+  return failedTotal > 0 && docs === 0 ? EXIT.input : EXIT.ok;
 }
 
 function addReports(a: WriteReport, b: WriteReport): WriteReport {
@@ -211,6 +232,8 @@ function addReports(a: WriteReport, b: WriteReport): WriteReport {
     missing: a.missing + b.missing,
     failed: [...a.failed, ...b.failed].slice(0, MAX_LISTED_ERRORS),
     failedCount: a.failedCount + b.failedCount,
+    rejected: [...a.rejected, ...b.rejected].slice(0, MAX_LISTED_ERRORS),
+    rejectedCount: a.rejectedCount + b.rejectedCount,
   };
 }
 
@@ -237,7 +260,7 @@ function printHuman(r: IndexReport): void {
   } else {
     printLine(
       `${r.mode === 'rebuild' ? 'rebuilt the index with' : 'indexed'} ${r.docs} documents (${(r.bytes / 1e6).toFixed(1)} MB) in ${r.seconds.toFixed(1)} s: ` +
-        `${r.docsPerSecond} docs/s, ${r.mbPerSecond} MB/s, ${r.threads} threads, ${r.shards} shards, peak RSS ${r.peakRssMb} MB`,
+        `${r.docsPerSecond} docs/s, ${r.mbPerSecond} MB/s, ${r.threads === 1 ? '1 thread' : `${r.threads} threads`}, ${r.shards} shards, peak RSS ${r.peakRssMb} MB`,
     );
     if (r.duplicates > 0) printLine(`${r.duplicates} duplicate ids: the last record of each won`);
     printLine(`memory budget ${r.maxMemoryMb} MB; threads: ${r.threadsReason}`);

@@ -21,9 +21,13 @@ export async function statsCommand(o: { db: string; json?: boolean; maxMemory?: 
       printLine(`${o.db} (${s.generation}): ${s.docs} documents in ${s.shards} shards, ${(s.bytesOnDisk / 1e6).toFixed(1)} MB on disk`);
       const m = s.memory;
       printLine(
-        `memory budget ${Math.round(m.maxMemory / 2 ** 20)} MB (${m.maxMemorySource === 'option' ? 'from --max-memory' : `40% of this machine's ${Math.round(m.machineMemory / 2 ** 20)} MB, kept within 240-256 MB`})`,
+        `memory budget ${Math.round(m.maxMemory / 2 ** 20)} MB (${m.maxMemorySource === 'option' ? 'from --max-memory' : `40% of this machine's ${Math.round(m.machineMemory / 2 ** 20)} MB, at least what one thread needs and at most 256 MB`}); ` +
+          `indexing needs at least ${Math.round(m.minimumBytes / 2 ** 20)} MB with ${m.threads === 1 ? '1 thread' : `${m.threads} threads`}`,
       );
-      printLine(`threads for indexing: ${m.threads} (${m.threadsReason}); worker heap limit ${m.workerHeapMb} MB`);
+      printLine(
+        `threads for indexing: ${m.threads} (${m.threadsReason}); per worker: heap limit ${m.workerHeapMb} MB, ` +
+          `${Math.round(m.postingsBytes / 2 ** 20)} MB of postings before a spill; largest document ${Math.round(m.maxDocBytes / 2 ** 20)} MB`,
+      );
       s.shardDocs.forEach((docs, i) => {
         printLine(`  shard ${i}: ${docs} documents, ${s.shardSegments[i]} segments`);
       });
