@@ -68,7 +68,7 @@ export interface IndexOptions {
    * of the machine (the smaller of RAM and a container's limit), at least what one thread
    * needs and at most 256 MiB, never over 90% of a container's limit. Threads, worker heap
    * limits, batches, buffered postings, transactions and merges get shares of it in bytes.
-   * A budget below what the threads need (`minimumBytes`, about 150 MiB for one) is refused:
+   * A budget below what the threads need (`minimumBytes`, 166 MiB for one) is refused:
    * writes throw E_CONFIG naming the minimum (an explicit one already at open).
    * @example { maxMemory: 512 * 1024 * 1024 }
    */

@@ -15,9 +15,17 @@ export interface DocSizeLimit {
 const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
 
 /** The limit as engine options state it: the option's, or the memory budget's when that is smaller. */
-export function docSizeLimit(maxDocBytes: number, byBudget: boolean, budgetBytes: number, truncate: boolean): DocSizeLimit {
+export function docSizeLimit(
+  maxDocBytes: number,
+  byBudget: boolean,
+  budgetBytes: number,
+  truncate: boolean,
+  /** With more than one thread: what one thread could hold within the same budget. */
+  oneThreadBytes: number | null = null,
+): DocSizeLimit {
+  const fewer = oneThreadBytes !== null && oneThreadBytes > maxDocBytes ? `, use 1 thread (it can hold ${mib(oneThreadBytes)})` : '';
   const reason = byBudget
-    ? `what the ${mib(budgetBytes)} memory budget can hold (${mib(maxDocBytes)}); raise maxMemory or set truncateLongDocs`
+    ? `what the ${mib(budgetBytes)} memory budget can hold (${mib(maxDocBytes)}); raise maxMemory${fewer} or set truncateLongDocs`
     : `maxDocBytes (${mib(maxDocBytes)}); raise it or set truncateLongDocs`;
   return { maxDocBytes, reason, truncate };
 }

@@ -8,7 +8,7 @@ import { type DocSizeLimit, docSizeLimit, fitDocSize } from './doc-size.js';
 import { EngineError } from './errors.js';
 import { scanRecordId } from './ingest/record-id-scan.js';
 import { rssBytes } from './machine.js';
-import type { MemoryPlan } from './memory-plan.js';
+import { type MemoryPlan, planMemory } from './memory-plan.js';
 import { ShardPool } from './pool.js';
 import { shardOf } from './router.js';
 import { Searcher } from './search/searcher.js';
@@ -144,7 +144,7 @@ export class RuyiIndex {
     readonly dir: string,
     private generation: Generation,
     readonly options: ResolvedOptions,
-    private readonly pool: ShardPool,
+    private pool: ShardPool,
     /** Test hook, see IndexBatchTask.crashOnId. */
     private readonly crashOnId: string | undefined,
     /** Set for a generation being built: the lock is the builder's, and there is nothing to follow. */
@@ -381,7 +381,8 @@ export class RuyiIndex {
   /** The size limit documents are held to: the option's, or what the budget can hold. */
   private docSizeLimit(): DocSizeLimit {
     const o = this.options;
-    return docSizeLimit(o.maxDocBytes, o.maxDocBytesByBudget, o.memory.maxMemory, o.truncateLongDocs);
+    const one = o.threads > 1 ? planMemory(o.memory.maxMemory, 1).maxDocBytes : null;
+    return docSizeLimit(o.maxDocBytes, o.maxDocBytesByBudget, o.memory.maxMemory, o.truncateLongDocs, one);
   }
 
   /** Queues removals by id; resolves once accepted. Removing an unknown id is counted as missing. */
@@ -410,8 +411,16 @@ export class RuyiIndex {
   async optimize(): Promise<void> {
     this.live();
     await this.writer().flush();
+    // Merging needs no segmenter: fresh workers do it, and the indexing workers go with
+    // their jieba dictionaries and everything their heaps and buffers grew to (memory a
+    // thread does not give back while it lives). The merges then get that room for the
+    // index pages they map, and read more per step, leaving fewer segments.
+    await this.pool.destroy();
+    this.pool = newPool(this.options, this.meta);
     const dir = this.generation.dir;
-    await Promise.all(Array.from({ length: this.meta.shards }, (_, shard) => this.pool.optimize({ dir, shard, memory: workerShares(this.options.memory) })));
+    const memory = { ...workerShares(this.options.memory), mergeBytes: this.options.memory.optimizeMergeBytes };
+    const budget = { maxMemory: this.options.memory.maxMemory, threads: this.options.threads };
+    await Promise.all(Array.from({ length: this.meta.shards }, (_, shard) => this.pool.optimize({ dir, shard, memory, budget })));
   }
 
   /** The stored document, as committed, or undefined. */

@@ -15,16 +15,24 @@ const MiB = 1024 * 1024;
 /**
  * The main process's fixed cost: Node's code pages (~40 MB of the `node` binary, mapped
  * file pages that RSS counts), its heap with ruyi, lmdb-js, piscina and zod loaded (61 MB
- * measured idle), and the slack V8 keeps in a heap that streams (~13 MB).
+ * measured idle), and the slack V8 and glibc keep while it streams.
  */
-export const PROCESS_BASE_BYTES = 76 * MiB;
+export const PROCESS_BASE_BYTES = 80 * MiB;
 /**
  * A worker's fixed cost: its V8 isolate and modules (~12 MB), jieba's dictionary built in
  * native memory (~36 MB for its 349,000 words; one per thread: napi objects cannot be
  * shared between isolates; the 5 MB dictionary file is dropped once built), and its heap's
- * slack. Measured 52 MB idle; 154 MB peak for one thread at the least working memory.
+ * and allocator's slack. Measured 52 MB idle; one thread at the least working memory peaked
+ * at 162 MB (`/usr/bin/time -v`, 30 MB of the dev corpus): the minimum is set above that.
  */
-export const WORKER_BASE_BYTES = 58 * MiB;
+export const WORKER_BASE_BYTES = 64 * MiB;
+/**
+ * A worker that only merges (optimize): its isolate and modules, no jieba dictionary, and a
+ * write transaction. Measured ~14 MB.
+ */
+export const WORKER_MERGE_BASE_BYTES = 20 * MiB;
+/** Past this, a merge step gains little: a 100 MB dump's shard then merges in 2-3 steps into as many segments. */
+export const MAX_MERGE_STEP_BYTES = 16 * MiB;
 /** The least the main thread streams with: two batches of text pending and in flight, and V8's young generation. */
 export const MAIN_WORK_MIN_BYTES = 6 * MiB;
 /** Past this, the main thread's pending text only sits there. */
@@ -62,12 +70,12 @@ export function defaultMaxMemory(machineBytes = machineMemoryBytes(), constraine
 }
 
 /**
- * Threads a budget holds: each needs its fixed cost and half again its minimum working
- * memory (a thread adds a core's throughput; working memory past the minimum only saves
- * spills). At most min(usable cores, 4).
+ * Threads a budget holds: as many as fit at their least working memory (a thread adds a
+ * core's throughput; working memory past the minimum only saves spills). At most
+ * min(usable cores, 4).
  */
 export function threadsForBudget(maxMemory: number, cores = usableCores()): number {
-  const perThread = WORKER_BASE_BYTES + WORKER_WORK_MIN_BYTES * 1.5;
+  const perThread = WORKER_BASE_BYTES + WORKER_WORK_MIN_BYTES;
   const fits = Math.floor((maxMemory - PROCESS_BASE_BYTES - MAIN_WORK_MIN_BYTES) / perThread);
   return Math.max(1, Math.min(fits, cores, MAX_DEFAULT_THREADS));
 }
@@ -109,8 +117,10 @@ export interface MemoryPlan {
   postingsBytes: number;
   /** Bytes written per LMDB transaction (dirty pages are held in memory until commit). */
   txnBytes: number;
-  /** Postings bytes one merge step reads (it maps ~6 times that of the index file). */
+  /** Postings bytes one merge step reads while indexing (it maps ~6 times that of the index file). */
   mergeBytes: number;
+  /** The same for optimize(), which runs in fresh workers without a segmenter (see WORKER_MERGE_BASE_BYTES). */
+  optimizeMergeBytes: number;
   /** The largest document a worker can hold with its analysis, bytes; larger ones are refused (or cut with truncateLongDocs). */
   maxDocBytes: number;
 }
@@ -179,9 +189,15 @@ export function planMemory(
     batchBytes,
     postingsBytes: Math.floor(work * 0.25),
     txnBytes: Math.max(MiB, Math.floor(work * 0.1)),
-    // A merge runs when the worker's batch is done: its whole share but a transaction is free
-    // for the pages it maps, ~6 times the postings it reads.
-    mergeBytes: Math.max(256 * 1024, Math.floor((work - Math.max(MiB, work * 0.1)) / 6)),
+    // While indexing, a merge maps pages on top of what the batch left allocated (a thread
+    // gives little back): a quarter of the share, the pages ~6 times the postings read.
+    mergeBytes: Math.max(256 * 1024, Math.floor((work * 0.25) / 6)),
+    // optimize() runs in fresh workers that load no dictionary: the rest of the budget, past
+    // the process and their isolates, is theirs to map, up to MAX_MERGE_STEP_BYTES a step.
+    optimizeMergeBytes: Math.max(
+      256 * 1024,
+      Math.min(MAX_MERGE_STEP_BYTES, Math.floor((maxMemory - PROCESS_BASE_BYTES - mainWork - threads * WORKER_MERGE_BASE_BYTES) / threads / 8)),
+    ),
     // A long document is held once, whole: its line is decoded in place into its body's UTF-8
     // bytes, which are moved (not copied) to the worker, which segments and stores it a piece
     // at a time; the next one waits until it is done. So it may take what the budget has past

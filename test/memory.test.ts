@@ -30,24 +30,26 @@ function longBody(): string {
     .join('\n\n');
 }
 
-test('default threads follow the machine: 512 MB, 1 GB, 8 GB, a 160 MB container, a 1-CPU quota', () => {
+test('default threads follow the machine: 512 MB, 1 GB, 8 GB, 160 and 256 MB containers', () => {
   const one = minimumBytes(1);
   // A 512 MB server: 40% of it, one thread. 384 MB: 40% is below what one thread needs, so that minimum.
   assert.equal(defaultThreads(512 * MiB, 2), 1);
   assert.equal(planMemory(undefined, undefined, 512 * MiB, 2, false).maxMemory, Math.round(0.4 * 512 * MiB));
   assert.equal(planMemory(undefined, undefined, 384 * MiB, 2, false).maxMemory, one);
   assert.equal(planMemory(undefined, undefined, 384 * MiB, 2, false).refusal, null);
-  // 1 GB and up: 256 MB, which holds two threads on two cores, and no more than the cores.
-  assert.equal(planMemory(undefined, undefined, 1024 * MiB, 2, false).maxMemory, 256 * MiB);
-  assert.equal(defaultThreads(8192 * MiB, 2), 2);
+  // 1 GB and up: 256 MB, which holds two threads, and no more than the cores.
+  const gb = planMemory(undefined, undefined, 1024 * MiB, 2, false);
+  assert.equal(gb.maxMemory, 256 * MiB);
+  assert.equal(gb.threads, 2);
   assert.equal(defaultThreads(8192 * MiB, 1), 1);
-  // A 160 MB container: its limit less the kernel's share, and one thread fits.
-  const box = planMemory(undefined, undefined, 160 * MiB, 2, true);
+  // A 256 MB container: the minimum for one thread, within its limit less the kernel's share.
+  const box = planMemory(undefined, undefined, 256 * MiB, 2, true);
   assert.equal(box.threads, 1);
   assert.equal(box.refusal, null, box.refusal ?? '');
-  assert.ok(box.maxMemory <= 160 * MiB - 4 * MiB);
-  // A 128 MB container cannot index: refused, naming the minimum.
-  const tiny = planMemory(undefined, undefined, 128 * MiB, 2, true);
+  assert.ok(box.maxMemory <= 256 * MiB - 4 * MiB);
+  // A 160 MB container cannot hold one thread's measured minimum: refused, naming it.
+  const tiny = planMemory(undefined, undefined, 160 * MiB, 2, true);
+  assert.ok(one > 156 * MiB);
   assert.match(tiny.refusal ?? '', new RegExp(`below the ${Math.round(one / MiB)} MB that one thread needs .*--max-memory ${Math.ceil(one / MiB)}M`));
   // Budgets: threads fill them up to the cores and 4.
   assert.equal(planMemory(512 * MiB, undefined, 8192 * MiB, 8).threads, 4);

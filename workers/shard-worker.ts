@@ -98,6 +98,22 @@ export interface OptimizeTask {
   dir: string;
   shard: number;
   memory: WorkerShares;
+  /** The process's budget and the workers merging at once: each step is sized to the room left. */
+  budget: { maxMemory: number; threads: number };
+}
+
+/** Kept free of a merge step's mapped pages: allocator and V8 slack, the step's own transaction. */
+const MERGE_ROOM_MARGIN_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Postings one merge step may read now: ~1/7 of the room the process has left under its
+ * budget (the step maps ~6 times what it reads, plus what it writes), shared by the workers
+ * merging at once; at most the plan's share, at least 256 KB. Measured, not planned: the
+ * threads that indexed give little of their memory back, so the room is what RSS says.
+ */
+function mergeStepBytes(task: OptimizeTask): number {
+  const room = task.budget.maxMemory - process.memoryUsage.rss() - MERGE_ROOM_MARGIN_BYTES;
+  return Math.max(256 * 1024, Math.min(task.memory.mergeBytes, Math.floor(room / task.budget.threads / 7)));
 }
 
 /** Merges the shard down (see ShardWriter.optimizeStep); returns the number of merges. */
@@ -106,11 +122,12 @@ export async function optimizeShard(task: OptimizeTask): Promise<number> {
   // One merge per opening of the environment: closing it unmaps the pages the merge read.
   while (
     await withWriter(task.dir, task.shard, (writer) => {
-      const group = writer.nextOptimizeMerge(task.memory.mergeBytes);
+      const memory = { ...task.memory, mergeBytes: mergeStepBytes(task) };
+      const group = writer.nextOptimizeMerge(memory.mergeBytes);
       if (group === null) return false;
       // A merge copies the segments it merges before the old ones are freed.
       checkDiskSpace(task.dir, mergeSourceBytes(group));
-      return writer.optimizeStep(task.memory);
+      return writer.optimizeStep(memory);
     })
   ) {
     merges++;
