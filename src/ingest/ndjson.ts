@@ -1,6 +1,6 @@
 import type { DocInput } from '../types.js';
 import { LARGE_RECORD_BYTES, oversizeReason, parseJsonRecord, rejectRecord } from './json-record.js';
-import { boundedLines } from './lines.js';
+import { boundedLineGroups } from './lines.js';
 import type { RecordOptions } from './record.js';
 import type { RejectedRecord } from './types.js';
 
@@ -12,8 +12,8 @@ export type NdjsonItem =
   | { doc: DocInput; bodyUtf8: Uint8Array | null; line: number; bytes: number }
   | { rejected: RejectedRecord; bytes: number };
 
-/** A line passed on unparsed (parseNdjsonRaw). */
-export type NdjsonRawItem = { raw: Buffer; file: string; line: number; bytes: number };
+/** Lines passed on unparsed (parseNdjsonRaw), a read chunk's worth; `bytes` covers them all. */
+export type NdjsonRawItem = { raws: { raw: Buffer; line: number }[]; file: string; bytes: number };
 
 export interface NdjsonOptions extends RecordOptions {
   /** Lines longer than this (bytes) are skipped unread and rejected. Default: unbounded. */
@@ -50,21 +50,31 @@ async function* parseLines(
   const max = o.maxRecordBytes ?? Number.POSITIVE_INFINITY;
   let line = 0;
   let pending = 0;
-  for await (const { line: raw, size } of boundedLines(chunks, max)) {
-    line++;
-    pending += size;
-    if (passRaw && raw !== null && raw.length <= LARGE_RECORD_BYTES) {
-      if (isBlank(raw)) continue;
+  for await (const group of boundedLineGroups(chunks, max)) {
+    let raws: { raw: Buffer; line: number }[] = [];
+    for (const { line: raw, size } of group) {
+      line++;
+      pending += size;
+      if (passRaw && raw !== null && raw.length <= LARGE_RECORD_BYTES) {
+        if (!isBlank(raw)) raws.push({ raw, line });
+        continue;
+      }
+      // A line parsed here keeps its place: the raw lines before it go first.
+      if (raws.length > 0) {
+        yield { raws, file: name, bytes: 0 };
+        raws = [];
+      }
+      const parsed = raw === null ? rejectRecord(name, line, oversizeReason(size, max)) : parseJsonRecord(raw, name, line, o);
+      if (parsed === null) continue;
       const bytes = pending;
       pending = 0;
-      yield { raw, file: name, line, bytes };
-      continue;
+      yield 'rejected' in parsed ? { rejected: parsed.rejected, bytes } : { doc: parsed.doc, bodyUtf8: parsed.bodyUtf8, line, bytes };
     }
-    const parsed = raw === null ? rejectRecord(name, line, oversizeReason(size, max)) : parseJsonRecord(raw, name, line, o);
-    if (parsed === null) continue;
-    const bytes = pending;
-    pending = 0;
-    yield 'rejected' in parsed ? { rejected: parsed.rejected, bytes } : { doc: parsed.doc, bodyUtf8: parsed.bodyUtf8, line, bytes };
+    if (raws.length > 0) {
+      const bytes = pending;
+      pending = 0;
+      yield { raws, file: name, bytes };
+    }
   }
 }
 

@@ -167,9 +167,9 @@ async function* readStream(file: string, given: InputFormat | null, o: Resolved)
       if ('rejected' in item) {
         line = item.rejected.line;
         yield { rejected: item.rejected, bytes };
-      } else if ('raw' in item) {
-        line = item.line;
-        yield { raw: item.raw, file: name, line, bytes };
+      } else if ('raws' in item) {
+        line = item.raws[item.raws.length - 1]?.line ?? line;
+        yield { raws: item.raws, file: name, bytes };
       } else {
         line = item.line;
         yield { doc: item.doc, bodyUtf8: item.bodyUtf8, file: name, line, bytes };

@@ -64,8 +64,8 @@ export type IngestItem =
   | { doc: DocInput; bodyUtf8: Uint8Array | null; file: string; line: number; bytes: number }
   | { rejected: RejectedRecord; bytes: number };
 
-/** An NDJSON line passed on unparsed (see readInputsRaw). */
-export type RawIngestItem = { raw: Buffer; file: string; line: number; bytes: number };
+/** NDJSON lines passed on unparsed, a read chunk's worth (see readInputsRaw). */
+export type RawIngestItem = { raws: { raw: Buffer; line: number }[]; file: string; bytes: number };
 
 export const MiB = 2 ** 20;
 export const DEFAULT_INPUT_MAX_DOC_BYTES = 64 * MiB;

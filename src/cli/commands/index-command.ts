@@ -147,9 +147,9 @@ export async function indexCommand(inputs: string[], flags: IndexCommandFlags): 
       for await (const item of source) {
         bytes += item.bytes;
         if ('rejected' in item) reject(item.rejected);
-        else if ('raw' in item) {
-          await index.enqueueRaw(item.raw, item.file, item.line, rawOptions);
-          accepted++;
+        else if ('raws' in item) {
+          for (const { raw, line } of item.raws) await index.enqueueRaw(raw, item.file, line, rawOptions);
+          accepted += item.raws.length;
         } else {
           try {
             await index.enqueue(item.doc, item.bodyUtf8, `${item.file}:${item.line}`, true);
