@@ -20,6 +20,8 @@ const GOLDEN = {
   queries: '4c7f66d34356db567261944e4240fceb7f45832b699e782e0f57b9376bf254f3',
   segment: '21cccc26ecfac31f8b3409d9130523485c397b77e9f0ebfb3b93a401dc40fcaa',
   segmentPieces: '21cccc26ecfac31f8b3409d9130523485c397b77e9f0ebfb3b93a401dc40fcaa',
+  segmentPinyin: 'fd821de270562f491ec16415ef40b13bde4f1c72e9d3a9799221ba02d22fb96a',
+  segmentTraditional: 'e85ebdf4ccb9fe1afa8e84234faa2643489e6db8f2092d4f8ab49632912af171',
   shard: '7dc71d367ceb4139373392a5a20055b93a774529668704f13528ff8556342841',
 };
 
@@ -109,8 +111,8 @@ function segmentHash(
   first: number,
   spillDir: string | null,
   pieces = false,
+  analyzer = analyzers.base,
 ): void {
-  const analyzer = analyzers.base;
   buffer.reset(spillDir);
   for (const d of batch) {
     const lens = buffer.addDocument(analyzer, d.title, pieces ? utf8Pieces(Buffer.from(d.body), 4096) : d.body, d.tags);
@@ -125,10 +127,12 @@ function segmentHash(
 }
 
 /** The sample in batches of `size`, each its own segment, through one reused buffer. */
-function sampleSegmentsHash(buffer: PostingsBuffer, spillDir: string | null, pieces = false): string {
+function sampleSegmentsHash(buffer: PostingsBuffer, spillDir: string | null, pieces = false, analyzer = analyzers.base): string {
   const h = createHash('sha256');
-  segmentHash(h, buffer, docs, 0, 0, spillDir, pieces);
-  for (let i = 0, seg = 1; i < docs.length; i += 64, seg++) segmentHash(h, buffer, docs.slice(i, i + 64), seg, 1000 + i, spillDir, pieces);
+  segmentHash(h, buffer, docs, 0, 0, spillDir, pieces, analyzer);
+  for (let i = 0, seg = 1; i < docs.length; i += 64, seg++) {
+    segmentHash(h, buffer, docs.slice(i, i + 64), seg, 1000 + i, spillDir, pieces, analyzer);
+  }
   return hex(h);
 }
 
@@ -156,6 +160,12 @@ test('golden: segment bytes of the sample, without and with spills', (t) => {
 
 test('golden: segment bytes with bodies decoded from UTF-8 pieces', () => {
   assert.equal(sampleSegmentsHash(new PostingsBuffer(), null, true), GOLDEN.segmentPieces);
+});
+
+test('golden: segment bytes with the pinyin and traditional options', (t) => {
+  assert.equal(sampleSegmentsHash(new PostingsBuffer(), null, false, analyzers.pinyin), GOLDEN.segmentPinyin);
+  assert.equal(sampleSegmentsHash(new PostingsBuffer(5000), tempDir(t, 'ruyi-speed-spill-'), false, analyzers.pinyin), GOLDEN.segmentPinyin);
+  assert.equal(sampleSegmentsHash(new PostingsBuffer(), null, false, analyzers.traditional), GOLDEN.segmentTraditional);
 });
 
 test('golden: a shard after batches, replaces, removes, merges and optimize', async (t) => {
