@@ -164,7 +164,10 @@ test('golden: segment bytes with bodies decoded from UTF-8 pieces', () => {
 
 test('golden: segment bytes with the pinyin and traditional options', (t) => {
   assert.equal(sampleSegmentsHash(new PostingsBuffer(), null, false, analyzers.pinyin), GOLDEN.segmentPinyin);
-  assert.equal(sampleSegmentsHash(new PostingsBuffer(5000), tempDir(t, 'ruyi-speed-spill-'), false, analyzers.pinyin), GOLDEN.segmentPinyin);
+  assert.equal(
+    sampleSegmentsHash(new PostingsBuffer(5000), tempDir(t, 'ruyi-speed-spill-'), false, analyzers.pinyin),
+    GOLDEN.segmentPinyin,
+  );
   assert.equal(sampleSegmentsHash(new PostingsBuffer(), null, false, analyzers.traditional), GOLDEN.segmentTraditional);
 });
 
