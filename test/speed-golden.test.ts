@@ -156,6 +156,9 @@ test('golden: segment bytes of the sample, without and with spills', (t) => {
     assert.equal(sampleSegmentsHash(buffer, tempDir(t, 'ruyi-speed-spill-')), GOLDEN.segment, `maxTokens ${maxTokens}`);
     assert.ok(spills > (maxTokens < 1000 ? 100 : 5), `maxTokens ${maxTokens}: ${spills} runs`);
   }
+  // A small term table starts over between chunks (with a spill when it has a directory).
+  assert.equal(sampleSegmentsHash(new PostingsBuffer(200_000, 300), tempDir(t, 'ruyi-speed-spill-')), GOLDEN.segment, 'small table');
+  assert.equal(sampleSegmentsHash(new PostingsBuffer(200_000, 300), null), GOLDEN.segment, 'small table, no spills');
 });
 
 test('golden: segment bytes with bodies decoded from UTF-8 pieces', () => {
