@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Analyzer } from '../analysis/analyzer.js';
-import { appendFullPostings, type EncodeColumns, encodePayload, type FullPostings, type SegmentNorms } from '../store/postings-codec.js';
+import { appendFullPostings, type FullPostings, PayloadBuilder, type SegmentNorms } from '../store/postings-codec.js';
 import type { SegmentWriter } from '../store/segment-writer.js';
 import { sortedTermIds } from '../store/term-order.js';
 import { ByteWriter } from '../store/varint.js';
@@ -78,7 +78,7 @@ export class PostingsBuffer {
   private scatterDocs = new Int32Array(1 << 16);
   private scatterPositions = new Int32Array(1 << 16);
   private readonly out = new ByteWriter();
-  private readonly scratch = new ByteWriter();
+  private readonly builder = new PayloadBuilder();
   private runs: string[] = [];
   private runDir: string | null = null;
 
@@ -115,7 +115,7 @@ export class PostingsBuffer {
    * lengths, and an estimate of the term table. Cheap: call it after every document.
    */
   get memoryBytes(): number {
-    const arrays = (this.tokTerm.length * 3 + this.scatterDocs.length * 2) * 4 + this.out.buf.length + this.scratch.buf.length;
+    const arrays = (this.tokTerm.length * 3 + this.scatterDocs.length * 2) * 4 + this.out.buf.length + this.builder.bytes;
     return (
       arrays + (this.titleLens.length + this.bodyLens.length + this.terms.length) * 8 + this.chunkEntries.length * 4 + this.table.bytes
     );
@@ -258,15 +258,22 @@ export class PostingsBuffer {
             heads[i] = (readers[i] as RunReader).next();
           }
         }
-        const cols: EncodeColumns = {
-          count: into.docNums.length,
-          docNums: Int32Array.from(into.docNums, (d) => d + first),
-          tfTitle: Int32Array.from(into.tfTitle),
-          tfBody: Int32Array.from(into.tfBody),
-          positions: Int32Array.from(into.positions),
-        };
+        const { builder } = this;
+        builder.start(first);
+        let p = 0;
+        for (let i = 0; i < into.docNums.length; i++) {
+          const tfTitle = into.tfTitle[i] as number;
+          const tfBody = into.tfBody[i] as number;
+          let prev = 0;
+          for (let c = tfTitle + tfBody; c > 0; c--) {
+            const pos = into.positions[p++] as number;
+            builder.gap(pos - prev);
+            prev = pos;
+          }
+          builder.posting((into.docNums[i] as number) + first, tfTitle, tfBody);
+        }
         this.out.reset();
-        encodePayload(this.out, this.scratch, first, cols);
+        builder.finish(this.out);
         segment.addTerm(term, this.out);
       }
     } finally {
@@ -304,42 +311,29 @@ export class PostingsBuffer {
     const terms = this.terms;
     const byTerm = sortedTermIds(terms);
 
-    // Columns sized for the largest term: no term has more postings or positions than tokens.
-    let maxTokens = 0;
-    for (let t = 0; t < termCount; t++) maxTokens = Math.max(maxTokens, (start[t + 1] as number) - (start[t] as number));
-    const cols: EncodeColumns = {
-      count: 0,
-      docNums: new Int32Array(maxTokens),
-      tfTitle: new Int32Array(maxTokens),
-      tfBody: new Int32Array(maxTokens),
-      positions: new Int32Array(maxTokens),
-    };
-    const { out, scratch } = this;
+    const { out, builder, titleLens } = this;
     for (const t of byTerm) {
-      let n = -1;
-      let p = 0;
-      let doc = -1;
-      let titleLen = 0;
+      builder.start(first);
       const end = start[t + 1] as number;
-      for (let k = start[t] as number; k < end; k++) {
+      let k = start[t] as number;
+      while (k < end) {
         const d = docs[k] as number;
-        if (d !== doc) {
-          doc = d;
-          titleLen = d < this.titleLens.length ? (this.titleLens[d] as number) : this.currentTitleLen;
-          n++;
-          cols.docNums[n] = first + d;
-          cols.tfTitle[n] = 0;
-          cols.tfBody[n] = 0;
+        const titleLen = d < titleLens.length ? (titleLens[d] as number) : this.currentTitleLen;
+        let tfTitle = 0;
+        let tfBody = 0;
+        let prev = 0;
+        for (; k < end && docs[k] === d; k++) {
+          const pos = positions[k] as number;
+          if (pos === NO_POSITION) continue;
+          if (pos < titleLen) tfTitle++;
+          else tfBody++;
+          builder.gap(pos - prev);
+          prev = pos;
         }
-        const pos = positions[k] as number;
-        if (pos === NO_POSITION) continue;
-        if (pos < titleLen) cols.tfTitle[n] = (cols.tfTitle[n] as number) + 1;
-        else cols.tfBody[n] = (cols.tfBody[n] as number) + 1;
-        cols.positions[p++] = pos;
+        builder.posting(first + d, tfTitle, tfBody);
       }
-      cols.count = n + 1;
       out.reset();
-      encodePayload(out, scratch, first, cols);
+      builder.finish(out);
       emit(terms[t] as string, out);
     }
   }
