@@ -72,3 +72,20 @@ test('SegmentWriter blocks: a varint term count, then the head and the payloads'
   const index = puts.find(([key]) => key[1] === 1)?.[1] as Buffer;
   assert.deepEqual([...index], [1, 4, ...Buffer.from('t000')]);
 });
+
+test('ByteWriter.range and append copy small and large runs exactly', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(), fc.nat(), fc.uint8Array({ maxLength: 100 }), (src, a, b, prefix) => {
+      const start = src.length === 0 ? 0 : a % (src.length + 1);
+      const end = start + (src.length - start === 0 ? 0 : b % (src.length - start + 1));
+      const w = new ByteWriter(16);
+      w.bytes(prefix);
+      w.range(src, start, end);
+      const other = new ByteWriter(16);
+      other.bytes(src);
+      w.append(other);
+      assert.deepEqual(w.toBuffer(), Buffer.concat([prefix, src.subarray(start, end), src]));
+    }),
+    { numRuns: 500 },
+  );
+});

@@ -246,7 +246,7 @@ export class PayloadMerger extends PayloadBuilder {
       this.prevDoc = doc;
       this.postings.uint(packed);
       if (packed & 1) this.postings.uint(tfT);
-      this.positions.bytes(payload.subarray(from, pr.pos));
+      this.positions.range(payload, from, pr.pos);
       this.count++;
     }
   }
@@ -264,8 +264,8 @@ export class PayloadMerger extends PayloadBuilder {
       if (r.uint() & 1) r.uint();
     }
     this.postings.uint(firstDoc - this.prevDoc);
-    this.postings.bytes(payload.subarray(afterFirstGap, end));
-    this.positions.bytes(payload.subarray(end));
+    this.postings.range(payload, afterFirstGap, end);
+    this.positions.range(payload, end, payload.length);
     this.prevDoc = doc;
     this.count += n;
   }
