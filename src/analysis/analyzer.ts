@@ -125,12 +125,9 @@ export class Analyzer {
 
   private run(text: string, firstPosition: number, sink: TermSink, readings: PinyinReader | null): number {
     let position = firstPosition;
-    for (const chunk of textChunks(text, CHUNK_CHARS)) {
-      const words = this.jieba.cut(this.prepare(chunk), true);
+    for (const words of this.wordChunks(text)) {
       this.expandNewLongWords(words);
-      for (let word of words) {
-        if (!isWordToken(word)) continue;
-        if (word.length > MAX_TERM_CHARS) word = cutTerm(word);
+      for (const word of words) {
         if (!this.stopwords.has(word)) {
           sink(word, position);
           const subs = word.length > 2 && hasHan(word) ? this.subwordsOf(word) : NO_WORDS;
@@ -141,6 +138,48 @@ export class Analyzer {
       }
     }
     return position;
+  }
+
+  /**
+   * The words of `text`, a chunk (CHUNK_CHARS) at a time, as jieba's precise cut of its
+   * normalized form gives them: tokens without a letter or digit dropped, longer ones cut to
+   * MAX_TERM_CHARS, stop words kept. Each word takes one position; see indexTermsOf for the
+   * terms it is indexed as. The array is jieba's own, compacted in place.
+   */
+  *wordChunks(text: string): Generator<string[]> {
+    for (const chunk of textChunks(text, CHUNK_CHARS)) {
+      const words = this.jieba.cut(this.prepare(chunk), true);
+      let kept = 0;
+      for (let i = 0; i < words.length; i++) {
+        let word = words[i] as string;
+        if (!isWordToken(word)) continue;
+        if (word.length > MAX_TERM_CHARS) word = cutTerm(word);
+        words[kept++] = word;
+      }
+      words.length = kept;
+      yield words;
+    }
+  }
+
+  /**
+   * Caches the sub-words of those of `words` that need them, with one jieba call: call it
+   * with a chunk's new words before indexTermsOf, which otherwise calls jieba once a word.
+   */
+  prepareWords(words: readonly string[]): void {
+    this.expandNewLongWords(words);
+  }
+
+  /**
+   * The terms a word of wordChunks is indexed as, all at its position, in analyze()'s order:
+   * the word, its sub-words, then (with `pinyin`) the readings; null for a stop word. A pure
+   * function of the word, for callers that keep it per distinct word.
+   */
+  indexTermsOf(word: string): string[] | null {
+    if (this.stopwords.has(word)) return null;
+    const subs = word.length > 2 && hasHan(word) ? this.subwordsOf(word) : NO_WORDS;
+    const terms = [word, ...subs];
+    if (this.readings !== null) this.emitReadings(this.readings, word, subs, (term) => terms.push(term));
+    return terms;
   }
 
   /** The pinyin and initials terms of a word and its first sub-words (bounded, see MAX_PINYIN_WORDS_PER_TOKEN). */

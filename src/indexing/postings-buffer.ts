@@ -1,11 +1,12 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Analyzer } from '../analysis/analyzer.js';
-import { appendFullPostings, type EncodeColumns, encodePayload, type FullPostings, type SegmentNorms } from '../store/postings-codec.js';
+import { appendFullPostings, type FullPostings, PayloadBuilder, type SegmentNorms } from '../store/postings-codec.js';
 import type { SegmentWriter } from '../store/segment-writer.js';
 import { sortedTermIds } from '../store/term-order.js';
 import { ByteWriter } from '../store/varint.js';
 import { RunReader, RunWriter } from './run-file.js';
+import { TermTable } from './term-table.js';
 
 /** Tags are indexed as terms of their own that no analyzed word can equal. */
 export const TAG_PREFIX = '\u0001';
@@ -26,6 +27,18 @@ export const DEFAULT_MAX_BUFFERED_TOKENS = 1 << 20;
 /** Where a document's text comes from: a string, or pieces decoded from UTF-8 one at a time. */
 export type TextSource = string | Iterable<string>;
 
+/**
+ * The term table (each distinct word with what it is indexed as, so the analyzer is asked
+ * once a word) is kept for the next batch while it holds at most this many entries, about
+ * 100 bytes each: ~3 MB of a worker heap of 32 MB and up.
+ */
+export const MAX_KEPT_TERM_ENTRIES = 1 << 15;
+/**
+ * Within a batch the table grows with its distinct terms; past this many (a huge document)
+ * the tokens so far are spilled and the table starts over, as term ids do at a spill.
+ */
+export const MAX_TERM_ENTRIES = 1 << 17;
+
 function grown(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
   const b = new Int32Array(size);
   b.set(a);
@@ -41,8 +54,16 @@ function grown(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
  * the segment then merges the runs.
  */
 export class PostingsBuffer {
-  private readonly termIds = new Map<string, number>();
+  /** Every word and term met, kept across batches up to MAX_KEPT_TERM_ENTRIES. */
+  private readonly table = new TermTable();
+  /** The analyzer the table's extras come from. */
+  private analyzer: Analyzer | null = null;
+  /** Bumped when term ids start over (a batch, a spill): entries of older epochs have none. */
+  private epoch = 0;
+  /** Term id -> term of the current run of tokens. */
   private readonly terms: string[] = [];
+  /** Entries of the words of the chunk being indexed. */
+  private chunkEntries = new Int32Array(1024);
   private tokTerm = new Int32Array(1 << 16);
   private tokDoc = new Int32Array(1 << 16);
   private tokPos = new Int32Array(1 << 16);
@@ -53,16 +74,19 @@ export class PostingsBuffer {
   /** The title length of the document being analyzed; unknown (all title) until its title is done. */
   private currentTitleLen = Number.POSITIVE_INFINITY;
   private totalTokens = 0;
-  private readonly sink = (term: string, position: number): void => this.push(term, position);
   // Scratch for writing, kept across batches like the token arrays above.
   private scatterDocs = new Int32Array(1 << 16);
   private scatterPositions = new Int32Array(1 << 16);
   private readonly out = new ByteWriter();
-  private readonly scratch = new ByteWriter();
+  private readonly builder = new PayloadBuilder();
   private runs: string[] = [];
   private runDir: string | null = null;
 
-  constructor(readonly maxTokens = DEFAULT_MAX_BUFFERED_TOKENS) {}
+  /** `maxTermEntries`: see MAX_TERM_ENTRIES (smaller in tests). */
+  constructor(
+    readonly maxTokens = DEFAULT_MAX_BUFFERED_TOKENS,
+    private readonly maxTermEntries = MAX_TERM_ENTRIES,
+  ) {}
 
   /**
    * Empties the buffer for the next batch but keeps its arrays: a worker reuses one buffer,
@@ -71,6 +95,7 @@ export class PostingsBuffer {
    */
   reset(spillDir: string | null = null): void {
     this.clearTokens();
+    if (this.table.count > MAX_KEPT_TERM_ENTRIES) this.table.clear();
     this.titleLens.length = 0;
     this.bodyLens.length = 0;
     this.local = 0;
@@ -80,9 +105,20 @@ export class PostingsBuffer {
   }
 
   private clearTokens(): void {
-    this.termIds.clear();
+    this.epoch++;
     this.terms.length = 0;
     this.n = 0;
+  }
+
+  /**
+   * Bytes this buffer holds, as it grows: the token arrays and write scratch, the documents'
+   * lengths, and an estimate of the term table. Cheap: call it after every document.
+   */
+  get memoryBytes(): number {
+    const arrays = (this.tokTerm.length * 3 + this.scatterDocs.length * 2) * 4 + this.out.buf.length + this.builder.bytes;
+    return (
+      arrays + (this.titleLens.length + this.bodyLens.length + this.terms.length) * 8 + this.chunkEntries.length * 4 + this.table.bytes
+    );
   }
 
   get tokens(): number {
@@ -99,27 +135,64 @@ export class PostingsBuffer {
    * the body starts one past them, so no phrase spans the two fields.
    */
   addDocument(analyzer: Analyzer, title: string, body: TextSource, tags: readonly string[]): { titleLen: number; bodyLen: number } {
+    if (analyzer !== this.analyzer) {
+      this.table.clear();
+      this.analyzer = analyzer;
+    }
     this.local = this.titleLens.length;
     this.currentTitleLen = Number.POSITIVE_INFINITY;
-    const titleLen = analyzer.analyze(title, 0, this.sink);
+    const titleLen = this.addText(analyzer, title, 0);
     this.currentTitleLen = titleLen;
     const bodyStart = titleLen + 1;
     let end = bodyStart;
-    if (typeof body === 'string') end = analyzer.analyze(body, end, this.sink);
-    else for (const piece of body) end = analyzer.analyze(piece, end, this.sink);
-    for (const tag of new Set(tags.map(tagTerm))) this.push(tag, NO_POSITION);
+    if (typeof body === 'string') end = this.addText(analyzer, body, end);
+    else for (const piece of body) end = this.addText(analyzer, piece, end);
+    for (const tag of new Set(tags.map(tagTerm))) this.push(this.table.entryOf(tag), NO_POSITION);
     this.titleLens.push(titleLen);
     this.bodyLens.push(end - bodyStart);
     return { titleLen, bodyLen: end - bodyStart };
   }
 
-  private push(term: string, position: number): void {
+  /**
+   * Indexes `text` from `position` as Analyzer.analyze would, and returns the next free
+   * position. A word costs one table lookup (see TermTable).
+   */
+  private addText(analyzer: Analyzer, text: string, position: number): number {
+    let next = position;
+    const table = this.table;
+    for (const words of analyzer.wordChunks(text)) {
+      // The table starts over only between chunks and in a new epoch: a term must never hold
+      // two entries with ids in one epoch.
+      if (table.count > this.maxTermEntries && (this.n === 0 || this.runDir !== null)) {
+        if (this.n > 0) this.spill();
+        table.clear();
+      }
+      if (this.chunkEntries.length < words.length) this.chunkEntries = new Int32Array(words.length * 2);
+      const chunk = this.chunkEntries;
+      table.lookupWords(analyzer, words, chunk);
+      for (let i = 0; i < words.length; i++) {
+        const e = chunk[i] as number;
+        const count = table.extraCount[e] as number;
+        if (count >= 0) {
+          this.push(e, next);
+          const start = table.extraStart[e] as number;
+          for (let k = 0; k < count; k++) this.push(table.extras[start + k] as number, next);
+        }
+        next++;
+      }
+    }
+    return next;
+  }
+
+  private push(entry: number, position: number): void {
     if (this.n === this.maxTokens) this.spill();
-    let id = this.termIds.get(term);
-    if (id === undefined) {
+    const table = this.table;
+    let id = table.id[entry] as number;
+    if (table.epoch[entry] !== this.epoch) {
       id = this.terms.length;
-      this.terms.push(term);
-      this.termIds.set(term, id);
+      this.terms.push(table.terms[entry] as string);
+      table.id[entry] = id;
+      table.epoch[entry] = this.epoch;
     }
     if (this.n === this.tokTerm.length) {
       const size = Math.min(this.n * 2, this.maxTokens);
@@ -185,15 +258,22 @@ export class PostingsBuffer {
             heads[i] = (readers[i] as RunReader).next();
           }
         }
-        const cols: EncodeColumns = {
-          count: into.docNums.length,
-          docNums: Int32Array.from(into.docNums, (d) => d + first),
-          tfTitle: Int32Array.from(into.tfTitle),
-          tfBody: Int32Array.from(into.tfBody),
-          positions: Int32Array.from(into.positions),
-        };
+        const { builder } = this;
+        builder.start(first);
+        let p = 0;
+        for (let i = 0; i < into.docNums.length; i++) {
+          const tfTitle = into.tfTitle[i] as number;
+          const tfBody = into.tfBody[i] as number;
+          let prev = 0;
+          for (let c = tfTitle + tfBody; c > 0; c--) {
+            const pos = into.positions[p++] as number;
+            builder.gap(pos - prev);
+            prev = pos;
+          }
+          builder.posting((into.docNums[i] as number) + first, tfTitle, tfBody);
+        }
         this.out.reset();
-        encodePayload(this.out, this.scratch, first, cols);
+        builder.finish(this.out);
         segment.addTerm(term, this.out);
       }
     } finally {
@@ -231,42 +311,29 @@ export class PostingsBuffer {
     const terms = this.terms;
     const byTerm = sortedTermIds(terms);
 
-    // Columns sized for the largest term: no term has more postings or positions than tokens.
-    let maxTokens = 0;
-    for (let t = 0; t < termCount; t++) maxTokens = Math.max(maxTokens, (start[t + 1] as number) - (start[t] as number));
-    const cols: EncodeColumns = {
-      count: 0,
-      docNums: new Int32Array(maxTokens),
-      tfTitle: new Int32Array(maxTokens),
-      tfBody: new Int32Array(maxTokens),
-      positions: new Int32Array(maxTokens),
-    };
-    const { out, scratch } = this;
+    const { out, builder, titleLens } = this;
     for (const t of byTerm) {
-      let n = -1;
-      let p = 0;
-      let doc = -1;
-      let titleLen = 0;
+      builder.start(first);
       const end = start[t + 1] as number;
-      for (let k = start[t] as number; k < end; k++) {
+      let k = start[t] as number;
+      while (k < end) {
         const d = docs[k] as number;
-        if (d !== doc) {
-          doc = d;
-          titleLen = d < this.titleLens.length ? (this.titleLens[d] as number) : this.currentTitleLen;
-          n++;
-          cols.docNums[n] = first + d;
-          cols.tfTitle[n] = 0;
-          cols.tfBody[n] = 0;
+        const titleLen = d < titleLens.length ? (titleLens[d] as number) : this.currentTitleLen;
+        let tfTitle = 0;
+        let tfBody = 0;
+        let prev = 0;
+        for (; k < end && docs[k] === d; k++) {
+          const pos = positions[k] as number;
+          if (pos === NO_POSITION) continue;
+          if (pos < titleLen) tfTitle++;
+          else tfBody++;
+          builder.gap(pos - prev);
+          prev = pos;
         }
-        const pos = positions[k] as number;
-        if (pos === NO_POSITION) continue;
-        if (pos < titleLen) cols.tfTitle[n] = (cols.tfTitle[n] as number) + 1;
-        else cols.tfBody[n] = (cols.tfBody[n] as number) + 1;
-        cols.positions[p++] = pos;
+        builder.posting(first + d, tfTitle, tfBody);
       }
-      cols.count = n + 1;
       out.reset();
-      encodePayload(out, scratch, first, cols);
+      builder.finish(out);
       emit(terms[t] as string, out);
     }
   }

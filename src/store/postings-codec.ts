@@ -166,23 +166,60 @@ export function appendFullPostings(payload: Uint8Array, segFirst: number, into: 
 }
 
 /**
- * Re-encodes a payload for a merged segment: rebases doc deltas on the new segment's first
- * docNum, drops dead documents, and copies each kept posting's position bytes untouched.
- * `state` carries the previous docNum across the payloads of one term.
+ * Builds one term's payload (format above) a posting at a time, with no intermediate
+ * columns: give a document's position gaps with gap(), then its posting with posting().
+ * Gives the same bytes as encodePayload.
  */
-export class PayloadMerger {
-  private readonly postings = new ByteWriter();
-  private readonly positions = new ByteWriter();
-  private count = 0;
-  private prevDoc = 0;
+export class PayloadBuilder {
+  protected readonly postings = new ByteWriter();
+  protected readonly positions = new ByteWriter();
+  protected count = 0;
+  protected prevDoc = 0;
 
-  start(newSegFirst: number): void {
+  start(segFirst: number): void {
     this.postings.reset();
     this.positions.reset();
     this.count = 0;
-    this.prevDoc = newSegFirst;
+    this.prevDoc = segFirst;
   }
 
+  /** Bytes of its buffers (they grow to the largest payload built). */
+  get bytes(): number {
+    return this.postings.buf.length + this.positions.buf.length;
+  }
+
+  /** A position of the next posting: its gap from the previous one of the same document (from 0 for the first). */
+  gap(delta: number): void {
+    this.positions.uint(delta);
+  }
+
+  /** The next posting, docNums ascending; its positions were given with gap(). */
+  posting(doc: number, tfTitle: number, tfBody: number): void {
+    this.postings.uint(doc - this.prevDoc);
+    this.prevDoc = doc;
+    this.postings.uint(tfBody * 2 + (tfTitle > 0 ? 1 : 0));
+    if (tfTitle > 0) this.postings.uint(tfTitle);
+    this.count++;
+  }
+
+  /** The payload, or null when there is no posting. */
+  finish(out: ByteWriter): boolean {
+    if (this.count === 0) return false;
+    out.uint(this.count);
+    out.uint(this.postings.length);
+    out.append(this.postings);
+    out.append(this.positions);
+    return true;
+  }
+}
+
+/**
+ * Re-encodes a payload for a merged segment: rebases doc deltas on the new segment's first
+ * docNum, drops dead documents, and copies each kept posting's position bytes untouched.
+ * start() takes the new segment's first docNum; the previous docNum carries across the
+ * payloads of one term.
+ */
+export class PayloadMerger extends PayloadBuilder {
   /**
    * Appends one source segment's payload. `dead` is null when the source holds no deleted
    * document: then only the first doc gap changes and the rest is copied as bytes.
@@ -209,7 +246,7 @@ export class PayloadMerger {
       this.prevDoc = doc;
       this.postings.uint(packed);
       if (packed & 1) this.postings.uint(tfT);
-      this.positions.bytes(payload.subarray(from, pr.pos));
+      this.positions.range(payload, from, pr.pos);
       this.count++;
     }
   }
@@ -227,20 +264,10 @@ export class PayloadMerger {
       if (r.uint() & 1) r.uint();
     }
     this.postings.uint(firstDoc - this.prevDoc);
-    this.postings.bytes(payload.subarray(afterFirstGap, end));
-    this.positions.bytes(payload.subarray(end));
+    this.postings.range(payload, afterFirstGap, end);
+    this.positions.range(payload, end, payload.length);
     this.prevDoc = doc;
     this.count += n;
-  }
-
-  /** The merged payload, or null when every posting was dead. */
-  finish(out: ByteWriter): boolean {
-    if (this.count === 0) return false;
-    out.uint(this.count);
-    out.uint(this.postings.length);
-    out.append(this.postings);
-    out.append(this.positions);
-    return true;
   }
 }
 

@@ -7,6 +7,23 @@ export const BLOCK_TARGET_BYTES = 4096;
 /** A term whose payload is larger gets a key of its own instead of a place in a block. */
 export const LARGE_TERM_BYTES = 1024;
 
+/** A varint `count`, then `a`'s and `b`'s bytes, as one new Buffer of exactly that size: one copy. */
+function concatBuffer(count: number, a: ByteWriter, b: ByteWriter | null): Buffer {
+  let prefix = 1;
+  for (let v = count; v >= 0x80; v = Math.floor(v / 0x80)) prefix++;
+  const out = Buffer.allocUnsafe(prefix + a.length + (b?.length ?? 0));
+  let at = 0;
+  let v = count;
+  while (v >= 0x80) {
+    out[at++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  out[at++] = v;
+  a.buf.copy(out, at, 0, a.length);
+  if (b !== null) b.buf.copy(out, at + a.length, 0, b.length);
+  return out;
+}
+
 export type PutFn = (key: (string | number)[], value: Buffer) => void;
 
 /**
@@ -56,11 +73,7 @@ export class SegmentWriter {
 
   private flushBlock(): void {
     if (this.termsInBlock === 0) return;
-    const out = new ByteWriter(this.head.length + this.body.length + 8);
-    out.uint(this.termsInBlock);
-    out.append(this.head);
-    out.append(this.body);
-    this.put([this.segId, SegmentKey.Block, this.blocks], out.toBuffer());
+    this.put([this.segId, SegmentKey.Block, this.blocks], concatBuffer(this.termsInBlock, this.head, this.body));
     this.blocks++;
     this.termsInBlock = 0;
     this.head.reset();
@@ -72,10 +85,7 @@ export class SegmentWriter {
     this.flushBlock();
     this.put([this.segId, SegmentKey.TitleNorms], Buffer.from(norms.title.buffer, norms.title.byteOffset, norms.title.byteLength));
     this.put([this.segId, SegmentKey.BodyNorms], Buffer.from(norms.body.buffer, norms.body.byteOffset, norms.body.byteLength));
-    const out = new ByteWriter(this.index.length + 8);
-    out.uint(this.blocks);
-    out.append(this.index);
-    this.put([this.segId, SegmentKey.BlockIndex], out.toBuffer());
+    this.put([this.segId, SegmentKey.BlockIndex], concatBuffer(this.blocks, this.index, null));
     return this.blocks;
   }
 }
