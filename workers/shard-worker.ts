@@ -76,7 +76,7 @@ export async function indexBatch(task: IndexBatchTask): Promise<BatchResult> {
   }
   const analyzer = analyzerFor(task.analysis);
   const maxTokens = bufferedTokens(task.memory.postingsBytes);
-  if (buffer?.maxTokens !== maxTokens) buffer = new PostingsBuffer(maxTokens);
+  if (buffer?.maxTokens !== maxTokens) buffer = new PostingsBuffer(maxTokens, undefined, task.memory.postingsBytes);
   const scratch = buffer;
   let parsed: ParsedBatch = { ops: task.ops as ParsedOp[], rejected: [], rejectedCount: 0 };
   if (task.records !== undefined) {

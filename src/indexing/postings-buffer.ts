@@ -86,7 +86,18 @@ export class PostingsBuffer {
   constructor(
     readonly maxTokens = DEFAULT_MAX_BUFFERED_TOKENS,
     private readonly maxTermEntries = MAX_TERM_ENTRIES,
+    /**
+     * Bytes the growing part may reach (buffered tokens, 20 bytes each with their write
+     * scratch, and the term table) before the postings are spilled and the table starts
+     * over: the worker's share of the memory budget for postings.
+     */
+    readonly maxBytes = Number.POSITIVE_INFINITY,
   ) {}
+
+  /** The part of memoryBytes that grows with the text: buffered tokens and the term table. */
+  private get growingBytes(): number {
+    return this.n * 20 + this.table.bytes;
+  }
 
   /**
    * Empties the buffer for the next batch but keeps its arrays: a worker reuses one buffer,
@@ -163,7 +174,7 @@ export class PostingsBuffer {
     for (const words of analyzer.wordChunks(text)) {
       // The table starts over only between chunks and in a new epoch: a term must never hold
       // two entries with ids in one epoch.
-      if (table.count > this.maxTermEntries && (this.n === 0 || this.runDir !== null)) {
+      if ((table.count > this.maxTermEntries || this.growingBytes > this.maxBytes) && (this.n === 0 || this.runDir !== null)) {
         if (this.n > 0) this.spill();
         table.clear();
       }
