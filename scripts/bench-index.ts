@@ -28,9 +28,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openIndex } from '../src/index.js';
 import { jiebaCeiling } from './bench/ceiling.js';
+import { writeBlock } from './bench/md-block.js';
 import { lancedbLoads, sqliteLoads } from './bench/native-peers.js';
 import { devQueries, manualsCorpus, manualsQueries, scaleCorpus } from './corpus-cache.js';
-import { type Peak, measureChild } from './measure-child.js';
+import { measureChild, type Peak } from './measure-child.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
@@ -78,7 +79,7 @@ function percentile(sorted: number[], p: number): number {
 function failure(label: string, threads: Run['threads'], peak: Peak): Run {
   const why = peak.timedOut
     ? `timed out after ${RUN_TIMEOUT_MS / 60_000} min`
-    : `exit ${peak.exit}${peak.signal ? `, signal ${peak.signal}` : ''}: ${peak.stderrTail.trim().split('\n').slice(-3).join(' | ')}`;
+    : `exit ${peak.exit}${peak.signal ? `, signal ${peak.signal}` : ''}: ${peak.stderrTail.trim().split('\n').slice(-3).join(' / ')}`;
   log(`${label}: FAILED (${why})`);
   return { label, threads, ok: false, error: why, maxRssMb: peak.maxRssMb, anonMb: peak.anonMb, fileMb: peak.fileMb };
 }
@@ -147,7 +148,9 @@ async function peerRun(
     fileMb: peak.fileMb,
     diskMb: out.bytesOnDisk / 1e6,
   };
-  log(`${label}: ${fmt(run.mbPerSecond)} MB/s (${fmt(run.seconds, 1)} s), max RSS ${fmt(run.maxRssMb, 0)} MB, on disk ${fmt(run.diskMb, 0)} MB`);
+  log(
+    `${label}: ${fmt(run.mbPerSecond)} MB/s (${fmt(run.seconds, 1)} s), max RSS ${fmt(run.maxRssMb, 0)} MB, on disk ${fmt(run.diskMb, 0)} MB`,
+  );
   return { run, latency: out.query };
 }
 
@@ -176,7 +179,13 @@ async function ruyiLatency(db: string, queriesFile: string): Promise<Latency> {
   }
   await index.close();
   latencies.sort((a, b) => a - b);
-  return { queries: queries.length, p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99), mrr10: rr / queries.length };
+  return {
+    queries: queries.length,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    mrr10: rr / queries.length,
+  };
 }
 
 const ratio = (a: Run | undefined, b: number | undefined): number | undefined =>
@@ -234,45 +243,47 @@ function verdict(x: number | undefined, target: number): string {
   return x === undefined ? 'n/a' : x >= target ? 'met' : 'MISSED';
 }
 
-function printSummary(results: CorpusResult[]): void {
-  console.log('\n| corpus | run | MB/s | s | max RSS MB | anon MB | file MB | on disk MB |');
-  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+function summary(results: CorpusResult[]): string {
+  const lines: string[] = [];
+  lines.push('', '| corpus | run | MB/s | s | max RSS MB | anon MB | file MB | on disk MB |');
+  lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of results) {
-    console.log(
+    lines.push(
       `| ${r.name} | jieba ceiling 1 / 2 threads (before, after) | ${fmt(r.ceiling[1].mean)} / ${fmt(r.ceiling[2].mean)} ` +
         `(${fmt(r.ceiling[1].before)}, ${fmt(r.ceiling[1].after)} / ${fmt(r.ceiling[2].before)}, ${fmt(r.ceiling[2].after)}) | | | | | |`,
     );
     for (const run of [r.ruyi.t1, r.ruyi.t2, r.ruyi.defaults, ...Object.values(r.peers)]) {
       if (run === undefined) continue;
       const label = run.threadsUsed !== undefined && run.threads === 'defaults' ? `${run.label} (${run.threadsUsed} thr)` : run.label;
-      console.log(
+      lines.push(
         run.ok
           ? `| ${r.name} | ${label} | ${fmt(run.mbPerSecond)} | ${fmt(run.seconds, 1)} | ${fmt(run.maxRssMb, 0)} | ${fmt(run.anonMb, 0)} | ${fmt(run.fileMb, 0)} | ${fmt(run.diskMb, 0)} |`
           : `| ${r.name} | ${label} | FAILED: ${run.error} | | ${fmt(run.maxRssMb, 0)} | | | |`,
       );
     }
   }
-  console.log('\n| corpus | ratio | value | target |');
-  console.log('| --- | --- | ---: | --- |');
+  lines.push('', '| corpus | ratio | value | target |');
+  lines.push('| --- | --- | ---: | --- |');
   for (const r of results) {
     const x = r.ratios;
-    console.log(`| ${r.name} | ruyi / ceiling, 1 thread | ${fmt(x.ruyi1OverCeiling1)} | ≥ 0.7: ${verdict(x.ruyi1OverCeiling1, 0.7)} |`);
-    console.log(`| ${r.name} | ruyi / ceiling, 2 threads | ${fmt(x.ruyi2OverCeiling2)} | ≥ 0.7: ${verdict(x.ruyi2OverCeiling2, 0.7)} |`);
-    console.log(
+    lines.push(`| ${r.name} | ruyi / ceiling, 1 thread | ${fmt(x.ruyi1OverCeiling1)} | ≥ 0.7: ${verdict(x.ruyi1OverCeiling1, 0.7)} |`);
+    lines.push(`| ${r.name} | ruyi / ceiling, 2 threads | ${fmt(x.ruyi2OverCeiling2)} | ≥ 0.7: ${verdict(x.ruyi2OverCeiling2, 0.7)} |`);
+    lines.push(
       `| ${r.name} | ruyi defaults / FTS5 1 thread | ${fmt(x.ruyiDefaultsOverFts5_1)} | ≥ 1.5: ${verdict(x.ruyiDefaultsOverFts5_1, 1.5)} |`,
     );
-    console.log(`| ${r.name} | ruyi defaults / FTS5 2 threads | ${fmt(x.ruyiDefaultsOverFts5_2)} | |`);
-    console.log(`| ${r.name} | ruyi / FTS5, 1 thread; 2 threads | ${fmt(x.ruyi1OverFts5_1)}; ${fmt(x.ruyi2OverFts5_2)} | |`);
-    console.log(`| ${r.name} | ruyi defaults / LanceDB 1 thread | ${fmt(x.ruyiDefaultsOverLancedb1)} | |`);
-    console.log(`| ${r.name} | ruyi / LanceDB, 1 thread; 2 threads | ${fmt(x.ruyi1OverLancedb1)}; ${fmt(x.ruyi2OverLancedb2)} | |`);
+    lines.push(`| ${r.name} | ruyi defaults / FTS5 2 threads | ${fmt(x.ruyiDefaultsOverFts5_2)} | |`);
+    lines.push(`| ${r.name} | ruyi / FTS5, 1 thread; 2 threads | ${fmt(x.ruyi1OverFts5_1)}; ${fmt(x.ruyi2OverFts5_2)} | |`);
+    lines.push(`| ${r.name} | ruyi defaults / LanceDB 1 thread | ${fmt(x.ruyiDefaultsOverLancedb1)} | |`);
+    lines.push(`| ${r.name} | ruyi / LanceDB, 1 thread; 2 threads | ${fmt(x.ruyi1OverLancedb1)}; ${fmt(x.ruyi2OverLancedb2)} | |`);
   }
-  console.log('\n| corpus | engine | queries | p50 ms | p95 ms | p99 ms |');
-  console.log('| --- | --- | ---: | ---: | ---: | ---: |');
+  lines.push('', '| corpus | engine | queries | p50 ms | p95 ms | p99 ms |');
+  lines.push('| --- | --- | ---: | ---: | ---: | ---: |');
   for (const r of results) {
     for (const [engine, l] of Object.entries(r.latency)) {
-      if (l) console.log(`| ${r.name} | ${engine} | ${l.queries} | ${fmt(l.p50, 3)} | ${fmt(l.p95, 3)} | ${fmt(l.p99, 3)} |`);
+      if (l) lines.push(`| ${r.name} | ${engine} | ${l.queries} | ${fmt(l.p50, 3)} | ${fmt(l.p95, 3)} | ${fmt(l.p99, 3)} |`);
     }
   }
+  return lines.join('\n');
 }
 
 async function main(): Promise<void> {
@@ -284,7 +295,9 @@ async function main(): Promise<void> {
     node: process.version,
     loadAverageAtStart: os.loadavg()[0],
   };
-  log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.ramGb} GB, Node ${machine.node}, load ${fmt(machine.loadAverageAtStart)}`);
+  log(
+    `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.ramGb} GB, Node ${machine.node}, load ${fmt(machine.loadAverageAtStart)}`,
+  );
   const peers = { fts5: sqliteLoads(), lancedb: lancedbLoads() };
   if (!peers.fts5) log('better-sqlite3 does not load: the FTS5 runs are SKIPPED');
   if (!peers.lancedb) log('@lancedb/lancedb does not load on this platform: the LanceDB runs are SKIPPED');
@@ -299,7 +312,8 @@ async function main(): Promise<void> {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  printSummary(results);
+  const tables = summary(results);
+  console.log(`\n${tables}`);
   const minutes = (Date.now() - startedAt) / 60_000;
   log(`done in ${fmt(minutes, 1)} min; load average now ${fmt(os.loadavg()[0])}`);
   mkdirSync(join(root, 'bench-results'), { recursive: true });
@@ -309,6 +323,28 @@ async function main(): Promise<void> {
     `${JSON.stringify({ date: new Date().toISOString(), minutes, machine: { ...machine, loadAverageAtEnd: os.loadavg()[0] }, quick, corpora: results }, null, 2)}\n`,
   );
   log(`wrote ${out}`);
+  if (!quick && only === undefined) {
+    const m = machine;
+    writeBlock(
+      join(root, 'BENCHMARKS.md'),
+      'bench:index',
+      `## Indexing on two corpora: the ceiling, FTS5 and LanceDB (\`npm run bench:index\`)
+
+Run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${fmt(minutes, 1)} min: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB,
+Node ${m.node}; 1-minute load average ${fmt(m.loadAverageAtStart)} at the start, ${fmt(os.loadavg()[0])} at the end (a shared machine:
+the ceiling's before/after spread is the noise). Corpora: the dev corpus and the manuals corpus
+(\`scripts/corpus/build-manuals-corpus.sh\`: zh_CN software manuals, ~19% Han) each recombined to ${MB} MB by
+make-scale-corpus.py. MB/s counts NDJSON input bytes; every run is a fresh child; *max RSS* is
+/usr/bin/time -v's (ruyi: touched index pages included), *anon*/*file* the sampled peaks of RssAnon/RssFile.
+FTS5 and LanceDB get the same jieba tokens (\`scripts/bench/peer-index.mjs\`); at 2 threads two worker
+threads tokenize and the main thread is the one writer; LanceDB's Rust pool has 2 threads in both runs
+(its FTS index build hangs with 1). Queries: the source corpus's known-item titles (make-queries.py),
+limit 10, one client; ruyi on its defaults index, the peers on their 1-thread index.
+
+${tables}
+`,
+    );
+  }
 }
 
 await main();
