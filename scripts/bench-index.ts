@@ -28,6 +28,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openIndex } from '../src/index.js';
 import { jiebaCeiling } from './bench/ceiling.js';
+import { log, machineInfo } from './bench/machine.js';
 import { writeBlock } from './bench/md-block.js';
 import { lancedbLoads, sqliteLoads } from './bench/native-peers.js';
 import { devQueries, manualsCorpus, manualsQueries, scaleCorpus } from './corpus-cache.js';
@@ -70,7 +71,6 @@ interface Latency {
 }
 
 const fmt = (x: number | undefined, digits = 2): string => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits));
-const log = (line: string): void => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
@@ -288,13 +288,7 @@ function summary(results: CorpusResult[]): string {
 
 async function main(): Promise<void> {
   const startedAt = Date.now();
-  const machine = {
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    cores: os.availableParallelism(),
-    ramGb: Math.round(os.totalmem() / 2 ** 30),
-    node: process.version,
-    loadAverageAtStart: os.loadavg()[0],
-  };
+  const machine = machineInfo();
   log(
     `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.ramGb} GB, Node ${machine.node}, load ${fmt(machine.loadAverageAtStart)}`,
   );

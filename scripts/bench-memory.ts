@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openIndex } from '../src/index.js';
 import { memoryCgroup } from './bench/cgroup.js';
+import { log, machineInfo } from './bench/machine.js';
 import { writeBlock } from './bench/md-block.js';
 import { devCorpus, longDoc, manualsCorpus, scaleCorpus } from './corpus-cache.js';
 import { measureChild, type Peak } from './measure-child.js';
@@ -53,17 +54,11 @@ const cli = join(root, 'dist/src/cli/main.js');
 
 type Outcome = 'finished' | 'refused' | 'oom-killed' | 'failed' | 'timed out';
 
-interface Row {
+interface Row extends Pick<Peak, 'maxRssMb' | 'anonMb' | 'fileMb' | 'seconds' | 'exit' | 'signal'> {
   input: string;
   config: string;
   inputMb: number;
   outcome: Outcome;
-  maxRssMb: number;
-  anonMb: number;
-  fileMb: number;
-  seconds: number;
-  exit: number | null;
-  signal?: number;
   /** ruyi's thread count and budget from its --json report. */
   threads?: number;
   budgetMb?: number;
@@ -75,7 +70,6 @@ interface Row {
 }
 
 const fmt = (x: number | undefined, digits = 0): string => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits));
-const log = (line: string): void => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 /** The message of a refusal: exit 1 and a line naming the minimum (E_CONFIG, "minimum", "at least", "below"). */
 function refusal(peak: Peak): string | undefined {
@@ -194,13 +188,7 @@ async function hostApp(work: string) {
 
 async function main(): Promise<void> {
   const startedAt = Date.now();
-  const machine = {
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    cores: os.availableParallelism(),
-    ramGb: Math.round(os.totalmem() / 2 ** 30),
-    node: process.version,
-    loadAverageAtStart: os.loadavg()[0],
-  };
+  const machine = machineInfo();
   log(
     `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.ramGb} GB, Node ${machine.node}, load ${fmt(machine.loadAverageAtStart, 2)}`,
   );

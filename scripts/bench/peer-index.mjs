@@ -17,11 +17,11 @@ import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
+import { fts5Jieba } from './engines/sqlite.mjs';
 import { loadTokenizer } from './tokenizer.mjs';
 
 const BATCH_BYTES = 256 * 1024; // raw NDJSON per message to a tokenizing worker
 const IN_FLIGHT_PER_WORKER = 2; // enough to keep a worker busy while its last batch comes back
-const SQLITE_TX_DOCS = 1000; // as scripts/bench/engines/sqlite.mjs
 const LANCE_BATCH_DOCS = 5000; // rows per LanceDB add(): each add() writes a fragment
 const LIMIT = 10;
 
@@ -101,54 +101,25 @@ async function* tokenizedDocs(file, n) {
 }
 
 // ------------------------------------------------------------------ SQLite FTS5 (better-sqlite3)
-// The same schema as the fts5-jieba peer of `npm run bench` (scripts/bench/engines/sqlite.mjs).
+// The fts5-jieba peer of `npm run bench` itself (./engines/sqlite.mjs: schema, pragmas,
+// transactions of 1,000 documents, optimize; all terms, then any term), fed tokenized documents.
 const fts5 = {
   async build(docs, target) {
-    const Database = (await import('better-sqlite3')).default;
-    const db = new Database(join(target, 'index.sqlite'));
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.exec('CREATE TABLE docs(id TEXT NOT NULL, title TEXT, body TEXT)');
-    db.exec("CREATE VIRTUAL TABLE fts USING fts5(title, body, content='', contentless_delete=1)");
-    db.exec("INSERT INTO fts(fts, rank) VALUES('rank', 'bm25(3.0, 1.0)')");
-    const addDoc = db.prepare('INSERT INTO docs(id, title, body) VALUES(?, ?, ?)');
-    const addFts = db.prepare('INSERT INTO fts(rowid, title, body) VALUES(?, ?, ?)');
-    const commit = db.transaction((batch) => {
-      for (const d of batch) {
-        const { lastInsertRowid } = addDoc.run(d.id, d.title, d.body);
-        addFts.run(lastInsertRowid, d.titleTokens, d.bodyTokens);
-      }
-    });
-    let batch = [];
     let count = 0;
-    for await (const d of docs) {
-      batch.push(d);
-      count++;
-      if (batch.length >= SQLITE_TX_DOCS) {
-        commit(batch);
-        batch = [];
+    const counted = (async function* () {
+      for await (const d of docs) {
+        count++;
+        yield d;
       }
-    }
-    commit(batch);
-    db.exec('CREATE UNIQUE INDEX docs_id ON docs(id)');
-    db.exec("INSERT INTO fts(fts) VALUES('optimize')");
-    db.pragma('wal_checkpoint(TRUNCATE)');
-    db.close();
+    })();
+    await fts5Jieba.save(await fts5Jieba.build(counted, null, target));
     return count;
   },
   async open(target) {
-    const Database = (await import('better-sqlite3')).default;
-    const db = new Database(join(target, 'index.sqlite'), { readonly: true });
-    const match = db.prepare('SELECT d.id FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE fts MATCH ? ORDER BY rank LIMIT ?');
-    const quote = (t) => `"${t.replaceAll('"', '""')}"`;
+    const state = await fts5Jieba.load(target);
     return {
-      // All terms (FTS5's implicit AND), ORed if nothing matches: as the fts5-jieba peer.
-      async search(terms) {
-        let rows = match.all(terms.map(quote).join(' '), LIMIT);
-        if (rows.length === 0 && terms.length > 1) rows = match.all(terms.map(quote).join(' OR '), LIMIT);
-        return rows.map((r) => r.id);
-      },
-      close: () => db.close(),
+      search: async (terms) => fts5Jieba.search(state, terms.join(' '), 'and-or', LIMIT, (text) => text.split(' ')),
+      close: () => state.db.close(),
     };
   },
 };
