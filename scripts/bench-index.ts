@@ -32,7 +32,7 @@ import { log, machineInfo } from './bench/machine.js';
 import { writeBlock } from './bench/md-block.js';
 import { lancedbLoads, sqliteLoads } from './bench/native-peers.js';
 import { devQueries, manualsCorpus, manualsQueries, scaleCorpus } from './corpus-cache.js';
-import { measureChild, type Peak } from './measure-child.js';
+import { lastJsonLine, measureChild, type Peak } from './measure-child.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
@@ -91,14 +91,16 @@ async function ruyiRun(file: string, db: string, threads: Run['threads']): Promi
   // The bin is run as users run it, so its shebang's V8 flags apply.
   const peak = await measureChild(cli, ['index', file, '--db', db, ...flags, '--json'], { timeoutMs: RUN_TIMEOUT_MS });
   if (peak.exit !== 0) return failure(label, threads, peak);
-  const report = JSON.parse(peak.stdout) as { docs: number; seconds: number; mbPerSecond: number; threads?: number };
+  const report = lastJsonLine<{ docs: number; bytes?: number; seconds: number; mbPerSecond?: number; threads?: number }>(peak.stdout);
+  if (report === undefined) return failure(label, threads, { ...peak, stderrTail: `no JSON report on stdout: ${peak.stdout.slice(-300)}` });
   const run: Run = {
     label,
     threads,
     ok: true,
     docs: report.docs,
     seconds: report.seconds,
-    mbPerSecond: report.mbPerSecond,
+    // The report's own figure; computed from its bytes and seconds if a later report drops it.
+    mbPerSecond: report.mbPerSecond ?? (report.bytes !== undefined ? report.bytes / 1e6 / report.seconds : undefined),
     threadsUsed: report.threads,
     maxRssMb: peak.maxRssMb,
     anonMb: peak.anonMb,
@@ -129,13 +131,9 @@ async function peerRun(
     timeoutMs: RUN_TIMEOUT_MS,
   });
   if (peak.exit !== 0) return { run: failure(label, threads, peak) };
-  const out = JSON.parse(peak.stdout.trim().split('\n').at(-1) as string) as {
-    docs: number;
-    seconds: number;
-    mbPerSecond: number;
-    bytesOnDisk: number;
-    query?: Latency;
-  };
+  const out = lastJsonLine<{ docs: number; seconds: number; mbPerSecond: number; bytesOnDisk: number; query?: Latency }>(peak.stdout);
+  if (out === undefined)
+    return { run: failure(label, threads, { ...peak, stderrTail: `no JSON line on stdout: ${peak.stdout.slice(-300)}` }) };
   const run: Run = {
     label,
     threads,

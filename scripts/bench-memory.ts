@@ -29,7 +29,7 @@ import { memoryCgroup } from './bench/cgroup.js';
 import { log, machineInfo } from './bench/machine.js';
 import { writeBlock } from './bench/md-block.js';
 import { devCorpus, longDoc, manualsCorpus, scaleCorpus } from './corpus-cache.js';
-import { measureChild, type Peak } from './measure-child.js';
+import { lastJsonLine, measureChild, type Peak } from './measure-child.js';
 
 const quick = process.argv.includes('--quick');
 const naivePasses = process.argv.includes('--naive');
@@ -117,7 +117,7 @@ async function runRuyi(input: { name: string; file: string }, config: string, ar
   }
   rmSync(db, { recursive: true, force: true });
   const { outcome, message } = outcomeOf(peak, cgroupInfo?.oomKills);
-  const report = outcome === 'finished' ? (JSON.parse(peak.stdout) as { threads?: number; maxMemoryMb?: number }) : undefined;
+  const report = outcome === 'finished' ? lastJsonLine<{ threads?: number; maxMemoryMb?: number }>(peak.stdout) : undefined;
   const row: Row = {
     input: input.name,
     config,

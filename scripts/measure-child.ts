@@ -105,3 +105,20 @@ export async function measureChild(cmd: string, args: string[], options: Measure
   if (exit !== 0 && !options.cgroupDir) process.stderr.write(stderrTail.slice(-2000));
   return { maxRssMb, anonMb: anon / 1024, fileMb: file / 1024, seconds, exit, signal, timedOut, stdout, stderrTail };
 }
+
+/**
+ * The last JSON object line of a child's stdout (`ruyi index --json` prints one; anything it
+ * prints before it, progress or warnings, is skipped), or undefined.
+ */
+export function lastJsonLine<T>(stdout: string): T | undefined {
+  const line = stdout
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.trimStart().startsWith('{'));
+  try {
+    return line === undefined ? undefined : (JSON.parse(line) as T);
+  } catch {
+    return undefined;
+  }
+}
