@@ -123,7 +123,8 @@ async function runRuyi(input: { name: string; file: string }, config: string, ar
     config,
     inputMb: statSync(input.file).size / 1e6,
     outcome,
-    maxRssMb: peak.maxRssMb,
+    // No report from /usr/bin/time when the OOM killer took it too (it runs in the group): unknown, not 0.
+    maxRssMb: peak.maxRssMb > 0 ? peak.maxRssMb : Number.NaN,
     anonMb: peak.anonMb,
     fileMb: peak.fileMb,
     seconds: peak.seconds,
