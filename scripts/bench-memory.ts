@@ -306,7 +306,10 @@ async function main(): Promise<void> {
     }
   } else md.push('', `cgroup runs: skipped (${cgroupSkipped})`);
   console.log(`\n${md.join('\n')}`);
-  const judged = [...rows, ...flat].filter((r) => r.pass !== undefined);
+  // The flat series reuses the sweep's defaults run on the same file: count it once.
+  const judged = [...rows, ...flat.filter((f) => !rows.some((r) => r.input === f.input && r.config === f.config))].filter(
+    (r) => r.pass !== undefined,
+  );
   const minutes = (Date.now() - startedAt) / 60_000;
   log(
     `${judged.filter((r) => r.pass).length} of ${judged.length} runs within their target; done in ${fmt(minutes, 1)} min, load now ${fmt(os.loadavg()[0], 2)}`,
