@@ -1,151 +1,341 @@
 /**
- * npm run bench:index [-- --mb 100 --threads 2 --quick]
+ * npm run bench:index [-- --quick] [-- --only dev|manuals]
  *
- * In one run, on one corpus (../shared/corpus make-scale-corpus.py, cached outside the repo):
- *  1. the segmentation ceiling: raw @node-rs/jieba cutForSearch on `threads` worker threads;
- *  2. ruyi's end-to-end bulk index (`ruyi index --json` in a fresh process: read, parse,
- *     route, segment, write, optimize), its throughput, ratio to the ceiling, peak RSS;
- *  3. reopen + first query, then query latency p50/p99 over the dev corpus's known-item
- *     queries (make-queries.py) on that index;
- *  4. known-item MRR@10 and hit@1 on the dev corpus itself.
- * Prints a table and writes bench-results/bench-index.json.
+ * Indexing throughput against the physical limit and against two peers, on two corpora unlike
+ * each other, in one run: the dev corpus recombined to 100 MB (make-scale-corpus.py: man pages,
+ * classical text) and the manuals corpus recombined to 100 MB (scripts/corpus/
+ * build-manuals-corpus.sh: zh_CN software manuals, ~19% Han, much English, code and markup).
+ * `--quick`: 10 MB of each (a sanity run of a few minutes). For each corpus:
+ *  1. the ceiling: raw @node-rs/jieba cutForSearch on 1 and 2 worker threads over the first
+ *     30 MB (parsed before the clock starts), measured before and after ruyi's runs (the
+ *     machine is shared and its speed drifts): the ratios use the mean of the two;
+ *  2. ruyi end to end, `ruyi index --json` as a fresh child through the built bin (its
+ *     shebang's flags apply), at --threads 1, --threads 2 and the defaults (no flag);
+ *  3. SQLite FTS5 (better-sqlite3) and LanceDB's native FTS fed the same jieba tokens
+ *     (scripts/bench/peer-index.mjs), at 1 thread (one thread tokenizes and writes) and
+ *     2 threads (2 worker threads tokenize, the main thread is the one writer);
+ *  4. query latency p50/p95/p99 of the known-item title queries (make-queries.py) of the
+ *     corpus's source on ruyi's default-settings index (in this process, public API), FTS5's
+ *     and LanceDB's 1-thread indexes (in their child). One client, limit 10, a warm-up round
+ *     then two timed rounds.
+ * Peak RSS of every run is /usr/bin/time -v's max RSS of the child (ruyi: mapped index
+ * pages included), with the peaks of RssAnon / RssFile sampled every 100 ms.
+ * Prints the tables and ratios; writes bench-results/bench-index.json (-quick.json).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openIndex } from '../src/index.js';
 import { jiebaCeiling } from './bench/ceiling.js';
-import { devCorpus, devQueries, scaleCorpus } from './corpus-cache.js';
-import { measureChild } from './measure-child.js';
+import { log, machineInfo } from './bench/machine.js';
+import { writeBlock } from './bench/md-block.js';
+import { lancedbLoads, sqliteLoads } from './bench/native-peers.js';
+import { devQueries, manualsCorpus, manualsQueries, scaleCorpus } from './corpus-cache.js';
+import { lastJsonLine, measureChild, type Peak } from './measure-child.js';
 
-function arg(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? Number(process.argv[at + 1]) : fallback;
-}
 const quick = process.argv.includes('--quick');
-const mb = arg('mb', quick ? 10 : 100);
-const threads = arg('threads', 2);
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const MB = quick ? 10 : 100;
+/** The ceiling runs over a prefix: its rate is steady after a few MB, and it holds the text in memory. */
+const CEILING_BYTES = 30e6;
+/** A peer (or ruyi) that takes longer than this is killed and reported, instead of hanging the bench. */
+const RUN_TIMEOUT_MS = (quick ? 5 : 15) * 60_000;
 const root = fileURLToPath(new URL('../', import.meta.url));
 const cli = join(root, 'dist/src/cli/main.js');
+const peerScript = join(root, 'scripts/bench/peer-index.mjs');
+
+interface Run {
+  label: string;
+  threads: number | 'defaults';
+  ok: boolean;
+  error?: string;
+  docs?: number;
+  seconds?: number;
+  mbPerSecond?: number;
+  /** ruyi's own thread count at the defaults (from its report). */
+  threadsUsed?: number;
+  maxRssMb: number;
+  anonMb: number;
+  fileMb: number;
+  diskMb?: number;
+}
+
+interface Latency {
+  queries: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  /** Known-item MRR@10: meaningful only on the corpus the queries come from (not a recombined one). */
+  mrr10?: number;
+}
+
+const fmt = (x: number | undefined, digits = 2): string => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits));
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
-function loadQueries(): { title: string; id: string }[] {
-  return readFileSync(devQueries(), 'utf8')
+function failure(label: string, threads: Run['threads'], peak: Peak): Run {
+  const why = peak.timedOut
+    ? `timed out after ${RUN_TIMEOUT_MS / 60_000} min`
+    : `exit ${peak.exit}${peak.signal ? `, signal ${peak.signal}` : ''}: ${peak.stderrTail.trim().split('\n').slice(-3).join(' / ')}`;
+  log(`${label}: FAILED (${why})`);
+  return { label, threads, ok: false, error: why, maxRssMb: peak.maxRssMb, anonMb: peak.anonMb, fileMb: peak.fileMb };
+}
+
+async function ruyiRun(file: string, db: string, threads: Run['threads']): Promise<Run> {
+  const label = `ruyi ${threads === 'defaults' ? 'defaults' : `--threads ${threads}`}`;
+  const flags = threads === 'defaults' ? [] : ['--threads', String(threads)];
+  rmSync(db, { recursive: true, force: true });
+  // The bin is run as users run it, so its shebang's V8 flags apply.
+  const peak = await measureChild(cli, ['index', file, '--db', db, ...flags, '--json'], { timeoutMs: RUN_TIMEOUT_MS });
+  if (peak.exit !== 0) return failure(label, threads, peak);
+  const report = lastJsonLine<{ docs: number; bytes?: number; seconds: number; mbPerSecond?: number; threads?: number }>(peak.stdout);
+  if (report === undefined) return failure(label, threads, { ...peak, stderrTail: `no JSON report on stdout: ${peak.stdout.slice(-300)}` });
+  const run: Run = {
+    label,
+    threads,
+    ok: true,
+    docs: report.docs,
+    seconds: report.seconds,
+    // The report's own figure; computed from its bytes and seconds if a later report drops it.
+    mbPerSecond: report.mbPerSecond ?? (report.bytes !== undefined ? report.bytes / 1e6 / report.seconds : undefined),
+    threadsUsed: report.threads,
+    maxRssMb: peak.maxRssMb,
+    anonMb: peak.anonMb,
+    fileMb: peak.fileMb,
+  };
+  log(
+    `${label}: ${fmt(run.mbPerSecond)} MB/s (${fmt(run.seconds, 1)} s, ${run.threadsUsed ?? '?'} threads), max RSS ${fmt(run.maxRssMb, 0)} MB (anon ${fmt(run.anonMb, 0)}, file ${fmt(run.fileMb, 0)})`,
+  );
+  return run;
+}
+
+async function peerRun(
+  engine: 'fts5' | 'lancedb',
+  file: string,
+  dir: string,
+  threads: number,
+  queries?: string,
+): Promise<{ run: Run; latency?: Latency }> {
+  const label = `${engine} ${threads} thread${threads > 1 ? 's' : ''}`;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const peak = await measureChild(process.execPath, [peerScript, engine, file, dir, String(threads), ...(queries ? [queries] : [])], {
+    // LanceDB's FTS index build (0.31) never finishes with LANCE_CPU_THREADS=1, nor here
+    // with the variable unset; so its pool gets 2 threads even in the 1-thread run (whose
+    // JavaScript side, reading and tokenizing, is one thread). RUST_LOG keeps its deprecation
+    // warnings (one per query) out of stderr.
+    env: { LANCE_CPU_THREADS: String(Math.max(2, threads)), RUST_LOG: 'error' },
+    timeoutMs: RUN_TIMEOUT_MS,
+  });
+  if (peak.exit !== 0) return { run: failure(label, threads, peak) };
+  const out = lastJsonLine<{ docs: number; seconds: number; mbPerSecond: number; bytesOnDisk: number; query?: Latency }>(peak.stdout);
+  if (out === undefined)
+    return { run: failure(label, threads, { ...peak, stderrTail: `no JSON line on stdout: ${peak.stdout.slice(-300)}` }) };
+  const run: Run = {
+    label,
+    threads,
+    ok: true,
+    docs: out.docs,
+    seconds: out.seconds,
+    mbPerSecond: out.mbPerSecond,
+    maxRssMb: peak.maxRssMb,
+    anonMb: peak.anonMb,
+    fileMb: peak.fileMb,
+    diskMb: out.bytesOnDisk / 1e6,
+  };
+  log(
+    `${label}: ${fmt(run.mbPerSecond)} MB/s (${fmt(run.seconds, 1)} s), max RSS ${fmt(run.maxRssMb, 0)} MB, on disk ${fmt(run.diskMb, 0)} MB`,
+  );
+  return { run, latency: out.query };
+}
+
+async function ruyiLatency(db: string, queriesFile: string): Promise<Latency> {
+  const queries = readFileSync(queriesFile, 'utf8')
     .split('\n')
     .filter((l) => l.includes('\t'))
     .map((l) => {
       const [title, id] = l.split('\t') as [string, string];
       return { title, id };
     });
+  const index = await openIndex(db, { create: false, threads: 1 });
+  const latencies: number[] = [];
+  let rr = 0;
+  for (let round = 0; round < 3; round++) {
+    for (const q of queries) {
+      const t0 = performance.now();
+      const hits = index.search(q.title, { limit: 10 }).hits;
+      const ms = performance.now() - t0;
+      if (round > 0) latencies.push(ms);
+      else {
+        const rank = hits.findIndex((h) => h.id === q.id);
+        if (rank >= 0) rr += 1 / (rank + 1);
+      }
+    }
+  }
+  await index.close();
+  latencies.sort((a, b) => a - b);
+  return {
+    queries: queries.length,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    mrr10: rr / queries.length,
+  };
+}
+
+const ratio = (a: Run | undefined, b: number | undefined): number | undefined =>
+  a?.ok && a.mbPerSecond !== undefined && b ? a.mbPerSecond / b : undefined;
+
+async function benchCorpus(name: string, file: string, queries: string, peers: { fts5: boolean; lancedb: boolean }, work: string) {
+  const size = statSync(file).size;
+  log(`== ${name}: ${file} (${fmt(size / 1e6, 1)} MB)`);
+  const ceilingBytes = Math.min(size, CEILING_BYTES);
+  const before = { 1: await jiebaCeiling(file, 1, ceilingBytes), 2: await jiebaCeiling(file, 2, ceilingBytes) };
+  log(`ceiling before: 1 thread ${fmt(before[1].mbPerSecond)} MB/s, 2 threads ${fmt(before[2].mbPerSecond)} MB/s`);
+  const db = join(work, `${name}-ruyi`);
+  const ruyi = {
+    t1: await ruyiRun(file, db, 1),
+    t2: await ruyiRun(file, db, 2),
+    // The defaults run last, so its index is the one queried.
+    defaults: await ruyiRun(file, db, 'defaults'),
+  };
+  const after = { 1: await jiebaCeiling(file, 1, ceilingBytes), 2: await jiebaCeiling(file, 2, ceilingBytes) };
+  log(`ceiling after: 1 thread ${fmt(after[1].mbPerSecond)} MB/s, 2 threads ${fmt(after[2].mbPerSecond)} MB/s`);
+  const ceiling = {
+    1: { before: before[1].mbPerSecond, after: after[1].mbPerSecond, mean: (before[1].mbPerSecond + after[1].mbPerSecond) / 2 },
+    2: { before: before[2].mbPerSecond, after: after[2].mbPerSecond, mean: (before[2].mbPerSecond + after[2].mbPerSecond) / 2 },
+  };
+  const latency: Record<string, Latency | undefined> = {};
+  latency.ruyi = ruyi.defaults.ok ? await ruyiLatency(db, queries) : undefined;
+  rmSync(db, { recursive: true, force: true });
+  const peerRuns: Record<string, Run | undefined> = {};
+  for (const engine of ['fts5', 'lancedb'] as const) {
+    if (!peers[engine]) continue;
+    const dir = join(work, `${name}-${engine}`);
+    const one = await peerRun(engine, file, dir, 1, queries);
+    peerRuns[`${engine}1`] = one.run;
+    latency[engine] = one.latency;
+    peerRuns[`${engine}2`] = (await peerRun(engine, file, dir, 2)).run;
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const ratios = {
+    ruyi1OverCeiling1: ratio(ruyi.t1, ceiling[1].mean),
+    ruyi2OverCeiling2: ratio(ruyi.t2, ceiling[2].mean),
+    ruyiDefaultsOverFts5_1: ratio(ruyi.defaults, peerRuns.fts51?.mbPerSecond),
+    ruyiDefaultsOverFts5_2: ratio(ruyi.defaults, peerRuns.fts52?.mbPerSecond),
+    ruyi1OverFts5_1: ratio(ruyi.t1, peerRuns.fts51?.mbPerSecond),
+    ruyi2OverFts5_2: ratio(ruyi.t2, peerRuns.fts52?.mbPerSecond),
+    ruyiDefaultsOverLancedb1: ratio(ruyi.defaults, peerRuns.lancedb1?.mbPerSecond),
+    ruyi1OverLancedb1: ratio(ruyi.t1, peerRuns.lancedb1?.mbPerSecond),
+    ruyi2OverLancedb2: ratio(ruyi.t2, peerRuns.lancedb2?.mbPerSecond),
+  };
+  return { name, file, mb: size / 1e6, docs: ruyi.defaults.docs, ceiling, ceilingBytes, ruyi, peers: peerRuns, latency, ratios };
+}
+
+type CorpusResult = Awaited<ReturnType<typeof benchCorpus>>;
+
+function verdict(x: number | undefined, target: number): string {
+  return x === undefined ? 'n/a' : x >= target ? 'met' : 'MISSED';
+}
+
+function summary(results: CorpusResult[]): string {
+  const lines: string[] = [];
+  lines.push('', '| corpus | run | MB/s | s | max RSS MB | anon MB | file MB | on disk MB |');
+  lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of results) {
+    lines.push(
+      `| ${r.name} | jieba ceiling 1 / 2 threads (before, after) | ${fmt(r.ceiling[1].mean)} / ${fmt(r.ceiling[2].mean)} ` +
+        `(${fmt(r.ceiling[1].before)}, ${fmt(r.ceiling[1].after)} / ${fmt(r.ceiling[2].before)}, ${fmt(r.ceiling[2].after)}) | | | | | |`,
+    );
+    for (const run of [r.ruyi.t1, r.ruyi.t2, r.ruyi.defaults, ...Object.values(r.peers)]) {
+      if (run === undefined) continue;
+      const label = run.threadsUsed !== undefined && run.threads === 'defaults' ? `${run.label} (${run.threadsUsed} thr)` : run.label;
+      lines.push(
+        run.ok
+          ? `| ${r.name} | ${label} | ${fmt(run.mbPerSecond)} | ${fmt(run.seconds, 1)} | ${fmt(run.maxRssMb, 0)} | ${fmt(run.anonMb, 0)} | ${fmt(run.fileMb, 0)} | ${fmt(run.diskMb, 0)} |`
+          : `| ${r.name} | ${label} | FAILED: ${run.error} | | ${fmt(run.maxRssMb, 0)} | | | |`,
+      );
+    }
+  }
+  lines.push('', '| corpus | ratio | value | target |');
+  lines.push('| --- | --- | ---: | --- |');
+  for (const r of results) {
+    const x = r.ratios;
+    lines.push(`| ${r.name} | ruyi / ceiling, 1 thread | ${fmt(x.ruyi1OverCeiling1)} | ≥ 0.7: ${verdict(x.ruyi1OverCeiling1, 0.7)} |`);
+    lines.push(`| ${r.name} | ruyi / ceiling, 2 threads | ${fmt(x.ruyi2OverCeiling2)} | ≥ 0.7: ${verdict(x.ruyi2OverCeiling2, 0.7)} |`);
+    lines.push(
+      `| ${r.name} | ruyi defaults / FTS5 1 thread | ${fmt(x.ruyiDefaultsOverFts5_1)} | ≥ 1.5: ${verdict(x.ruyiDefaultsOverFts5_1, 1.5)} |`,
+    );
+    lines.push(`| ${r.name} | ruyi defaults / FTS5 2 threads | ${fmt(x.ruyiDefaultsOverFts5_2)} | |`);
+    lines.push(`| ${r.name} | ruyi / FTS5, 1 thread; 2 threads | ${fmt(x.ruyi1OverFts5_1)}; ${fmt(x.ruyi2OverFts5_2)} | |`);
+    lines.push(`| ${r.name} | ruyi defaults / LanceDB 1 thread | ${fmt(x.ruyiDefaultsOverLancedb1)} | |`);
+    lines.push(`| ${r.name} | ruyi / LanceDB, 1 thread; 2 threads | ${fmt(x.ruyi1OverLancedb1)}; ${fmt(x.ruyi2OverLancedb2)} | |`);
+  }
+  lines.push('', '| corpus | engine | queries | p50 ms | p95 ms | p99 ms |');
+  lines.push('| --- | --- | ---: | ---: | ---: | ---: |');
+  for (const r of results) {
+    for (const [engine, l] of Object.entries(r.latency)) {
+      if (l) lines.push(`| ${r.name} | ${engine} | ${l.queries} | ${fmt(l.p50, 3)} | ${fmt(l.p95, 3)} | ${fmt(l.p99, 3)} |`);
+    }
+  }
+  return lines.join('\n');
 }
 
 async function main(): Promise<void> {
-  const corpus = scaleCorpus(mb);
-  const corpusBytes = statSync(corpus).size;
-  const machine = {
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    cores: os.availableParallelism(),
-    ramGb: Math.round(os.totalmem() / 2 ** 30),
-    node: process.version,
-  };
-  console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.ramGb} GB, Node ${machine.node}`);
-  console.log(`corpus: ${corpus} (${(corpusBytes / 1e6).toFixed(1)} MB), threads ${threads}`);
-
-  // The machine is shared and its speed drifts: the ceiling is measured before and after
-  // ruyi's run and the ratio uses their mean.
-  const before = await jiebaCeiling(corpus, threads);
-  console.log(`jieba cutForSearch ceiling at ${threads} threads (before): ${before.mbPerSecond.toFixed(2)} MB/s`);
-
-  const work = mkdtempSync(join(os.tmpdir(), 'ruyi-bench-'));
-  const db = join(work, 'index');
+  const startedAt = Date.now();
+  const machine = machineInfo();
+  log(
+    `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.ramGb} GB, Node ${machine.node}, load ${fmt(machine.loadAverageAtStart)}`,
+  );
+  const peers = { fts5: sqliteLoads(), lancedb: lancedbLoads() };
+  if (!peers.fts5) log('better-sqlite3 does not load: the FTS5 runs are SKIPPED');
+  if (!peers.lancedb) log('@lancedb/lancedb does not load on this platform: the LanceDB runs are SKIPPED');
+  const corpora = [
+    { name: `dev-${MB}`, file: () => scaleCorpus(MB), queries: devQueries },
+    { name: `manuals-${MB}`, file: () => manualsCorpus(MB), queries: manualsQueries },
+  ].filter((c) => only === undefined || c.name.startsWith(only));
+  const work = mkdtempSync(join(os.tmpdir(), 'ruyi-bench-index-'));
+  const results: CorpusResult[] = [];
   try {
-    const started = performance.now();
-    // The bin is run as users run it, so its shebang's V8 flags apply.
-    const run = await measureChild(cli, ['index', corpus, '--db', db, '--threads', String(threads), '--json']);
-    if (run.exit !== 0) throw new Error(`ruyi index exited with ${run.exit}`);
-    const wallSeconds = (performance.now() - started) / 1000;
-    const report = JSON.parse(run.stdout) as { docs: number; bytes: number; seconds: number; mbPerSecond: number; peakRssMb: number };
-    console.log(
-      `ruyi index: ${report.docs} docs, ${report.mbPerSecond} MB/s (${report.seconds} s in-process, ${wallSeconds.toFixed(2)} s wall with start-up), ` +
-        `peak RSS ${report.peakRssMb} MB (anonymous ${run.anonMb.toFixed(0)} MB, file-backed ${run.fileMb.toFixed(0)} MB)`,
-    );
-    const after = await jiebaCeiling(corpus, threads);
-    const ceiling = (before.mbPerSecond + after.mbPerSecond) / 2;
-    const ratio = report.mbPerSecond / ceiling;
-    console.log(
-      `jieba cutForSearch ceiling at ${threads} threads (after): ${after.mbPerSecond.toFixed(2)} MB/s; mean ${ceiling.toFixed(2)} MB/s`,
-    );
-    console.log(`ratio ruyi / ceiling: ${ratio.toFixed(3)} (target >= 0.7: ${ratio >= 0.7 ? 'met' : 'MISSED'})`);
-
-    const openStarted = performance.now();
-    const index = await openIndex(db, { create: false, threads: 1 });
-    const queries = loadQueries();
-    index.search(queries[0]?.title ?? '内存');
-    const openFirstMs = performance.now() - openStarted;
-    const diskMb = index.stats().bytesOnDisk / 1e6;
-    const latencies: number[] = [];
-    for (let round = 0; round < 3; round++) {
-      for (const q of queries) {
-        const t0 = performance.now();
-        index.search(q.title);
-        if (round > 0) latencies.push(performance.now() - t0);
-      }
-    }
-    latencies.sort((a, b) => a - b);
-    await index.close();
-    const p50 = percentile(latencies, 50);
-    const p99 = percentile(latencies, 99);
-    console.log(`index on disk: ${diskMb.toFixed(1)} MB; open + first query: ${openFirstMs.toFixed(0)} ms`);
-    console.log(`query latency over ${queries.length} known-item queries: p50 ${p50.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms`);
-
-    const devDb = join(work, 'dev');
-    execFileSync(process.execPath, [cli, 'index', devCorpus(), '--db', devDb, '--threads', String(threads), '--json'], {
-      encoding: 'utf8',
-    });
-    const dev = await openIndex(devDb, { create: false, threads: 1 });
-    let rr = 0;
-    let hit1 = 0;
-    for (const q of queries) {
-      const rank = dev.search(q.title, { limit: 10 }).hits.findIndex((h) => h.id === q.id);
-      if (rank >= 0) rr += 1 / (rank + 1);
-      if (rank === 0) hit1++;
-    }
-    await dev.close();
-    const mrr = rr / queries.length;
-    console.log(`dev corpus known-item MRR@10 ${mrr.toFixed(3)}, hit@1 ${(hit1 / queries.length).toFixed(3)}`);
-
-    mkdirSync(join(root, 'bench-results'), { recursive: true });
-    const result = {
-      date: new Date().toISOString(),
-      machine,
-      corpusMb: corpusBytes / 1e6,
-      threads,
-      ceilingMbPerSecond: ceiling,
-      ceilingBeforeAfter: [before.mbPerSecond, after.mbPerSecond],
-      ruyiMbPerSecond: report.mbPerSecond,
-      ratio,
-      docsPerSecond: report.docs / report.seconds,
-      peakRssMb: report.peakRssMb,
-      peakRssAnonMb: run.anonMb,
-      peakRssFileMb: run.fileMb,
-      diskMb,
-      openFirstQueryMs: openFirstMs,
-      queryP50Ms: p50,
-      queryP99Ms: p99,
-      mrr10: mrr,
-      hitAt1: hit1 / queries.length,
-    };
-    writeFileSync(
-      join(root, 'bench-results', quick ? 'bench-index-quick.json' : 'bench-index.json'),
-      `${JSON.stringify(result, null, 2)}\n`,
-    );
+    for (const c of corpora) results.push(await benchCorpus(c.name, c.file(), c.queries(), peers, work));
   } finally {
     rmSync(work, { recursive: true, force: true });
+  }
+  const tables = summary(results);
+  console.log(`\n${tables}`);
+  const minutes = (Date.now() - startedAt) / 60_000;
+  log(`done in ${fmt(minutes, 1)} min; load average now ${fmt(os.loadavg()[0])}`);
+  mkdirSync(join(root, 'bench-results'), { recursive: true });
+  const out = join(root, 'bench-results', quick ? 'bench-index-quick.json' : 'bench-index.json');
+  writeFileSync(
+    out,
+    `${JSON.stringify({ date: new Date().toISOString(), minutes, machine: { ...machine, loadAverageAtEnd: os.loadavg()[0] }, quick, corpora: results }, null, 2)}\n`,
+  );
+  log(`wrote ${out}`);
+  if (!quick && only === undefined) {
+    const m = machine;
+    writeBlock(
+      join(root, 'BENCHMARKS.md'),
+      'bench:index',
+      `## Indexing on two corpora: the ceiling, FTS5 and LanceDB (\`npm run bench:index\`)
+
+Run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${fmt(minutes, 1)} min: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB,
+Node ${m.node}; 1-minute load average ${fmt(m.loadAverageAtStart)} at the start, ${fmt(os.loadavg()[0])} at the end (a shared machine:
+the ceiling's before/after spread is the noise). Corpora: the dev corpus and the manuals corpus
+(\`scripts/corpus/build-manuals-corpus.sh\`: zh_CN software manuals, ~19% Han) each recombined to ${MB} MB by
+make-scale-corpus.py. MB/s counts NDJSON input bytes; every run is a fresh child; *max RSS* is
+/usr/bin/time -v's (ruyi: touched index pages included), *anon*/*file* the sampled peaks of RssAnon/RssFile.
+FTS5 and LanceDB get the same jieba tokens (\`scripts/bench/peer-index.mjs\`); at 2 threads two worker
+threads tokenize and the main thread is the one writer; LanceDB's Rust pool has 2 threads in both runs
+(its FTS index build hangs with 1). Queries: the source corpus's known-item titles (make-queries.py),
+limit 10, one client; ruyi on its defaults index, the peers on their 1-thread index.
+
+${tables}
+`,
+    );
   }
 }
 

@@ -40,3 +40,26 @@ export function longDoc(mib: number): string {
   if (!existsSync(file)) run('python3', [join(SHARED, 'make-long-doc.py'), devCorpus(), String(mib), file]);
   return file;
 }
+
+/**
+ * The manuals corpus (scripts/corpus/build-manuals-corpus.sh: zh_CN software manuals from
+ * Debian's packages, ~8 MB): long HTML-converted pages with much more English, code and
+ * markup than the dev corpus. With `mb`, that many MB recombined from its paragraphs by
+ * make-scale-corpus.py (the source has ~8 MB; the benches want 100).
+ */
+export function manualsCorpus(mb?: number): string {
+  mkdirSync(CACHE_DIR, { recursive: true });
+  const file = join(CACHE_DIR, 'corpus-manuals.ndjson');
+  if (!existsSync(file)) run('bash', [fileURLToPath(new URL('./corpus/build-manuals-corpus.sh', import.meta.url)), file]);
+  if (mb === undefined) return file;
+  const scaled = join(CACHE_DIR, `manuals-${mb}mb.ndjson`);
+  if (!existsSync(scaled)) run('python3', [join(SHARED, 'make-scale-corpus.py'), file, String(mb), scaled]);
+  return scaled;
+}
+
+/** Known-item queries (make-queries.py: 200 unique titles) for the manuals corpus. */
+export function manualsQueries(): string {
+  const file = join(CACHE_DIR, 'queries-manuals.tsv');
+  if (!existsSync(file)) run('python3', [join(SHARED, 'make-queries.py'), manualsCorpus(), file]);
+  return file;
+}

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ThreadProfile } from './cpu-profile.js';
+import { keptBlocks } from './md-block.js';
 import type { EngineRun } from './runs.js';
 import { lineChartSvg, type Series } from './svg-chart.js';
 
@@ -417,7 +418,7 @@ Not run at 100 MB and above: Orama and Lunr (minutes and gigabytes at 25 MB alre
 - *max RSS* of ruyi counts the pages of its memory-mapped index that the process touched; the kernel drops
   those first under pressure. *anon* (peak RssAnon, sampled every 100 ms) is what it really holds.
 - Runs of the same input vary here by ±10-30% in time and ±30 MB of RSS; \`bench-results/bench.json\` has every figure.
-- \`npm run bench:memory\` (issue 4) is the detailed memory bench; \`npm run bench:index\` the older single-corpus one.
+- \`npm run bench:index\` and \`npm run bench:memory\` (issue 11: two corpora, FTS5 and LanceDB at 1 and 2 threads, memory budgets and cgroups) write their own sections below.
 `;
 }
 
@@ -431,7 +432,8 @@ export function writeReport(r: Results, root: string): string {
     const from = old.indexOf(KEEP_START);
     const to = old.indexOf(KEEP_END);
     const kept = from >= 0 && to > from ? old.slice(from + KEEP_START.length, to).trim() : '';
-    writeFileSync(file, markdown(r, targets, kept));
+    // bench:index's and bench:memory's generated blocks are theirs: carried over as they are.
+    writeFileSync(file, markdown(r, targets, kept) + keptBlocks(old));
   }
   return targets.map((t) => `${t.met === undefined ? '  ?   ' : t.met ? '  met ' : 'MISSED'}  ${t.target}: ${t.measured}`).join('\n');
 }

@@ -55,7 +55,8 @@ function sqliteEngine(name, trigram) {
         for (const d of batch) {
           const { lastInsertRowid } = addDoc.run(d.id, d.title ?? '', d.body);
           if (trigram) addFts.run(lastInsertRowid, d.title ?? '', d.body);
-          else addFts.run(lastInsertRowid, tokenize(d.title ?? '').join(' '), tokenize(d.body).join(' '));
+          // Documents may come tokenized already (bench:index's peers tokenize on worker threads).
+          else addFts.run(lastInsertRowid, d.titleTokens ?? tokenize(d.title ?? '').join(' '), d.bodyTokens ?? tokenize(d.body).join(' '));
         }
       });
       let batch = [];
