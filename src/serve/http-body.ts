@@ -213,10 +213,16 @@ export async function spoolDocuments(
   const file = `${randomUUID()}.ndjson`;
   const path = join(spoolDir, file);
   const out = createWriteStream(path);
+  // A write error (disk full) is rethrown below; one after destroy() (an aborted upload) is moot.
+  let writeError: Error | null = null;
+  out.on('error', (err) => {
+    writeError ??= err;
+  });
   let count = 0;
   try {
     for await (const doc of docs) {
       count++;
+      if (writeError !== null) throw writeError;
       if (!out.write(`${JSON.stringify(doc)}\n`)) await once(out, 'drain');
     }
     out.end();

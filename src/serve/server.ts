@@ -69,6 +69,33 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
+/** A lingering close (as nginx does): bounded in time and bytes. */
+const LINGER_MS = 2_000;
+const LINGER_BYTES = 16 * 2 ** 20;
+
+/**
+ * After answering a request whose body was not read, the connection is closed, but not at
+ * once: closing a socket with unread data sends a TCP reset, which can destroy the answer
+ * before the client reads it. The rest of the body is read and dropped for at most
+ * LINGER_MS or LINGER_BYTES, then the socket goes, however much the client still sends.
+ */
+function linger(req: IncomingMessage): void {
+  const socket = req.socket;
+  let dropped = 0;
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+  // A small body read to its end leaves a healthy keep-alive connection: keep it.
+  req.once('end', () => clearTimeout(timer));
+  // An abandoned async iterator keeps the body in paused mode; flowing mode drops it.
+  req.removeAllListeners('readable');
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > LINGER_BYTES) socket.destroy();
+  });
+  req.resume();
+}
+
 function send(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
   if (res.headersSent || res.destroyed) return;
   let payload: Buffer;
@@ -83,12 +110,11 @@ function send(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
   // A body left unread (an error before reading it, or a 413) is not drained: the
   // connection is closed once the answer is out, so a 1 GB upload costs nothing more.
   const unread = !req.complete;
-  res.writeHead(reply.status, {
-    'content-type': type,
-    'content-length': payload.length,
-    ...(unread ? { connection: 'close' } : {}),
-  });
-  if (unread) res.on('finish', () => setImmediate(() => req.socket.destroy()));
+  // Node ends a `Connection: close` exchange as soon as the answer is out; with the body
+  // unread, the reset that follows can destroy the answer: linger() closes it instead.
+  if (unread) res.shouldKeepAlive = true;
+  res.writeHead(reply.status, { 'content-type': type, 'content-length': payload.length });
+  if (unread) res.on('finish', () => linger(req));
   res.end(req.method === 'HEAD' ? undefined : payload);
 }
 
