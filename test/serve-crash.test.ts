@@ -75,3 +75,24 @@ test('kill -9 during uploads: every task reported succeeded is there after a res
   assert.equal(verify.status, 0, verify.stdout + verify.stderr);
   assert.equal(JSON.parse(verify.stdout).ok, true);
 });
+
+test('SIGTERM finishes the queued tasks before exiting', async (t) => {
+  const db = join(tempDir(t, 'ruyi-serve-term-'), 'db');
+  const docs = articles().slice(0, 60);
+  const first = await startBin(db);
+  const uids: number[] = [];
+  for (let i = 0; i < docs.length; i += 20) {
+    const r = await api(first.url, 'POST', '/indexes/term/documents', docs.slice(i, i + 20));
+    assert.equal(r.status, 202);
+    uids.push(r.json.taskUid as number);
+  }
+  assert.equal(await first.stop(), 0, first.stderr());
+  const second = await startBin(db);
+  try {
+    // Already finished when the first process exited: nothing had to run again.
+    for (const uid of uids) assert.equal((await api(second.url, 'GET', `/tasks/${uid}`)).json.status, 'succeeded');
+    assert.equal((await api(second.url, 'GET', '/indexes/term/stats')).json.numberOfDocuments, docs.length);
+  } finally {
+    assert.equal(await second.stop(), 0, second.stderr());
+  }
+});

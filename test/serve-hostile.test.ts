@@ -268,6 +268,26 @@ test('10,000 random requests: every answer is valid or a Meilisearch-shaped erro
   assert.equal(found.hits[0]?.id, 1);
 });
 
+test('over --max-requests, requests get 503 too_many_requests and the server stays up', async () => {
+  const small = await startBin(join(dir, 'small'), ['--max-requests', '1', '--body-timeout', '5000']);
+  try {
+    const url = new URL(small.url);
+    // One request held open mid-body occupies the only slot.
+    const holder = connect(Number(url.port), url.hostname);
+    await once(holder, 'connect');
+    holder.write('POST /indexes/x/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n{"q":');
+    await new Promise((r) => setTimeout(r, 200));
+    const res = await fetch(`${small.url}/indexes`);
+    assert.equal(res.status, 503);
+    assert.equal(((await res.json()) as { code: string }).code, 'too_many_requests');
+    holder.destroy();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await fetch(`${small.url}/health`)).status, 200);
+  } finally {
+    assert.equal(await small.stop(), 0, small.stderr());
+  }
+});
+
 test('without a master key the server refuses to bind a public address, and says why', () => {
   const r = spawnSync(process.execPath, [BIN, 'serve', '--db', join(dir, 'public'), '--host', '0.0.0.0', '--port', '0'], {
     encoding: 'utf8',

@@ -260,6 +260,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     });
   });
   const port = (server.address() as AddressInfo).port;
+  setImmediate(() => void registry.warmUp());
   const shownHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   let closing: Promise<void> | null = null;
   return {

@@ -2,7 +2,6 @@ import { createReadStream, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { openIndex, rebuildIndex } from '../index.js';
-import { DocStore } from './doc-store.js';
 import { ApiError } from './errors.js';
 import type { JsonObject } from './filter-eval.js';
 import { matchesFilter } from './filter-eval.js';
@@ -135,26 +134,31 @@ async function updateSettings(task: Task, registry: Registry, p: Extract<TaskPay
   const record = registry.record(uid) ?? createRecord(registry, uid, null);
   const next = applyPatch(record.settings, p.patch);
   if (needsRebuild(record.settings, next)) {
-    const { docs } = await registry.open(uid);
-    const count = docs.count();
-    await registry.closeIndex(uid);
+    const opened = await registry.open(uid);
+    const dir = registry.indexDir(uid);
     const options = { ...registry.engineOptions, pinyin: next.pinyin, traditional: next.traditional };
-    if (count === 0) {
-      rmSync(registry.indexDir(uid), { recursive: true, force: true });
-      await (await openIndex(registry.indexDir(uid), options)).close();
+    // The open index holds the writer lock that a rebuild needs: searches go to a
+    // reader meanwhile, which follows the switch to the new generation.
+    await opened.ruyi.close();
+    if (opened.docs.count() === 0) {
+      rmSync(dir, { recursive: true, force: true });
+      opened.ruyi = await openIndex(dir, options);
     } else {
-      const reopened = new DocStore(registry.docsDir(uid));
+      opened.ruyi = await openIndex(dir, registry.engineOptions);
       try {
         const pk = record.primaryKey as string;
         await rebuildIndex(
-          registry.indexDir(uid),
+          dir,
           (function* () {
-            for (const { id, text } of reopened.range()) yield toRuyiDoc(id, JSON.parse(text) as JsonObject, pk, next);
+            for (const { id, text } of opened.docs.range()) yield toRuyiDoc(id, JSON.parse(text) as JsonObject, pk, next);
           })(),
           options,
         );
       } finally {
-        await reopened.close();
+        const reader = opened.ruyi;
+        // Without pinyin/traditional options: whatever the live generation was made with.
+        opened.ruyi = await openIndex(dir, registry.engineOptions);
+        await reader.close();
       }
     }
   }
