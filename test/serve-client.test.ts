@@ -154,6 +154,7 @@ test('facets count every match per value; sort orders by attributes', async () =
   const bySource: Record<string, number> = {};
   for (const h of withQuery.hits) bySource[h.source as string] = (bySource[h.source as string] ?? 0) + 1;
   assert.deepEqual(withQuery.facetDistribution?.source, bySource);
+  assert.deepEqual((await index.search('月', { facets: [] })).facetDistribution, {});
   const facetN = await index.search('', { facets: ['n'], limit: 0 });
   assert.deepEqual(facetN.facetStats?.n, { min: 0, max: docs.length - 1 });
 

@@ -37,18 +37,20 @@ export function documentFormat(req: IncomingMessage): DocFormat {
 export async function* bodyChunks(req: IncomingMessage, limit: number, idleMs: number): AsyncGenerator<Buffer> {
   let total = 0;
   let timer: NodeJS.Timeout | undefined;
+  let onIdle: (err: ApiError) => void = () => {};
   const idle = new Promise<never>((_, reject) => {
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => reject(new ApiError('request_timeout', `No request body data for ${idleMs} ms.`)), idleMs);
-    };
-    arm();
-    req.on('data', arm);
+    onIdle = reject;
   });
   idle.catch(() => {});
+  // Re-armed after every chunk, from this loop: a 'data' listener would switch the stream's mode under the iterator.
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => onIdle(new ApiError('request_timeout', `No request body data for ${idleMs} ms.`)), idleMs);
+  };
   const iterator = req[Symbol.asyncIterator]();
   try {
     for (;;) {
+      arm();
       const next = (await Promise.race([iterator.next(), idle])) as IteratorResult<Buffer>;
       if (next.done) return;
       total += next.value.length;

@@ -214,12 +214,11 @@ export function searchIndex(uid: string, record: IndexRecord, opened: OpenedInde
   const filter = parseFilter(p.filter);
   if (filter !== null) checkFilterable(settings, filterAttributes(filter), 'invalid_search_filter');
   const sort = parseSort(settings, p.sort);
-  const facets =
-    p.facets === undefined || p.facets === null
-      ? null
-      : p.facets.includes('*')
-        ? settings.filterableAttributes.filter((a) => a !== '*')
-        : p.facets;
+  const wantsFacets = p.facets !== undefined && p.facets !== null;
+  // An empty list (InstantSearch sends one) asks for no counts: the fast path still applies.
+  let facets: string[] | null = null;
+  if (wantsFacets && (p.facets as string[]).length > 0)
+    facets = (p.facets as string[]).includes('*') ? settings.filterableAttributes.filter((a) => a !== '*') : (p.facets as string[]);
   if (facets !== null) checkFilterable(settings, facets, 'invalid_search_facets');
   const paged = p.page !== undefined || p.hitsPerPage !== undefined;
   const hitsPerPage = p.hitsPerPage ?? 20;
@@ -289,6 +288,7 @@ export function searchIndex(uid: string, record: IndexRecord, opened: OpenedInde
   if (paged)
     Object.assign(out, { hitsPerPage, page, totalPages: hitsPerPage === 0 ? 0 : Math.ceil(total / hitsPerPage), totalHits: total });
   else Object.assign(out, { limit, offset, estimatedTotalHits: total });
+  if (wantsFacets && counter === null) Object.assign(out, { facetDistribution: {}, facetStats: {} });
   if (counter !== null) {
     out.facetDistribution = counter.distribution();
     out.facetStats = Object.fromEntries(counter.stats);
