@@ -27,6 +27,8 @@ before(async () => {
     '500',
     '--keep-alive-timeout',
     '2000',
+    '--max-doc-bytes',
+    '65536',
   ]);
 });
 
@@ -94,6 +96,9 @@ test('malformed bodies are 400 malformed_payload, and nothing of them is written
   assertError(await call('POST', '/indexes/bad/documents', '[1, 2]', 'application/json'), 400, 'malformed_payload');
   assertError(await call('POST', '/indexes/bad/search', '{"q": ', 'application/json'), 400, 'malformed_payload');
   assertError(await call('POST', '/indexes', '{"uid": "bad"', 'application/json'), 400, 'malformed_payload');
+  const huge = JSON.stringify({ id: 1, body: '长'.repeat(40_000) });
+  assertError(await call('POST', '/indexes/bad/documents', `${huge}\n`, 'application/x-ndjson'), 400, 'malformed_payload');
+  assertError(await call('POST', '/indexes/bad/documents', `[${huge}]`, 'application/json'), 400, 'malformed_payload');
   assertError(await call('GET', '/indexes/bad'), 404, 'index_not_found');
   assertError(await call('POST', '/indexes', JSON.stringify({ uid: 'a b' }), 'application/json'), 400, 'invalid_index_uid');
 });

@@ -155,6 +155,7 @@ addIndexOptions(
   .option('--master-key <key>', 'require this key (or the keys derived from it) on every route but /health (or RUYI_MASTER_KEY)')
   .option('--max-payload <size>', 'largest request body, e.g. 100M (413 beyond)', bytes)
   .option('--max-requests <n>', 'requests handled at once; more get 503', integer(1, 100_000))
+  .option('--max-doc-bytes <size>', 'largest single document of an upload (default 4M; or RUYI_MAX_DOC_BYTES)', bytes)
   .option('--headers-timeout <ms>', 'time to receive request headers', integer(1, 3_600_000))
   .option('--request-timeout <ms>', 'time to receive a whole request', integer(1, 86_400_000))
   .option('--keep-alive-timeout <ms>', 'idle keep-alive connections are closed after this', integer(1, 3_600_000))

@@ -125,11 +125,12 @@ async function* jsonDocuments(chunks: AsyncIterable<Buffer>, limit: number): Asy
   }
 }
 
-async function* ndjsonDocuments(chunks: AsyncIterable<Buffer>): AsyncGenerator<Record<string, unknown>> {
+async function* ndjsonDocuments(chunks: AsyncIterable<Buffer>, maxDocBytes: number): AsyncGenerator<Record<string, unknown>> {
   let rest = Buffer.alloc(0);
   let line = 0;
   const parseLine = (raw: Buffer): Record<string, unknown> | null => {
     line++;
+    if (raw.length > maxDocBytes) throw malformed('ndjson', `line ${line}: a document is over ${maxDocBytes} bytes.`);
     const text = raw.toString('utf8').trim();
     if (text === '') return null;
     try {
@@ -147,14 +148,15 @@ async function* ndjsonDocuments(chunks: AsyncIterable<Buffer>): AsyncGenerator<R
       if (doc !== null) yield doc;
     }
     rest = Buffer.from(buf);
+    if (rest.length > maxDocBytes) throw malformed('ndjson', `line ${line + 1}: a document is over ${maxDocBytes} bytes.`);
   }
   const last = parseLine(rest);
   if (last !== null) yield last;
 }
 
 /** CSV as Meilisearch reads it: a header row, `name:number` / `name:boolean` typed columns, empty cells null. */
-async function* csvDocuments(chunks: AsyncIterable<Buffer>): AsyncGenerator<Record<string, unknown>> {
-  const parser = parseCsv({ bom: true, relax_column_count: false, skip_empty_lines: true });
+async function* csvDocuments(chunks: AsyncIterable<Buffer>, maxDocBytes: number): AsyncGenerator<Record<string, unknown>> {
+  const parser = parseCsv({ bom: true, relax_column_count: false, skip_empty_lines: true, max_record_size: maxDocBytes });
   const feed = (async () => {
     try {
       for await (const chunk of chunks) if (!parser.write(chunk)) await once(parser, 'drain');
@@ -196,10 +198,19 @@ async function* csvDocuments(chunks: AsyncIterable<Buffer>): AsyncGenerator<Reco
   await feed;
 }
 
-export function parseDocuments(format: DocFormat, chunks: AsyncIterable<Buffer>, limit: number): AsyncGenerator<Record<string, unknown>> {
-  if (format === 'json') return jsonDocuments(chunks, limit);
-  if (format === 'ndjson') return ndjsonDocuments(chunks);
-  return csvDocuments(chunks);
+/**
+ * The documents of an upload, one at a time. One document is parsed whole, so each is
+ * bounded by `maxDocBytes` (the bin runs with a 64 MB V8 heap, and a document is held as
+ * its JSON, its parsed value and its text for ruyi at once).
+ */
+export function parseDocuments(
+  format: DocFormat,
+  chunks: AsyncIterable<Buffer>,
+  maxDocBytes: number,
+): AsyncGenerator<Record<string, unknown>> {
+  if (format === 'json') return jsonDocuments(chunks, maxDocBytes);
+  if (format === 'ndjson') return ndjsonDocuments(chunks, maxDocBytes);
+  return csvDocuments(chunks, maxDocBytes);
 }
 
 /**

@@ -7,6 +7,8 @@ import type { Registry } from './registry.js';
 export interface ServeLimits {
   /** Largest request body, in bytes (documents uploads included). */
   maxPayloadBytes: number;
+  /** Largest single document in an upload, in bytes of JSON. */
+  maxDocumentBytes: number;
   /** A body that sends nothing for this long is cut off (408), in milliseconds. */
   bodyIdleTimeoutMs: number;
 }

@@ -22,6 +22,7 @@ import { runTask } from './task-runner.js';
 /** Meilisearch's default payload limit. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 100 * 2 ** 20;
 export const DEFAULT_PORT = 7700;
+export const DEFAULT_MAX_DOCUMENT_BYTES = 4 * 2 ** 20;
 
 export interface ServeOptions {
   /** The data directory: one ruyi index per index uid, plus the server's own `.serve/`. */
@@ -34,6 +35,12 @@ export interface ServeOptions {
   masterKey?: string;
   /** Largest request body in bytes (413 beyond, without reading the rest). Default 100 MiB. */
   maxPayloadBytes?: number;
+  /**
+   * Largest single document of an upload, bytes of JSON (400 malformed_payload beyond).
+   * Default 4 MiB: each document is parsed whole on the main thread, whose heap the bin
+   * keeps at 64 MB.
+   */
+  maxDocumentBytes?: number;
   /** Requests handled at once; more get 503. Default 256. */
   maxConcurrentRequests?: number;
   /** Time to receive a request's headers (slowloris), ms. Default 10 000. */
@@ -145,6 +152,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     keys: masterKey === undefined ? null : new KeyChecker(masterKey),
     limits: {
       maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
+      maxDocumentBytes: options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES,
       bodyIdleTimeoutMs: options.bodyIdleTimeoutMs ?? 30_000,
     },
     startedAt: new Date(),

@@ -35,6 +35,7 @@ export async function serveCommand(flags: ServeCommandFlags, env: NodeJS.Process
     ...(flags.port === undefined ? {} : { port: flags.port }),
     ...(masterKey === undefined || masterKey === '' ? {} : { masterKey }),
     ...(flags.maxPayload === undefined ? {} : { maxPayloadBytes: flags.maxPayload }),
+    ...(flags.maxDocBytes === undefined ? {} : { maxDocumentBytes: flags.maxDocBytes }),
     ...(flags.maxRequests === undefined ? {} : { maxConcurrentRequests: flags.maxRequests }),
     ...(flags.headersTimeout === undefined
       ? {}

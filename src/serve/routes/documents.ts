@@ -20,7 +20,7 @@ async function upload(ctx: RequestContext, method: 'replace' | 'update') {
   const { registry, limits } = ctx.app;
   if (ctx.req.headers['content-length'] === '0') throw new ApiError('missing_payload', `A ${format} payload is missing.`);
   const chunks = bodyChunks(ctx.req, limits.maxPayloadBytes, limits.bodyIdleTimeoutMs);
-  const { file, count } = await spoolDocuments(parseDocuments(format, chunks, limits.maxPayloadBytes), registry.spoolDir);
+  const { file, count } = await spoolDocuments(parseDocuments(format, chunks, limits.maxDocumentBytes), registry.spoolDir);
   const task = registry.enqueue({
     indexUid: uid,
     type: 'documentAdditionOrUpdate',
