@@ -10,6 +10,9 @@ import type { JsonObject } from './filter-eval.js';
 export class DocStore {
   private readonly db: RootDatabase<string, string>;
   private pending: Promise<unknown> = Promise.resolve();
+  private queuedChars = 0;
+  /** The first failed write since the last settle(): writes are not awaited one by one, so a failure waits here. */
+  private failure: Error | null = null;
 
   constructor(readonly path: string) {
     // overlappingSync would resolve a commit before its fsync: a task reported succeeded must be on disk.
@@ -27,19 +30,41 @@ export class DocStore {
 
   /** Queues a write (lmdb-js batches queued writes into one transaction); see settle(). */
   put(id: string, doc: JsonObject): Promise<unknown> {
-    this.pending = this.db.put(id, JSON.stringify(doc));
+    const text = JSON.stringify(doc);
+    this.queuedChars += text.length;
+    this.pending = this.track(this.db.put(id, text));
     return this.pending;
+  }
+
+  /**
+   * Waits for the queued writes once more than `maxChars` of text is queued: lmdb-js
+   * commits queued puts together, so waiting on each would be slow, and never waiting
+   * would hold a whole upload in memory.
+   */
+  async pace(maxChars: number): Promise<void> {
+    if (this.queuedChars <= maxChars) return;
+    this.queuedChars = 0;
+    await this.pending;
   }
 
   remove(id: string): Promise<unknown> {
-    this.pending = this.db.remove(id);
+    this.pending = this.track(this.db.remove(id));
     return this.pending;
   }
 
-  /** Resolves when every write queued so far is committed and synced. */
+  private track(write: Promise<unknown>): Promise<unknown> {
+    return write.catch((err: Error) => {
+      this.failure ??= err;
+    });
+  }
+
+  /** Resolves when every write queued so far is committed and synced; throws the first write that failed. */
   async settle(): Promise<void> {
     await this.pending;
     await this.db.flushed;
+    const failure = this.failure;
+    this.failure = null;
+    if (failure !== null) throw failure;
   }
 
   count(): number {

@@ -11,6 +11,9 @@ import type { IndexRecord, Registry } from './registry.js';
 import { applyPatch, type IndexSettings, needsRebuild, type SettingsPatch } from './settings.js';
 import type { Task } from './task-log.js';
 
+/** Document text queued for the document store before a write is awaited (UTF-16 units: 16 MB of heap). */
+const MAX_QUEUED_STORE_CHARS = 8 * 2 ** 20;
+
 /** What each kind of task carries in its payload, so that it can run again after a restart. */
 export type TaskPayload =
   | { kind: 'createIndex'; primaryKey: string | null }
@@ -78,14 +81,12 @@ async function addDocuments(task: Task, registry: Registry, p: Extract<TaskPaylo
   const { ruyi, docs } = await registry.open(uid);
   const settings = record.settings;
   const pk = primaryKey;
-  let written = 0;
   for await (const doc of spooled(registry, p.file)) {
     const id = documentId(doc, pk);
     const merged = p.method === 'update' ? { ...(docs.get(id) ?? {}), ...doc } : doc;
     await ruyi.add(toRuyiDoc(id, merged, pk, settings));
-    // Awaited now and then only: lmdb-js commits queued puts together, and this bounds the queue.
-    const put = docs.put(id, merged);
-    if (++written % 1000 === 0) await put;
+    void docs.put(id, merged);
+    await docs.pace(MAX_QUEUED_STORE_CHARS);
   }
   const report = await ruyi.flush();
   await docs.settle();
