@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { project } from '../src/serve/doc-store.js';
 import { ApiError } from '../src/serve/errors.js';
 import { type JsonObject, matchesFilter } from '../src/serve/filter-eval.js';
 import { type FilterNode, parseFilter, parseFilterString } from '../src/serve/filter-parser.js';
@@ -171,4 +172,13 @@ test('Meilisearch semantics: != holds without the attribute, = is case-insensiti
   assert.equal(parseFilter([]), null);
   assert.throws(() => parseFilterString(`${'('.repeat(200)}a = 1${')'.repeat(200)}`), /maximum depth/);
   assert.throws(() => parseFilterString('_geoRadius(1, 2, 3)'), /not supported/);
+});
+
+test('the attribute projection keeps what filters see: a long string exists, is neither null nor empty, and equals nothing', () => {
+  const long = '长'.repeat(300);
+  const d = project({ body: long, tags: ['go', long], n: 1, nested: { title: '短' } }) as JsonObject;
+  const is = (f: string) => matchesFilter(d, parseFilterString(f) as FilterNode);
+  assert.ok(is('body EXISTS') && is('body IS NOT NULL') && is('body IS NOT EMPTY'));
+  assert.ok(!is(`body = "${long}"`) && is('tags = go') && is('nested.title = 短') && is('n = 1'));
+  assert.ok(JSON.stringify(d).length < 200);
 });

@@ -262,7 +262,7 @@ export function searchIndex(uid: string, record: IndexRecord, opened: OpenedInde
     counter = facets === null ? null : new FacetCounter(facets);
     const kept: Candidate[] = [];
     for (const m of matches) {
-      const doc = docs.get(m.id);
+      const doc = docs.getAttrs(m.id);
       if (doc === undefined || (filter !== null && !matchesFilter(doc, filter))) continue;
       counter?.add(doc);
       kept.push({ id: m.id, score: m.score, keys: sort.map((s) => sortKey(doc, s.attr, s.asc)) });

@@ -110,7 +110,7 @@ async function deleteDocuments(task: Task, registry: Registry, p: Extract<TaskPa
   else if (p.filter !== undefined) {
     const node = parseFilter(p.filter);
     ids = [];
-    for (const { id, text } of docs.range()) if (node === null || matchesFilter(JSON.parse(text) as JsonObject, node)) ids.push(id);
+    for (const id of docs.ids()) if (node === null || matchesFilter(docs.getAttrs(id) ?? {}, node)) ids.push(id);
   } else ids = p.ids ?? [];
   let deleted = 0;
   for (const id of ids) {

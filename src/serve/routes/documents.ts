@@ -66,10 +66,9 @@ async function listDocuments(ctx: RequestContext, body: { offset?: unknown; limi
   } else {
     results = [];
     total = 0;
-    for (const { text } of docs.range()) {
-      const doc = JSON.parse(text) as JsonObject;
-      if (!matchesFilter(doc, filter)) continue;
-      if (total >= offset && results.length < limit) results.push(pick(doc, fields));
+    for (const id of docs.ids()) {
+      if (!matchesFilter(docs.getAttrs(id) ?? {}, filter)) continue;
+      if (total >= offset && results.length < limit) results.push(pick(docs.get(id) ?? {}, fields));
       total++;
     }
   }
