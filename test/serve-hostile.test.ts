@@ -267,6 +267,33 @@ test('10,000 random requests: every answer is valid or a Meilisearch-shaped erro
       }),
     );
   }
+  // Searches of any text (quotes, operators, emoji, 2,000 characters) on an index with synonyms: an answer or a 400, never a 500.
+  const syn = await call(
+    'PATCH',
+    '/indexes/kept/settings',
+    JSON.stringify({ synonyms: { 明月: ['月亮', '"'] }, stopWords: ['的'] }),
+    'application/json',
+  );
+  assert.equal((await waitTask(JSON.parse(syn.text).taskUid)).status, 'succeeded');
+  const texts = fc.sample(
+    fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 40 }),
+      fc
+        .array(fc.constantFrom('明月', '"', '-', 'OR', '(', ')', 'tag:', 'date:>', '*', '的', ' ', '床前'), { maxLength: 30 })
+        .map((p) => p.join(' ')),
+      fc.string({ minLength: 1000, maxLength: 2048 }),
+    ),
+    { numRuns: 500, seed: 7 },
+  );
+  for (const q of texts) {
+    const a = await call(
+      'POST',
+      '/indexes/kept/search',
+      JSON.stringify({ q, attributesToHighlight: ['*'], attributesToCrop: ['body:3'] }),
+      'application/json',
+    );
+    assert.ok(a.status === 200 || a.status === 400, `${JSON.stringify(q)} → ${a.status} ${a.text}`);
+  }
   assert.equal((await call('GET', '/health')).status, 200);
   assert.deepEqual(JSON.parse((await call('GET', '/indexes/kept/documents/1')).text), { id: 1, title: '静夜思', body: '床前明月光' });
   const found = JSON.parse((await call('POST', '/indexes/kept/search', '{"q":"明月"}', 'application/json')).text);
