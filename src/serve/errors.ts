@@ -54,6 +54,7 @@ const TABLE = {
   not_found: [404, 'invalid_request'],
   method_not_allowed: [405, 'invalid_request'],
   too_many_requests: [503, 'system'],
+  shutting_down: [503, 'system'],
   request_timeout: [408, 'invalid_request'],
   index_creation_failed: [500, 'internal'],
   internal: [500, 'internal'],

@@ -157,7 +157,7 @@ export class Registry {
 
   /** Records a task durably and queues it behind the index's earlier tasks. */
   enqueue(fields: Parameters<TaskLog['enqueue']>[0]): Task {
-    if (this.closing) throw new ApiError('internal', 'The server is shutting down.');
+    if (this.closing) throw new ApiError('shutting_down', 'The server is shutting down; retry the write after it restarts.');
     const task = this.tasks.enqueue(fields);
     this.schedule(task);
     return task;
