@@ -329,4 +329,12 @@ test('without a master key the server refuses to bind a public address, and says
   assert.equal(r.status, 1);
   assert.match(r.stderr, /refusing to listen on 0\.0\.0\.0 without a master key/);
   assert.equal(r.stdout, '');
+  // RUYI_MASTER_KEY is read (in the settings' precedence), and a short key is refused.
+  const short = spawnSync(process.execPath, [BIN, 'serve', '--db', join(dir, 'public'), '--port', '0'], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...process.env, RUYI_MASTER_KEY: 'short' },
+  });
+  assert.equal(short.status, 1);
+  assert.match(short.stderr, /at least 16 bytes/);
 });

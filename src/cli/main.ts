@@ -162,13 +162,12 @@ addIndexOptions(
   .option('--body-timeout <ms>', 'a request body that sends nothing for this long is cut off', integer(1, 3_600_000))
   .option('--json', 'access log as JSON lines on stderr')
   .action(async (o) => {
-    const { host, port, masterKey, maxPayload, maxRequests, headersTimeout, requestTimeout, keepAliveTimeout, bodyTimeout, json, ...rest } = o;
+    const { host, port, maxPayload, maxRequests, headersTimeout, requestTimeout, keepAliveTimeout, bodyTimeout, json, ...rest } = o;
     const settings = resolveSettings(rest);
     process.exitCode = await serveCommand({
       ...settings,
       host,
       port,
-      masterKey,
       maxPayload,
       maxRequests,
       headersTimeout,

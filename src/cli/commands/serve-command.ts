@@ -23,12 +23,13 @@ export interface ServeCommandFlags extends Settings {
  * it, with --port 0), logs to stderr, and runs until SIGTERM or SIGINT, which stop
  * accepting, finish the queued tasks and close the indexes; a second signal exits at once.
  */
-export async function serveCommand(flags: ServeCommandFlags, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function serveCommand(flags: ServeCommandFlags): Promise<number> {
   const engine: IndexOptions = {
     ...(flags.threads === undefined ? {} : { threads: flags.threads }),
     ...(flags.maxMemory === undefined ? {} : { maxMemory: flags.maxMemory }),
   };
-  const masterKey = flags.masterKey ?? env.RUYI_MASTER_KEY;
+  // From --master-key, RUYI_MASTER_KEY or the config file, in the settings' precedence.
+  const masterKey = flags.masterKey;
   const running = await startServer({
     db: requireDb(flags),
     ...(flags.host === undefined ? {} : { host: flags.host }),
