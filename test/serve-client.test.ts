@@ -216,7 +216,12 @@ test('updateDocuments merges, deletes remove, a document without its primary key
     .waitTask(WAIT);
   assert.equal(add.status, 'succeeded');
   assert.equal((await index.getRawInfo()).primaryKey, 'book_id');
-  const upd = await index.updateDocuments([{ book_id: 1, author: '曹雪芹' }]).waitTask(WAIT);
+  const upd = await index
+    .updateDocuments([
+      { book_id: 1, author: '曹雪芹' },
+      { book_id: 1, dynasty: '清' },
+    ])
+    .waitTask(WAIT);
   assert.equal(upd.status, 'succeeded');
   assert.deepEqual(await index.getDocument(1), {
     book_id: 1,
@@ -224,6 +229,7 @@ test('updateDocuments merges, deletes remove, a document without its primary key
     body: '满纸荒唐言，一把辛酸泪',
     tags: ['小说'],
     author: '曹雪芹',
+    dynasty: '清',
   });
   assert.equal((await index.search('曹雪芹')).hits[0]?.book_id, 1);
 

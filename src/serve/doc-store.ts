@@ -69,10 +69,11 @@ export class DocStore {
    * commits queued puts together, so waiting on each would be slow, and never waiting
    * would hold a whole upload in memory.
    */
-  async pace(maxChars: number): Promise<void> {
-    if (this.queuedChars <= maxChars) return;
+  async pace(maxChars: number): Promise<boolean> {
+    if (this.queuedChars <= maxChars) return false;
     this.queuedChars = 0;
     await this.pending;
+    return true;
   }
 
   remove(id: string): Promise<unknown> {

@@ -81,12 +81,15 @@ async function addDocuments(task: Task, registry: Registry, p: Extract<TaskPaylo
   const { ruyi, docs } = await registry.open(uid);
   const settings = record.settings;
   const pk = primaryKey;
+  const recent = new Map<string, JsonObject>();
   for await (const doc of spooled(registry, p.file)) {
     const id = documentId(doc, pk);
-    const merged = p.method === 'update' ? { ...(docs.get(id) ?? {}), ...doc } : doc;
+    // An id may come twice in one update: merge into what this task wrote, not yet readable from the store.
+    const merged = p.method === 'update' ? { ...(recent.get(id) ?? docs.get(id) ?? {}), ...doc } : doc;
+    if (p.method === 'update') recent.set(id, merged);
     await ruyi.add(toRuyiDoc(id, merged, pk, settings));
     void docs.put(id, merged);
-    await docs.pace(MAX_QUEUED_STORE_CHARS);
+    if (await docs.pace(MAX_QUEUED_STORE_CHARS)) recent.clear();
   }
   const report = await ruyi.flush();
   await docs.settle();
