@@ -15,6 +15,8 @@ export interface IndexRecord {
   createdAt: string;
   updatedAt: string;
   settings: IndexSettings;
+  /** The task that made the index: a creation task run again after a crash recognises its own work. */
+  createdByTask?: number;
 }
 
 export interface OpenedIndex {

@@ -8,7 +8,7 @@ import { matchesFilter } from './filter-eval.js';
 import { parseFilter } from './filter-parser.js';
 import { documentId, inferPrimaryKey, toRuyiDoc } from './mapping.js';
 import type { IndexRecord, Registry } from './registry.js';
-import { applyPatch, type IndexSettings, needsRebuild, type SettingsPatch } from './settings.js';
+import { applyPatch, DEFAULT_SETTINGS, needsRebuild, type SettingsPatch } from './settings.js';
 import type { Task } from './task-log.js';
 
 /** Document text queued for the document store before a write is awaited (UTF-16 units: 16 MB of heap). */
@@ -33,35 +33,22 @@ function now(): string {
   return new Date().toISOString();
 }
 
-function createRecord(registry: Registry, uid: string, primaryKey: string | null): IndexRecord {
+function createRecord(registry: Registry, uid: string, primaryKey: string | null, taskUid: number): IndexRecord {
   const r: IndexRecord = {
     uid,
     primaryKey,
     createdAt: now(),
     updatedAt: now(),
-    settings: registry.record(uid)?.settings ?? defaultSettings(),
+    settings: registry.record(uid)?.settings ?? { ...DEFAULT_SETTINGS },
+    createdByTask: taskUid,
   };
   registry.saveRecord(r);
   return r;
 }
 
-function defaultSettings(): IndexSettings {
-  return {
-    searchableAttributes: ['*'],
-    filterableAttributes: [],
-    sortableAttributes: [],
-    displayedAttributes: ['*'],
-    stopWords: [],
-    synonyms: {},
-    titleAttribute: null,
-    pinyin: false,
-    traditional: false,
-  };
-}
-
 async function addDocuments(task: Task, registry: Registry, p: Extract<TaskPayload, { kind: 'documents' }>) {
   const uid = task.indexUid as string;
-  let record = registry.record(uid) ?? createRecord(registry, uid, null);
+  let record = registry.record(uid) ?? createRecord(registry, uid, null, task.uid);
   if (p.primaryKey !== null && record.primaryKey !== null && p.primaryKey !== record.primaryKey)
     throw new ApiError('index_primary_key_already_exists', `Index \`${uid}\`: primary key already exists as \`${record.primaryKey}\`.`);
   // First pass: every document must have a valid id before any is written, so that a bad
@@ -135,7 +122,7 @@ async function deleteDocuments(task: Task, registry: Registry, p: Extract<TaskPa
  */
 async function updateSettings(task: Task, registry: Registry, p: Extract<TaskPayload, { kind: 'settings' }>) {
   const uid = task.indexUid as string;
-  const record = registry.record(uid) ?? createRecord(registry, uid, null);
+  const record = registry.record(uid) ?? createRecord(registry, uid, null, task.uid);
   const next = applyPatch(record.settings, p.patch);
   if (needsRebuild(record.settings, next)) {
     const opened = await registry.open(uid);
@@ -174,11 +161,15 @@ export async function runTask(task: Task, registry: Registry): Promise<Record<st
   const p = task.payload as TaskPayload;
   const uid = task.indexUid as string;
   switch (p.kind) {
-    case 'createIndex':
-      if (registry.record(uid) !== undefined) throw new ApiError('index_already_exists', `Index \`${uid}\` already exists.`);
-      createRecord(registry, uid, p.primaryKey);
+    case 'createIndex': {
+      const existing = registry.record(uid);
+      // Made by this very task, run again after a crash.
+      if (existing !== undefined && existing.createdByTask === task.uid) return undefined;
+      if (existing !== undefined) throw new ApiError('index_already_exists', `Index \`${uid}\` already exists.`);
+      createRecord(registry, uid, p.primaryKey, task.uid);
       await registry.open(uid);
       return undefined;
+    }
     case 'updateIndex': {
       const r = registry.require(uid);
       if (p.primaryKey !== null && r.primaryKey !== p.primaryKey) {
