@@ -12,6 +12,8 @@ const RUYI_MAX_LIMIT = 1000;
 /** Meilisearch's maxValuesPerFacet default. */
 const MAX_VALUES_PER_FACET = 100;
 const DEFAULT_CROP_LENGTH = 10;
+/** Most hits one answer carries: each is read and formatted in memory. */
+const MAX_HITS = 1000;
 
 function allowed(list: readonly string[], attr: string): boolean {
   return list.includes('*') || list.some((a) => a === attr || attr.startsWith(`${a}.`));
@@ -224,7 +226,8 @@ export function searchIndex(uid: string, record: IndexRecord, opened: OpenedInde
   const hitsPerPage = p.hitsPerPage ?? 20;
   const page = p.page ?? 1;
   const offset = paged ? Math.max(0, page - 1) * hitsPerPage : (p.offset ?? 0);
-  const limit = paged ? (page === 0 ? 0 : hitsPerPage) : (p.limit ?? 20);
+  // At most MAX_HITS hits per answer, like Meilisearch's maxTotalHits; totals stay exact.
+  const limit = Math.min(MAX_HITS, paged ? (page === 0 ? 0 : hitsPerPage) : (p.limit ?? 20));
   const placeholder = q.trim() === '';
   const query = ruyiQuery(q, settings);
   const { ruyi, docs } = opened;

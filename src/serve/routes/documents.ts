@@ -42,6 +42,9 @@ function pick(doc: JsonObject, fields: string[] | null): JsonObject {
   return Object.fromEntries(fields.filter((f) => Object.hasOwn(doc, f)).map((f) => [f, doc[f]]));
 }
 
+/** Most documents one GET /documents page returns. */
+const MAX_DOCUMENTS_PAGE = 1000;
+
 async function listDocuments(ctx: RequestContext, body: { offset?: unknown; limit?: unknown; fields?: unknown; filter?: unknown }) {
   const uid = ctx.params.uid as string;
   ctx.app.registry.require(uid);
@@ -53,7 +56,9 @@ async function listDocuments(ctx: RequestContext, body: { offset?: unknown; limi
     throw new ApiError('invalid_document_limit', m);
   };
   const offset = body.offset === undefined ? intParam(ctx.url, 'offset', 0, failOffset) : Number(body.offset);
-  const limit = body.limit === undefined ? intParam(ctx.url, 'limit', 20, failLimit) : Number(body.limit);
+  const asked = body.limit === undefined ? intParam(ctx.url, 'limit', 20, failLimit) : Number(body.limit);
+  // A page is built in memory (the bin's heap is 64 MB): larger pages are cut, and `limit` says so.
+  const limit = Math.min(asked, MAX_DOCUMENTS_PAGE);
   if (!Number.isSafeInteger(offset) || offset < 0) failOffset('`offset` must be a positive integer.');
   if (!Number.isSafeInteger(limit) || limit < 0) failLimit('`limit` must be a positive integer.');
   const fields = fieldsOf(ctx, body.fields);
