@@ -43,6 +43,8 @@ export const settingsSchema = z.strictObject({
   maxErrors: z.number().int().min(0).optional(),
   strict: z.boolean().optional(),
   quiet: z.boolean().optional(),
+  /** `ruyi serve`: the master key (at least 16 bytes; checked by the server). */
+  masterKey: z.string().min(1).optional(),
 });
 
 export type Settings = z.output<typeof settingsSchema>;
@@ -55,6 +57,7 @@ export const ENV_SETTINGS = {
   RUYI_MAX_MEMORY: 'maxMemory',
   RUYI_MAX_DOC_BYTES: 'maxDocBytes',
   RUYI_MAX_ERRORS: 'maxErrors',
+  RUYI_MASTER_KEY: 'masterKey',
 } as const satisfies Record<string, keyof Settings>;
 
 function describe(error: z.ZodError): string {
@@ -78,7 +81,7 @@ export function readEnvSettings(env: NodeJS.ProcessEnv = process.env): Settings 
   for (const [name, key] of Object.entries(ENV_SETTINGS)) {
     const value = env[name];
     if (value === undefined || value === '') continue;
-    raw[key] = key === 'db' || key === 'maxMemory' || key === 'maxDocBytes' ? value : Number(value);
+    raw[key] = key === 'db' || key === 'maxMemory' || key === 'maxDocBytes' || key === 'masterKey' ? value : Number(value);
   }
   const parsed = settingsSchema.safeParse(raw);
   if (!parsed.success) throw new EngineError('E_CONFIG', `environment: ${describe(parsed.error).replace(/^(\w+)/, (k) => envName(k))}`);
