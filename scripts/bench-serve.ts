@@ -119,7 +119,7 @@ async function startServer(db: string): Promise<Server> {
 async function stopServer(server: Server): Promise<void> {
   const exited = new Promise((resolve) => server.child.once('exit', resolve));
   server.child.kill('SIGTERM');
-  await Promise.race([exited, sleep(30_000).then(() => server.child.kill('SIGKILL'))]);
+  await Promise.race([exited, sleep(30_000, undefined, { ref: false }).then(() => server.child.kill('SIGKILL'))]);
 }
 
 // --- the HTTP API -------------------------------------------------------------------------------

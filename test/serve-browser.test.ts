@@ -34,8 +34,9 @@ const TASK_WAIT_MS = 60_000;
 // fine; 90 ms makes the page see a mix of superseded and answered requests.
 const KEY_DELAY_MS = 90;
 const UID = 'articles';
-// In the sample: 明月 in Tang and Song poems and in fortunes, so the hits carry several tags.
-const QUERY = '明月';
+// In the sample: 41 man pages in several sections (tags man1, man5, man7, man8): a few pages
+// of hits and facets of different sizes.
+const QUERY = '目录';
 
 const SERVER_BUILT = new URL('../dist/src/serve/server.js', import.meta.url).pathname;
 
@@ -65,14 +66,15 @@ async function startServer(t: TestContext, db: string): Promise<Server> {
     if (child.exitCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
-    await Promise.race([exited, sleep(10_000).then(() => child.kill('SIGKILL'))]);
+    await Promise.race([exited, sleep(10_000, undefined, { ref: false }).then(() => child.kill('SIGKILL'))]);
   });
   const lines = createInterface({ input: child.stdout! });
   const first = new Promise<string>((resolve, reject) => {
     lines.once('line', resolve);
     child.once('exit', (code) => reject(new Error(`ruyi serve exited (${code}) before printing its URL:\n${err}`)));
   });
-  const timeout = sleep(SERVER_START_MS).then(() => {
+  // Unref'd timers: a pending one would keep the test process alive after the test.
+  const timeout = sleep(SERVER_START_MS, undefined, { ref: false }).then(() => {
     throw new Error(`ruyi serve printed no URL within ${SERVER_START_MS} ms:\n${err}`);
   });
   const url = (await Promise.race([first, timeout])).trim();
@@ -101,15 +103,26 @@ async function waitForTask(base: string, enqueued: unknown): Promise<void> {
   assert.fail(`task ${uid} not done within ${TASK_WAIT_MS} ms`);
 }
 
-/** The sample plus one hostile document: its markup must be shown as text, never run. */
+/**
+ * The sample plus one hostile document, whose markup must be shown as text, never run. The
+ * sample's ids (manpages-zh:man1/ls.1) are not Meilisearch ids ([A-Za-z0-9_-]): map them.
+ */
 function documents(): string {
-  const hostile = {
+  const docs = readFileSync(SAMPLE_FILE, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      const doc = JSON.parse(l) as { id: string };
+      return { ...doc, id: doc.id.replace(/[^A-Za-z0-9_-]/g, '_') };
+    });
+  assert.equal(new Set(docs.map((d) => d.id)).size, docs.length, 'mapped ids stay unique');
+  docs.push({
     id: 'hostile-markup',
-    title: '<img src=x onerror="window.__pwned=1"> 明月 <b>加粗</b>',
-    body: '明月 <script>window.__pwned=1</script> &amp; 几时有',
+    title: `<img src=x onerror="window.__pwned=1"> ${QUERY} <b>加粗</b>`,
+    body: `${QUERY} <script>window.__pwned=1</script> &amp; 几时有`,
     tags: ['hostile'],
-  };
-  return `${readFileSync(SAMPLE_FILE, 'utf8').trimEnd()}\n${JSON.stringify(hostile)}\n`;
+  } as (typeof docs)[number]);
+  return docs.map((d) => JSON.stringify(d)).join('\n');
 }
 
 async function launch(t: TestContext): Promise<Browser> {
@@ -188,6 +201,15 @@ test('the built-in page: search as you type, highlights, tag facets', { skip, ti
     }
     assert.equal(await page.evaluate('window.__pwned'), undefined, 'no document script ran');
 
+    await page.screenshot({ path: join(dir, 'serve-page.png'), fullPage: true });
+
+    // Pagination: the next page lists other hits.
+    const firstIds = await page.locator('#hits .hit-id').allTextContents();
+    await page.locator('#next').click();
+    await page.locator('#page-info', { hasText: '第 2 /' }).waitFor();
+    await page.waitForFunction(`document.querySelector('#hits .hit-id')?.textContent !== ${JSON.stringify(firstIds[0])}`);
+    assert.ok(!firstIds.includes((await page.locator('#hits .hit-id').first().textContent()) ?? ''), 'page 2 holds other hits');
+
     // Facets: pick the least frequent tag, so filtering visibly narrows the results.
     const facets = page.locator('#facet-list button.facet');
     await facets.first().waitFor();
@@ -199,7 +221,7 @@ test('the built-in page: search as you type, highlights, tag facets', { skip, ti
     );
     t.diagnostic(`facets: ${JSON.stringify(counts)}`);
     assert.ok(counts.length >= 2, 'several tags are offered');
-    const pick = counts.reduce((a, b) => (b.count < a.count ? b : a));
+    const pick = counts.filter((c) => c.value !== 'hostile').reduce((a, b) => (b.count < a.count ? b : a));
     await page.locator(`#facet-list button.facet[data-value="${pick.value}"]`).click();
     await page.locator(`#facet-list button.facet[data-value="${pick.value}"][aria-pressed="true"]`).waitFor();
     const everyHitTagged = `(() => {
@@ -215,10 +237,9 @@ test('the built-in page: search as you type, highlights, tag facets', { skip, ti
       'the filter was sent',
     );
 
-    await page.screenshot({ path: join(dir, 'serve-page.png'), fullPage: true });
     await page.emulateMedia({ colorScheme: 'dark' });
-    await page.screenshot({ path: join(dir, 'serve-page-dark.png'), fullPage: true });
-    t.diagnostic(`screenshots: ${join(dir, 'serve-page.png')} and serve-page-dark.png`);
+    await page.screenshot({ path: join(dir, 'serve-page-filtered-dark.png'), fullPage: true });
+    t.diagnostic(`screenshots: ${join(dir, 'serve-page.png')} and serve-page-filtered-dark.png`);
     assert.deepEqual(problems, [], 'no errors in the page');
   } catch (error) {
     keep = true;
