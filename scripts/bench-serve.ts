@@ -27,6 +27,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  type WriteStream,
   writeFileSync,
 } from 'node:fs';
 import { request } from 'node:http';
@@ -55,9 +56,12 @@ const LIMIT = 10;
 // not of shipping whole documents (man pages of up to 200 KB) that the library never returns.
 const RETRIEVED = ['id', 'title', 'tags', 'date'];
 const TASK_TIMEOUT_MS = 30 * 60_000;
+// One upload per 32 MB: well under the server's default payload limit, as a client would batch.
+const CHUNK_BYTES = 32e6;
 const root = fileURLToPath(new URL('../', import.meta.url));
 const cli = join(root, 'dist/src/cli/main.js');
 const work = mkdtempSync(join(os.tmpdir(), 'ruyi-bench-serve-'));
+process.once('exit', () => rmSync(work, { recursive: true, force: true }));
 
 /** The part of autocannon's API used here (it ships no types). */
 interface Histogram {
@@ -116,6 +120,8 @@ async function startServer(db: string): Promise<Server> {
     }
   }, 100);
   child.once('exit', () => clearInterval(sampler));
+  // A failed run must not leave a server behind.
+  process.once('exit', () => child.kill('SIGKILL'));
   return { url, child, peakAnonMb: () => anonKb / 1024 };
 }
 
@@ -127,16 +133,44 @@ async function stopServer(server: Server): Promise<void> {
 
 // --- the HTTP API -------------------------------------------------------------------------------
 
-/** Meilisearch ids are [A-Za-z0-9_-]; the corpora's ids (scale:1:0, manpages-zh:man1/ls.1) are not. */
-async function withMeiliIds(src: string, dest: string): Promise<void> {
-  const out = createWriteStream(dest);
+/**
+ * Copies an NDJSON corpus into files of at most CHUNK_BYTES (the server refuses bodies over its
+ * --max-payload, 100 MiB by default), with Meilisearch ids: [A-Za-z0-9_-], which the corpora's
+ * ids (scale:1:0, manpages-zh:man1/ls.1) are not.
+ */
+async function meiliChunks(src: string, prefix: string): Promise<string[]> {
+  const files: string[] = [];
+  let out: WriteStream | undefined;
+  let bytes = 0;
   for await (const line of createInterface({ input: createReadStream(src), crlfDelay: Number.POSITIVE_INFINITY })) {
     if (line.trim() === '') continue;
     const doc = JSON.parse(line) as { id: string };
     doc.id = doc.id.replace(/[^A-Za-z0-9_-]/g, '_');
-    if (!out.write(`${JSON.stringify(doc)}\n`)) await once(out, 'drain');
+    const text = `${JSON.stringify(doc)}\n`;
+    if (out === undefined || bytes + text.length > CHUNK_BYTES) {
+      if (out !== undefined) await endStream(out);
+      files.push(`${prefix}-${files.length}.ndjson`);
+      out = createWriteStream(files.at(-1) as string);
+      bytes = 0;
+    }
+    bytes += Buffer.byteLength(text);
+    if (!out.write(text)) await once(out, 'drain');
   }
-  await new Promise<void>((resolve) => out.end(() => resolve()));
+  if (out !== undefined) await endStream(out);
+  return files;
+}
+
+function endStream(out: WriteStream): Promise<void> {
+  return new Promise((resolve) => out.end(() => resolve()));
+}
+
+const bytesOf = (files: string[]) => files.reduce((n, f) => n + statSync(f).size, 0);
+
+/** Uploads the files in order and waits for the last task (an index applies its tasks in order). */
+async function uploadAll(base: string, files: string[]): Promise<void> {
+  let last = -1;
+  for (const file of files) last = await upload(base, file);
+  await waitForTask(base, last);
 }
 
 /** Streams an NDJSON file to the documents route; resolves with the task uid. */
@@ -253,18 +287,18 @@ async function inProcess(dir: string, queries: string[]): Promise<Point> {
   }
 }
 
-/** Uploads `file` again and again (each a new task, waited for) until `stop` resolves. */
-async function bulkUploads(base: string, file: string, stop: Promise<unknown>): Promise<{ uploads: number; mb: number }> {
+/** Uploads `files` again and again (each round waited for) until `stop` resolves. */
+async function bulkUploads(base: string, files: string[], stop: Promise<unknown>): Promise<{ uploads: number; mb: number }> {
   let done = false;
   void stop.then(() => {
     done = true;
   });
   let uploads = 0;
   while (!done) {
-    await waitForTask(base, await upload(base, file));
+    await uploadAll(base, files);
     uploads++;
   }
-  return { uploads, mb: (uploads * statSync(file).size) / 1e6 };
+  return { uploads, mb: (uploads * bytesOf(files)) / 1e6 };
 }
 
 // --- the run ------------------------------------------------------------------------------------
@@ -272,11 +306,9 @@ async function bulkUploads(base: string, file: string, stop: Promise<unknown>): 
 const queries = loadQueries();
 // Other processes on the machine skew every point; the load average says how much to trust them.
 const loadBefore = os.loadavg()[0] as number;
-const corpus = join(work, 'corpus.ndjson');
-const bulk = join(work, 'bulk.ndjson');
-await withMeiliIds(scaleCorpus(mb), corpus);
-await withMeiliIds(devCorpus(), bulk);
-const corpusMb = statSync(corpus).size / 1e6;
+const corpus = await meiliChunks(scaleCorpus(mb), join(work, 'corpus'));
+const bulk = await meiliChunks(devCorpus(), join(work, 'bulk'));
+const corpusMb = bytesOf(corpus) / 1e6;
 
 const db = join(work, 'db');
 const server = await startServer(db);
@@ -284,7 +316,7 @@ console.error(
   `server ${server.url} (pid ${server.child.pid}), budget ${(budgetBytes / 2 ** 20).toFixed(0)} MiB; indexing ${corpusMb.toFixed(1)} MB ...`,
 );
 const t0 = performance.now();
-await waitForTask(server.url, await upload(server.url, corpus));
+await uploadAll(server.url, corpus);
 const indexSeconds = (performance.now() - t0) / 1000;
 
 await httpPoint(server.url, 'warm-up', 8, queries, Math.min(2, seconds));
@@ -367,4 +399,3 @@ const results = {
 };
 mkdirSync(join(root, 'bench-results'), { recursive: true });
 writeFileSync(join(root, 'bench-results', 'bench-serve.json'), `${JSON.stringify(results, null, 2)}\n`);
-rmSync(work, { recursive: true, force: true });
