@@ -9,6 +9,7 @@ import { parseBytes } from '../config.js';
 import { indexCommand } from './commands/index-command.js';
 import { removeCommand } from './commands/remove-command.js';
 import { searchCommand } from './commands/search-command.js';
+import { serveCommand } from './commands/serve-command.js';
 import { statsCommand } from './commands/stats-command.js';
 import { tuneCommand } from './commands/tune-command.js';
 import { verifyCommand } from './commands/verify-command.js';
@@ -142,6 +143,39 @@ program
   .option('--json', 'print one JSON report on stdout')
   .action(async (o) => {
     process.exitCode = await verifyCommand(o);
+  });
+
+addIndexOptions(
+  program
+    .command('serve')
+    .description('HTTP search server speaking a subset of the Meilisearch API; prints its URL on the first line of stdout'),
+)
+  .option('--host <host>', 'address to bind; anything but loopback needs a master key', '127.0.0.1')
+  .option('--port <port>', 'port to listen on (0: any free port)', integer(0, 65535), 7700)
+  .option('--master-key <key>', 'require this key (or the keys derived from it) on every route but /health (or RUYI_MASTER_KEY)')
+  .option('--max-payload <size>', 'largest request body, e.g. 100M (413 beyond)', bytes)
+  .option('--max-requests <n>', 'requests handled at once; more get 503', integer(1, 100_000))
+  .option('--headers-timeout <ms>', 'time to receive request headers', integer(1, 3_600_000))
+  .option('--request-timeout <ms>', 'time to receive a whole request', integer(1, 86_400_000))
+  .option('--keep-alive-timeout <ms>', 'idle keep-alive connections are closed after this', integer(1, 3_600_000))
+  .option('--body-timeout <ms>', 'a request body that sends nothing for this long is cut off', integer(1, 3_600_000))
+  .option('--json', 'access log as JSON lines on stderr')
+  .action(async (o) => {
+    const { host, port, masterKey, maxPayload, maxRequests, headersTimeout, requestTimeout, keepAliveTimeout, bodyTimeout, json, ...rest } = o;
+    const settings = resolveSettings(rest);
+    process.exitCode = await serveCommand({
+      ...settings,
+      host,
+      port,
+      masterKey,
+      maxPayload,
+      maxRequests,
+      headersTimeout,
+      requestTimeout,
+      keepAliveTimeout,
+      bodyTimeout,
+      json,
+    });
   });
 
 program
