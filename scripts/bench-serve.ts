@@ -260,7 +260,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** The library on the server's index directory, with the options the server passes for `{ q, limit }`. */
-async function inProcess(dir: string, queries: string[]): Promise<Point> {
+async function inProcess(dir: string, queries: string[]): Promise<{ point: Point; shardSegments: number[] }> {
   const index = await openIndex(dir, { create: false, threads: 1 });
   const options: SearchOptions = { syntax: 'plain', prefix: true, limit: LIMIT };
   try {
@@ -273,7 +273,7 @@ async function inProcess(dir: string, queries: string[]): Promise<Point> {
       times.push(performance.now() - t0);
     }
     times.sort((a, b) => a - b);
-    return {
+    const point = {
       name: 'in-process',
       connections: 1,
       qps: times.length / seconds,
@@ -282,6 +282,8 @@ async function inProcess(dir: string, queries: string[]): Promise<Point> {
       non2xx: 0,
       errors: 0,
     };
+    // Segments per shard: an index built by many upload tasks may hold more than `ruyi index` leaves.
+    return { point, shardSegments: index.stats().shardSegments };
   } finally {
     await index.close();
   }
@@ -325,7 +327,7 @@ for (const c of [1, 8, 64]) {
   points.push(await httpPoint(server.url, 'http', c, queries));
   console.error(`http ${c} connections: ${points.at(-1)?.qps.toFixed(0)} q/s`);
 }
-const library = await inProcess(join(db, UID), queries);
+const { point: library, shardSegments } = await inProcess(join(db, UID), queries);
 points.push(library);
 
 const during = httpPoint(server.url, 'http + bulk upload', 8, queries);
@@ -373,6 +375,7 @@ console.table(
 console.log(
   `bulk uploads during the last point: ${uploaded.uploads} (${uploaded.mb.toFixed(1)} MB); peak RSS ${peakRssMb.toFixed(0)} MiB (RssAnon ${peakAnonMb.toFixed(0)} MiB)`,
 );
+console.log(`segments per shard after indexing over HTTP: ${shardSegments.join(', ')}`);
 console.log(`HTTP/in-process: ${(http1.qps / library.qps).toFixed(2)} at 1 connection, ${ratio8.toFixed(2)} at 8`);
 console.table(targets.map((t) => ({ ...t, pass: t.pass ? 'pass' : 'FAIL' })));
 
@@ -394,6 +397,7 @@ const results = {
   bulkUploads: uploaded,
   peakRssMb,
   peakRssAnonMb: peakAnonMb,
+  shardSegments,
   ratio: { c1: http1.qps / library.qps, c8: ratio8 },
   targets,
 };
