@@ -346,9 +346,15 @@ const targets = [
   { target: 'HTTP QPS at 8 connections >= 80% of in-process', value: `${(ratio8 * 100).toFixed(0)}%`, pass: ratio8 >= 0.8 },
   { target: 'p99 < 20 ms during a bulk upload', value: `${underLoad.p99Ms} ms`, pass: underLoad.p99Ms < 20 },
   {
-    target: 'no error responses',
-    value: String(points.reduce((n, p) => n + p.non2xx + p.errors, 0)),
-    pass: points.every((p) => p.non2xx === 0 && p.errors === 0),
+    target: 'no non-2xx responses',
+    value: String(points.reduce((n, p) => n + p.non2xx, 0)),
+    pass: points.every((p) => p.non2xx === 0),
+  },
+  {
+    // autocannon gives up on a request after 10 s: a queue that long is a failure too.
+    target: 'no timeouts or connection errors',
+    value: String(points.reduce((n, p) => n + p.errors, 0)),
+    pass: points.every((p) => p.errors === 0),
   },
   {
     target: `peak RSS within --max-memory (${(budgetBytes / 2 ** 20).toFixed(0)} MiB)`,
