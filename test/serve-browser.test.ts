@@ -6,17 +6,14 @@
  * RUYI_KEEP_SCREENSHOTS=1 or when the test fails.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { SAMPLE_FILE } from './helpers.js';
+import { articles, startBin } from './serve-helpers.js';
 
-const BIN = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--headless',
@@ -28,7 +25,6 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-const SERVER_START_MS = 30_000;
 const TASK_WAIT_MS = 60_000;
 // Under the page's 150 ms debounce, as a person types: the page must wait for a pause and
 // show the answer to the whole query, not to its first letter.
@@ -40,39 +36,6 @@ const QUERY = '目录';
 
 // CI installs chromium (.ci/run); a developer without it gets a skip that says why.
 const skip = !existsSync(CHROMIUM) && !process.env.CI ? `${CHROMIUM} not installed (apt-get install chromium)` : false;
-
-interface Server {
-  url: string;
-  stderr: () => string;
-}
-
-async function startServer(t: TestContext, db: string): Promise<Server> {
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--db', db, '--host', '127.0.0.1', '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    err = (err + chunk).slice(-8000);
-  });
-  t.after(async () => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await Promise.race([exited, sleep(10_000, undefined, { ref: false }).then(() => child.kill('SIGKILL'))]);
-  });
-  const lines = createInterface({ input: child.stdout! });
-  const first = new Promise<string>((resolve, reject) => {
-    lines.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`ruyi serve exited (${code}) before printing its URL:\n${err}`)));
-  });
-  // Unref'd timers: a pending one would keep the test process alive after the test.
-  const timeout = sleep(SERVER_START_MS, undefined, { ref: false }).then(() => {
-    throw new Error(`ruyi serve printed no URL within ${SERVER_START_MS} ms:\n${err}`);
-  });
-  const url = (await Promise.race([first, timeout])).trim();
-  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/, 'first stdout line is the bound URL');
-  return { url, stderr: () => err };
-}
 
 async function call(base: string, method: string, path: string, body?: string, type = 'application/json'): Promise<unknown> {
   const res = await fetch(`${base}${path}`, { method, body, headers: body === undefined ? {} : { 'content-type': type } });
@@ -95,26 +58,15 @@ async function waitForTask(base: string, enqueued: unknown): Promise<void> {
   assert.fail(`task ${uid} not done within ${TASK_WAIT_MS} ms`);
 }
 
-/**
- * The sample plus one hostile document, whose markup must be shown as text, never run. The
- * sample's ids (manpages-zh:man1/ls.1) are not Meilisearch ids ([A-Za-z0-9_-]): map them.
- */
+/** The sample plus one hostile document, whose markup must be shown as text, never run. */
 function documents(): string {
-  const docs = readFileSync(SAMPLE_FILE, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => {
-      const doc = JSON.parse(l) as { id: string };
-      return { ...doc, id: doc.id.replace(/[^A-Za-z0-9_-]/g, '_') };
-    });
-  assert.equal(new Set(docs.map((d) => d.id)).size, docs.length, 'mapped ids stay unique');
-  docs.push({
+  const hostile = {
     id: 'hostile-markup',
     title: `<img src=x onerror="window.__pwned=1"> ${QUERY} <b>加粗</b>`,
     body: `${QUERY} <script>window.__pwned=1</script> &amp; 几时有`,
     tags: ['hostile'],
-  } as (typeof docs)[number]);
-  return docs.map((d) => JSON.stringify(d)).join('\n');
+  };
+  return [...articles(), hostile].map((d) => JSON.stringify(d)).join('\n');
 }
 
 async function launch(t: TestContext): Promise<Browser> {
@@ -139,7 +91,8 @@ test('the built-in page: search as you type, highlights, tag facets', { skip, ti
   t.after(() => {
     if (!keep) rmSync(dir, { recursive: true, force: true });
   });
-  const server = await startServer(t, join(dir, 'db'));
+  const server = await startBin(join(dir, 'db'));
+  t.after(() => server.stop());
   const base = server.url;
 
   await waitForTask(base, await call(base, 'POST', `/indexes/${UID}/documents?primaryKey=id`, documents(), 'application/x-ndjson'));
