@@ -162,9 +162,14 @@ export class Batcher {
       this.heldAtBudget++;
       return false;
     }
+    // A document larger than a whole batch goes alone, when no other batch is in flight: the
+    // budget's room for long documents is what the other workers' working memory leaves idle.
+    if ((p.bytes[0] as number) > this.batchBytes && this.inFlight.some((f) => f !== null)) return false;
     let take = 0;
     let bytes = 0;
-    while (take < p.ops.length && bytes < this.batchBytes) bytes += p.bytes[take++] as number;
+    while (take < p.ops.length && bytes < this.batchBytes && !(take > 0 && (p.bytes[take] as number) > this.batchBytes)) {
+      bytes += p.bytes[take++] as number;
+    }
     const ops = p.ops.splice(0, take);
     p.bytes.splice(0, take);
     this.pendingBytes[shard] = (this.pendingBytes[shard] as number) - bytes;

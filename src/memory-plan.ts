@@ -202,6 +202,8 @@ export function planMemory(
     // bytes, which are moved (not copied) to the worker, which segments and stores it a piece
     // at a time; the next one waits until it is done. So it may take what the budget has past
     // the minimum, less a margin; a batch's worth always fits within the minimum.
-    maxDocBytes: Math.floor(Math.max(MiB, maxMemory - minimum - 4 * MiB)),
+    // With several threads a long document is indexed alone (see Batcher.dispatch), so the
+    // others' least working memory is idle room for it too.
+    maxDocBytes: Math.floor(Math.max(MiB, maxMemory - minimum + (threads - 1) * WORKER_WORK_MIN_BYTES - 4 * MiB)),
   };
 }
