@@ -63,7 +63,7 @@ test('the fixed costs the plan is built on still hold (main process and one work
     const withWorker = process.memoryUsage.rss();
     await index.close();
     console.log(JSON.stringify({ idle, worker: withWorker - idle }));`;
-  const run = spawnSync(process.execPath, ['--max-semi-space-size=1', '--max-old-space-size=48', '--input-type=module', '-e', script], {
+  const run = spawnSync(process.execPath, ['--max-semi-space-size=1', '--max-old-space-size=64', '--input-type=module', '-e', script], {
     encoding: 'utf8',
     env: { ...process.env, MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '65536', MALLOC_TRIM_THRESHOLD_: '131072' },
   });

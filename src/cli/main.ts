@@ -1,6 +1,6 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=65536 MALLOC_TRIM_THRESHOLD_=131072 node --max-semi-space-size=1 --max-old-space-size=48
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=65536 MALLOC_TRIM_THRESHOLD_=131072 node --max-semi-space-size=1 --max-old-space-size=64
 // The memory budget counts every byte the process holds, so the bin keeps the runtime's own
-// slack small: a 1 MB semi-space and a 48 MB old space keep V8 from growing the main heap
+// slack small: a 1 MB semi-space and a 64 MB old space keep V8 from growing the main heap
 // while it streams a dump (the main thread holds at most the plan's few MB of text; huge
 // lines stay bytes off the heap); two glibc arenas instead of one per thread (64 MB each);
 // and allocations over 64 KB mapped on their own, so freed ones go back to the kernel
