@@ -46,8 +46,6 @@ export class Batcher {
   private readonly pendingBytes: number[];
   private readonly inFlight: (Promise<void> | null)[];
   private totalPending = 0;
-  /** Batches held back because the process was at its memory budget (for reports and tests). */
-  heldAtBudget = 0;
   /** Raw records rejected by workers since the batcher started: a bulk reader stops on it (--max-errors). */
   rejectedSoFar = 0;
   private inFlightBytes = 0;
@@ -63,8 +61,6 @@ export class Batcher {
     private readonly send: SendBatch,
     /** Text pending and in flight together, bytes (the main thread's share of the budget). */
     maxHeldBytes = 2 * MAX_PENDING_BYTES,
-    /** True while the process is at its memory budget: then a batch is sent only when none is in flight. */
-    private readonly atBudget: () => boolean = () => false,
     /** Batches worth keeping in flight at once: the worker threads. */
     private readonly concurrency = 1,
   ) {
@@ -157,11 +153,6 @@ export class Batcher {
     const p = this.pending[shard] as { ops: BatchOp[]; bytes: number[] };
     if (p.ops.length === 0) return false;
     if (!draining && (this.pendingBytes[shard] as number) < this.batchBytes) return false;
-    // Held back at the budget while another batch is in flight; its completion dispatches again.
-    if (this.inFlight.some((f) => f !== null) && this.atBudget()) {
-      this.heldAtBudget++;
-      return false;
-    }
     // A document larger than a whole batch goes alone, when no other batch is in flight: the
     // budget's room for long documents is what the other workers' working memory leaves idle.
     if ((p.bytes[0] as number) > this.batchBytes && this.inFlight.some((f) => f !== null)) return false;
@@ -179,7 +170,7 @@ export class Batcher {
       this.inFlight[shard] = null;
       this.inFlightBytes -= bytes;
       this.dispatch(shard, false);
-      // Batches held back at the budget, or full while this one ran, go now.
+      // Batches that filled while this one ran, or a long document that waited for it, go now.
       for (let s = 0; s < this.pending.length; s++) if (s !== shard) this.dispatch(s, false);
       const waiters = this.waiters;
       this.waiters = [];

@@ -7,7 +7,6 @@ import { DEFAULT_SHARDS, type IndexOptions, type ResolvedOptions, resolveOptions
 import { type DocSizeLimit, docSizeLimit, fitDocSize } from './doc-size.js';
 import { EngineError } from './errors.js';
 import { scanRecordId } from './ingest/record-id-scan.js';
-import { rssBytes } from './machine.js';
 import { type MemoryPlan, planMemory } from './memory-plan.js';
 import { ShardPool } from './pool.js';
 import { shardOf } from './router.js';
@@ -283,10 +282,6 @@ export class RuyiIndex {
           ...(this.crashOnId === undefined ? {} : { crashOnId: this.crashOnId }),
         }),
       plan.mainPendingBytes,
-      // The governor: the process's real RSS, read before each batch is sent. At the budget
-      // (less the share a batch's analysis still takes), the next batch waits for the ones
-      // in flight, so the workers never hold more than the budget has room for.
-      () => rssBytes() > plan.maxMemory - plan.workerWorkBytes / 2,
       options.threads,
     );
     return this.batcher;

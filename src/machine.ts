@@ -53,8 +53,3 @@ export function cpuQuotaCores(): number {
 export function usableCores(): number {
   return Math.max(1, Math.min(os.availableParallelism(), cpuQuotaCores()));
 }
-
-/** Resident set size now, bytes (cheap: one read of /proc on Linux). */
-export function rssBytes(): number {
-  return process.memoryUsage.rss();
-}

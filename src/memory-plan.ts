@@ -8,8 +8,7 @@ const MiB = 1024 * 1024;
  * everything that grows with the data (pending text on the main thread, a worker's batch,
  * its buffered postings and term dictionary, its V8 heap, a write transaction, the pages a
  * merge maps) gets a share of the rest in bytes, is counted as it grows, and is flushed
- * or spilled at its share. The main thread also reads its real RSS before each batch it
- * sends and holds the next one back while the process is at its budget.
+ * or spilled at its share. optimize() sizes each merge step from the real RSS.
  */
 
 /**
