@@ -375,10 +375,16 @@ export class RuyiIndex {
 
   /** The size limit documents are held to: the option's, or what the budget can hold. */
   private docSizeLimit(): DocSizeLimit {
-    const o = this.options;
-    const one = o.threads > 1 ? planMemory(o.memory.maxMemory, 1).maxDocBytes : null;
-    return docSizeLimit(o.maxDocBytes, o.maxDocBytesByBudget, o.memory.maxMemory, o.truncateLongDocs, one);
+    // Once per index, not per document: planMemory reads the cgroup's files.
+    if (this.sizeLimit === null) {
+      const o = this.options;
+      const one = o.threads > 1 ? planMemory(o.memory.maxMemory, 1).maxDocBytes : null;
+      this.sizeLimit = docSizeLimit(o.maxDocBytes, o.maxDocBytesByBudget, o.memory.maxMemory, o.truncateLongDocs, one);
+    }
+    return this.sizeLimit;
   }
+
+  private sizeLimit: DocSizeLimit | null = null;
 
   /** Queues removals by id; resolves once accepted. Removing an unknown id is counted as missing. */
   async remove(ids: string | readonly string[]): Promise<number> {

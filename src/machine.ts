@@ -7,17 +7,20 @@ import os from 'node:os';
  * budget matters most.
  */
 
-/** The smaller of physical memory and the cgroup limit (process.constrainedMemory() is 0 or 2^64 when unlimited). */
-export function machineMemoryBytes(): number {
-  const total = os.totalmem();
+/** The cgroup's memory limit, or 0 (process.constrainedMemory() is 0 or 2^64 when unlimited). */
+function cgroupLimit(): number {
   const constrained = typeof process.constrainedMemory === 'function' ? process.constrainedMemory() : 0;
-  return constrained > 0 && constrained < total ? constrained : total;
+  return constrained > 0 && constrained < os.totalmem() ? constrained : 0;
+}
+
+/** The smaller of physical memory and the cgroup limit. */
+export function machineMemoryBytes(): number {
+  return cgroupLimit() || os.totalmem();
 }
 
 /** Whether machineMemoryBytes() is a container's limit rather than the machine's RAM. */
 export function memoryIsConstrained(): boolean {
-  const constrained = typeof process.constrainedMemory === 'function' ? process.constrainedMemory() : 0;
-  return constrained > 0 && constrained < os.totalmem();
+  return cgroupLimit() > 0;
 }
 
 function readNumbers(file: string): number[] | null {
