@@ -102,11 +102,12 @@ function statusKb(pid: number, field: string): number {
 }
 
 async function startServer(db: string): Promise<Server> {
-  const args = [cli, 'serve', '--db', db, '--host', '127.0.0.1', '--port', '0'];
+  const args = ['serve', '--db', db, '--host', '127.0.0.1', '--port', '0'];
   if (maxMemoryFlag) args.push('--max-memory', maxMemoryFlag);
   // The access log goes to a file: a pipe nobody drains would stall the server.
   const log = openSync(join(work, 'serve.log'), 'w');
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', log] });
+  // The bin itself, as a user runs it: its shebang sets the allocator and heap flags that the budget counts on.
+  const child = spawn(cli, args, { stdio: ['ignore', 'pipe', log] });
   const url = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', (line) => resolve(line.trim()));
     child.once('exit', (code) => reject(new Error(`ruyi serve exited (${code}); see ${join(work, 'serve.log')}`)));

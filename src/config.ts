@@ -13,6 +13,7 @@ export {
   type MemoryPlan,
   minimumBytes,
   planMemory,
+  QUERY_ANALYZER_BYTES,
   threadsForBudget,
 } from './memory-plan.js';
 export { machineMemoryBytes } from './machine.js';
@@ -34,6 +35,7 @@ const optionsSchema = z.strictObject({
   threads: z.number().int().min(1).max(64).optional(),
   // Any positive size: one below what indexing needs is refused with the measured minimum.
   maxMemory: z.number().int().min(1).optional(),
+  hostBytes: z.number().int().min(0).optional(),
   batchBytes: z
     .number()
     .int()
@@ -73,6 +75,13 @@ export interface IndexOptions {
    * @example { maxMemory: 512 * 1024 * 1024 }
    */
   maxMemory?: number;
+  /**
+   * Of `maxMemory`, what the rest of the process needs besides indexing, in bytes (default
+   * 0). A process that searches while it indexes pays the query side's jieba dictionary
+   * (`QUERY_ANALYZER_BYTES`, 52 MiB); a server also its requests. The threads, batches and
+   * buffers are then planned in what is left, and the minimum grows by as much.
+   */
+  hostBytes?: number;
   /**
    * Documents are sent to a worker in batches of about this many bytes of text per shard
    * (4 KiB to 256 MiB, default 2 MiB, smaller if the budget is tight).
@@ -131,7 +140,7 @@ export function resolveOptions(options: IndexOptions = {}): ResolvedOptions {
     throw new EngineError('E_CONFIG', `invalid options: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
   }
   const o = parsed.data;
-  const memory = planMemory(o.maxMemory, o.threads);
+  const memory = planMemory(o.maxMemory, o.threads, undefined, undefined, undefined, o.hostBytes ?? 0);
   return {
     shards: o.shards,
     threads: memory.threads,

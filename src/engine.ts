@@ -373,12 +373,15 @@ export class RuyiIndex {
     return this.batcher?.rejectedSoFar ?? 0;
   }
 
-  /** The size limit documents are held to: the option's, or what the budget can hold. */
-  private docSizeLimit(): DocSizeLimit {
+  /**
+   * The size limit documents are held to: the option's, or what the budget can hold. A
+   * host that must refuse a whole upload before writing any of it checks it first.
+   */
+  docSizeLimit(): DocSizeLimit {
     // Once per index, not per document: planMemory reads the cgroup's files.
     if (this.sizeLimit === null) {
       const o = this.options;
-      const one = o.threads > 1 ? planMemory(o.memory.maxMemory, 1).maxDocBytes : null;
+      const one = o.threads > 1 ? planMemory(o.memory.maxMemory, 1, undefined, undefined, undefined, o.memory.hostBytes).maxDocBytes : null;
       this.sizeLimit = docSizeLimit(o.maxDocBytes, o.maxDocBytesByBudget, o.memory.maxMemory, o.truncateLongDocs, one);
     }
     return this.sizeLimit;
@@ -497,6 +500,19 @@ export class RuyiIndex {
   async abandon(): Promise<void> {
     await this.batcher?.discard();
     await this.close();
+  }
+
+  /**
+   * Flushes, then ends the workers now rather than after `idleTimeoutMs`: their jieba
+   * dictionaries and heaps go with them. A server writing to several indexes releases one
+   * index's workers before another's start, so that one set of workers lives at a time.
+   */
+  async releaseWorkers(): Promise<WriteReport> {
+    this.live();
+    const report = await this.flush();
+    await this.pool.destroy();
+    this.pool = newPool(this.options, this.meta);
+    return report;
   }
 
   /** Flushes, ends the workers and closes the shards. Safe to call twice. */

@@ -6,6 +6,7 @@ export {
   type MemoryPlan,
   machineMemoryBytes,
   parseBytes,
+  QUERY_ANALYZER_BYTES,
   threadsForBudget,
 } from './config.js';
 export { openIndex, RuyiIndex } from './engine.js';

@@ -51,10 +51,20 @@ export const DEFAULT_BUDGET_SHARE = 0.4;
  */
 export const CGROUP_RESERVED_BYTES = 4 * MiB;
 export const MAX_DEFAULT_THREADS = 4;
+/**
+ * The query side's jieba, built on the main thread by the first search: 40 MB of RSS once
+ * built, 51 MB at its peak while building (measured in a plain node process with the bin's
+ * allocator settings). A bulk load never searches and does not pay it; a process that
+ * searches while it indexes (a server) does, and says so with `hostBytes`.
+ */
+export const QUERY_ANALYZER_BYTES = 52 * MiB;
 
-/** The least budget `threads` threads can index within. */
-export function minimumBytes(threads: number): number {
-  return PROCESS_BASE_BYTES + MAIN_WORK_MIN_BYTES + threads * (WORKER_BASE_BYTES + WORKER_WORK_MIN_BYTES);
+/**
+ * The least budget `threads` threads can index within, in a process whose host keeps
+ * `hostBytes` of it for itself (a server's query analyzer, requests and document store).
+ */
+export function minimumBytes(threads: number, hostBytes = 0): number {
+  return PROCESS_BASE_BYTES + hostBytes + MAIN_WORK_MIN_BYTES + threads * (WORKER_BASE_BYTES + WORKER_WORK_MIN_BYTES);
 }
 
 /** The most memory a default budget may plan on this machine: a container's limit less what the kernel charges, else all of it. */
@@ -63,8 +73,8 @@ export function plannableBytes(machineBytes = machineMemoryBytes(), constrained 
 }
 
 /** 40% of the machine, at least what one thread needs, at most 256 MB, never more than the machine allows. */
-export function defaultMaxMemory(machineBytes = machineMemoryBytes(), constrained = memoryIsConstrained()): number {
-  const wanted = Math.min(DEFAULT_BUDGET_MAX, Math.max(minimumBytes(1), machineBytes * DEFAULT_BUDGET_SHARE));
+export function defaultMaxMemory(machineBytes = machineMemoryBytes(), constrained = memoryIsConstrained(), hostBytes = 0): number {
+  const wanted = Math.min(DEFAULT_BUDGET_MAX, Math.max(minimumBytes(1, hostBytes), machineBytes * DEFAULT_BUDGET_SHARE));
   return Math.round(Math.min(wanted, plannableBytes(machineBytes, constrained)));
 }
 
@@ -73,9 +83,9 @@ export function defaultMaxMemory(machineBytes = machineMemoryBytes(), constraine
  * core's throughput; working memory past the minimum only saves spills). At most
  * min(usable cores, 4).
  */
-export function threadsForBudget(maxMemory: number, cores = usableCores()): number {
+export function threadsForBudget(maxMemory: number, cores = usableCores(), hostBytes = 0): number {
   const perThread = WORKER_BASE_BYTES + WORKER_WORK_MIN_BYTES;
-  const fits = Math.floor((maxMemory - PROCESS_BASE_BYTES - MAIN_WORK_MIN_BYTES) / perThread);
+  const fits = Math.floor((maxMemory - PROCESS_BASE_BYTES - hostBytes - MAIN_WORK_MIN_BYTES) / perThread);
   return Math.max(1, Math.min(fits, cores, MAX_DEFAULT_THREADS));
 }
 
@@ -96,6 +106,8 @@ export interface MemoryPlan {
   threadsReason: string;
   /** The least budget these threads can index within (minimumBytes). */
   minimumBytes: number;
+  /** What the host process keeps of the budget for itself (see minimumBytes). */
+  hostBytes: number;
   /**
    * Set when indexing cannot keep the budget (below minimumBytes): writes are refused with
    * E_CONFIG and this message, which names the minimum. Searching needs no workers and is
@@ -132,17 +144,18 @@ export function planMemory(
   machineBytes = machineMemoryBytes(),
   cores = usableCores(),
   constrained = memoryIsConstrained(),
+  hostBytes = 0,
 ): MemoryPlan {
-  let maxMemory = maxMemoryOption ?? defaultMaxMemory(machineBytes, constrained);
+  let maxMemory = maxMemoryOption ?? defaultMaxMemory(machineBytes, constrained, hostBytes);
   let source: MemoryPlan['maxMemorySource'] = maxMemoryOption === undefined ? 'machine' : 'option';
-  const fit = threadsForBudget(maxMemory, cores);
+  const fit = threadsForBudget(maxMemory, cores, hostBytes);
   const threads = threadsOption ?? fit;
   let threadsReason =
     threadsOption !== undefined
       ? 'set by option'
       : `${mb(maxMemory)} budget: ${mb(WORKER_BASE_BYTES)} and at least ${mb(WORKER_WORK_MIN_BYTES)} to work in per thread ` +
-        `past the process's ${mb(PROCESS_BASE_BYTES + MAIN_WORK_MIN_BYTES)}, at most min(${Number.isFinite(cores) ? cores : 'all'} usable cores, ${MAX_DEFAULT_THREADS})`;
-  const minimum = minimumBytes(threads);
+        `past the process's ${mb(PROCESS_BASE_BYTES + hostBytes + MAIN_WORK_MIN_BYTES)}, at most min(${Number.isFinite(cores) ? cores : 'all'} usable cores, ${MAX_DEFAULT_THREADS})`;
+  const minimum = minimumBytes(threads, hostBytes);
   // Threads asked for without a budget: the budget grows to what they need, if the machine has it.
   if (maxMemoryOption === undefined && threadsOption !== undefined && maxMemory < minimum) {
     const room = plannableBytes(machineBytes, constrained);
@@ -161,12 +174,15 @@ export function planMemory(
         : `this machine's default budget (${mb(maxMemory)}, of ${mb(machineBytes)}${constrained ? ' in its container' : ''})`;
     refusal =
       `${where} is below the ${mb(minimum)} that ${what} need${threads === 1 ? 's' : ''} at least ` +
-      `(measured: the process ${mb(PROCESS_BASE_BYTES)}, ${threads === 1 ? 'a worker' : 'each worker'} with jieba's dictionary ${mb(WORKER_BASE_BYTES)}, ` +
+      `(measured: the process ${mb(PROCESS_BASE_BYTES)}${hostBytes > 0 ? `, what it keeps for searching and serving ${mb(hostBytes)}` : ''}, ${threads === 1 ? 'a worker' : 'each worker'} with jieba's dictionary ${mb(WORKER_BASE_BYTES)}, ` +
       `and ${mb(MAIN_WORK_MIN_BYTES)} + ${mb(WORKER_WORK_MIN_BYTES)}${threads > 1 ? ' a thread' : ''} to work in): ` +
       (threads > 1 && threadsOption !== undefined ? 'use fewer --threads or ' : '') +
       `give it --max-memory ${Math.ceil(minimum / MiB)}M or more`;
   }
-  const available = Math.max(MAIN_WORK_MIN_BYTES + threads * WORKER_WORK_MIN_BYTES, maxMemory - PROCESS_BASE_BYTES - threads * WORKER_BASE_BYTES);
+  const available = Math.max(
+    MAIN_WORK_MIN_BYTES + threads * WORKER_WORK_MIN_BYTES,
+    maxMemory - PROCESS_BASE_BYTES - hostBytes - threads * WORKER_BASE_BYTES,
+  );
   const mainWork = Math.max(MAIN_WORK_MIN_BYTES, Math.min(MAIN_WORK_MAX_BYTES, available * 0.15, available - threads * WORKER_WORK_MIN_BYTES));
   const work = Math.min(WORKER_WORK_MAX_BYTES, Math.max(WORKER_WORK_MIN_BYTES, (available - mainWork) / threads));
   // A worker's share, by what measured: its V8 heap (a batch's strings, jieba's token arrays,
@@ -180,6 +196,7 @@ export function planMemory(
     threads,
     threadsReason: refusal === null ? threadsReason : `${threadsReason}; refused: ${refusal}`,
     minimumBytes: minimum,
+    hostBytes,
     refusal,
     mainPendingBytes: Math.floor(mainWork / 2),
     workerWorkBytes: Math.floor(work),
@@ -195,7 +212,7 @@ export function planMemory(
     // the process and their isolates, is theirs to map, up to MAX_MERGE_STEP_BYTES a step.
     optimizeMergeBytes: Math.max(
       256 * 1024,
-      Math.min(MAX_MERGE_STEP_BYTES, Math.floor((maxMemory - PROCESS_BASE_BYTES - mainWork - threads * WORKER_MERGE_BASE_BYTES) / threads / 8)),
+      Math.min(MAX_MERGE_STEP_BYTES, Math.floor((maxMemory - PROCESS_BASE_BYTES - hostBytes - mainWork - threads * WORKER_MERGE_BASE_BYTES) / threads / 8)),
     ),
     // A long document is held once, whole: its line is decoded in place into its body's UTF-8
     // bytes, which are moved (not copied) to the worker, which segments and stores it a piece

@@ -35,6 +35,8 @@ export function checkUid(uid: string): void {
     );
 }
 
+const ALL_TASKS = '';
+
 export type TaskRunner = (task: Task, registry: Registry) => Promise<Record<string, unknown> | undefined>;
 
 /**
@@ -49,8 +51,10 @@ export class Registry {
   readonly tasks: TaskLog;
   private readonly records = new Map<string, IndexRecord>();
   private readonly opened = new Map<string, OpenedIndex>();
-  /** The tail of each index's task chain: one writer per index, tasks in order. */
+  /** The tail of the task chain: tasks run in order, one at a time (see schedule). */
   private readonly queues = new Map<string, Promise<void>>();
+  /** The index whose workers may still be alive. */
+  private lastWriter: string | null = null;
   private readonly pendingCount = new Map<string, number>();
   private closing = false;
 
@@ -165,15 +169,28 @@ export class Registry {
     return task;
   }
 
+  /**
+   * One task at a time across all indexes, as Meilisearch does: each index's writer has
+   * a pool of workers, and the budget holds one pool (see releaseOtherWriters).
+   */
   private schedule(task: Task): void {
     const key = task.indexUid ?? '';
     this.pendingCount.set(key, (this.pendingCount.get(key) ?? 0) + 1);
-    const run = (this.queues.get(key) ?? Promise.resolve()).then(() => this.run(task));
-    this.queues.set(key, run);
+    const run = (this.queues.get(ALL_TASKS) ?? Promise.resolve()).then(() => this.run(task));
+    this.queues.set(ALL_TASKS, run);
+  }
+
+  /** Ends the workers of every open index but `uid`'s: idle workers keep their dictionaries until their timeout. */
+  private async releaseOtherWriters(uid: string | null): Promise<void> {
+    for (const [other, opened] of this.opened) if (other !== uid) await opened.ruyi.releaseWorkers();
   }
 
   private async run(task: Task): Promise<void> {
     const started = performance.now();
+    if (this.lastWriter !== task.indexUid) {
+      await this.releaseOtherWriters(task.indexUid).catch((err: unknown) => this.log.warn({ err }, 'releasing idle workers failed'));
+      this.lastWriter = task.indexUid;
+    }
     task.status = 'processing';
     task.startedAt = new Date().toISOString();
     task.batchUid = task.uid;

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { EngineError, type IndexOptions, isEngineError } from '../index.js';
+import { QUERY_ANALYZER_BYTES, resolveOptions } from '../config.js';
 import { createLogger } from './access-log.js';
 import { KeyChecker, permits } from './auth.js';
 import { ApiError, errorBody, statusOf } from './errors.js';
@@ -20,6 +21,14 @@ import { taskRoutes } from './routes/tasks.js';
 import { runTask } from './task-runner.js';
 
 /** Meilisearch's default payload limit. */
+/**
+ * A server's own working memory past the process's fixed cost: requests being parsed and
+ * answered (a page of hits with their documents), the document store's queued writes
+ * (MAX_QUEUED_STORE_CHARS) and V8's slack for them.
+ */
+export const SERVE_WORK_BYTES = 24 * 2 ** 20;
+/** What a server keeps of its budget besides indexing (IndexOptions.hostBytes). */
+export const SERVE_HOST_BYTES = QUERY_ANALYZER_BYTES + SERVE_WORK_BYTES;
 export const DEFAULT_MAX_PAYLOAD_BYTES = 100 * 2 ** 20;
 export const DEFAULT_PORT = 7700;
 export const DEFAULT_MAX_DOCUMENT_BYTES = 4 * 2 ** 20;
@@ -145,8 +154,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     );
   if (masterKey !== undefined && Buffer.byteLength(masterKey) < 16)
     throw new EngineError('E_CONFIG', 'the master key must be at least 16 bytes long, as Meilisearch requires.');
+  // The budget holds the whole server: its searches and requests are kept out of what the
+  // indexing threads plan with, and a budget that cannot hold both is refused here.
+  const engine: IndexOptions = { ...options.engine, hostBytes: SERVE_HOST_BYTES };
+  const { refusal } = resolveOptions(engine).memory;
+  if (refusal !== null) throw new EngineError('E_CONFIG', `ruyi serve: ${refusal}`);
   const log = options.logger ?? createLogger(options.json === true);
-  const registry = new Registry(options.db, options.engine ?? {}, runTask, log);
+  const registry = new Registry(options.db, engine, runTask, log);
   const app: ServeContext = {
     registry,
     keys: masterKey === undefined ? null : new KeyChecker(masterKey),

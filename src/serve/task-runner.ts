@@ -1,7 +1,8 @@
 import { createReadStream, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { openIndex, rebuildIndex } from '../index.js';
+import { type DocSizeLimit, fitDocSize } from '../doc-size.js';
+import { type Doc, isEngineError, openIndex, rebuildIndex } from '../index.js';
 import { ApiError } from './errors.js';
 import type { JsonObject } from './filter-eval.js';
 import { matchesFilter } from './filter-eval.js';
@@ -10,9 +11,10 @@ import { documentId, inferPrimaryKey, toRuyiDoc } from './mapping.js';
 import type { IndexRecord, Registry } from './registry.js';
 import { applyPatch, DEFAULT_SETTINGS, needsRebuild, type SettingsPatch } from './settings.js';
 import type { Task } from './task-log.js';
+import { TimeSlices } from './time-slices.js';
 
-/** Document text queued for the document store before a write is awaited (UTF-16 units: 16 MB of heap). */
-const MAX_QUEUED_STORE_CHARS = 8 * 2 ** 20;
+/** Document text queued for the document store before a write is awaited (UTF-16 units: 8 MB of heap; see SERVE_WORK_BYTES). */
+const MAX_QUEUED_STORE_CHARS = 4 * 2 ** 20;
 
 /** What each kind of task carries in its payload, so that it can run again after a restart. */
 export type TaskPayload =
@@ -46,18 +48,37 @@ function createRecord(registry: Registry, uid: string, primaryKey: string | null
   return r;
 }
 
+/** A document the index cannot hold fails its upload as invalid (Meilisearch's code), naming it. */
+function checkSize(doc: Doc, limit: DocSizeLimit, n: number): void {
+  try {
+    const body = doc.body ?? '';
+    const bytes = typeof body === 'string' ? null : body;
+    const input = { id: doc.id, title: doc.title ?? '', body: typeof body === 'string' ? body : '', tags: [], date: null, fields: null };
+    fitDocSize(input, bytes, limit, `document ${n}`);
+  } catch (err) {
+    if (isEngineError(err) && err.code === 'E_INPUT') throw new ApiError('invalid_document_fields', err.message);
+    throw err;
+  }
+}
+
 async function addDocuments(task: Task, registry: Registry, p: Extract<TaskPayload, { kind: 'documents' }>) {
   const uid = task.indexUid as string;
   let record = registry.record(uid) ?? createRecord(registry, uid, null, task.uid);
   if (p.primaryKey !== null && record.primaryKey !== null && p.primaryKey !== record.primaryKey)
     throw new ApiError('index_primary_key_already_exists', `Index \`${uid}\`: primary key already exists as \`${record.primaryKey}\`.`);
-  // First pass: every document must have a valid id before any is written, so that a bad
-  // upload fails whole, as in Meilisearch.
+  // First pass: every document must have a valid id and a size the index can hold before
+  // any is written, so that a bad upload fails whole, as in Meilisearch.
+  const { ruyi, docs } = await registry.open(uid);
+  const sizeLimit = ruyi.docSizeLimit();
+  const settings = record.settings;
   let primaryKey = record.primaryKey ?? p.primaryKey;
   let received = 0;
+  const slices = new TimeSlices();
   for await (const doc of spooled(registry, p.file)) {
+    await slices.pause();
     if (primaryKey === null) primaryKey = inferPrimaryKey(doc);
-    documentId(doc, primaryKey);
+    const id = documentId(doc, primaryKey);
+    checkSize(toRuyiDoc(id, doc, primaryKey, settings), sizeLimit, received);
     received++;
   }
   if (primaryKey === null) return { receivedDocuments: 0, indexedDocuments: 0 };
@@ -65,11 +86,10 @@ async function addDocuments(task: Task, registry: Registry, p: Extract<TaskPaylo
     record = { ...record, primaryKey, updatedAt: now() };
     registry.saveRecord(record);
   }
-  const { ruyi, docs } = await registry.open(uid);
-  const settings = record.settings;
   const pk = primaryKey;
   const recent = new Map<string, JsonObject>();
   for await (const doc of spooled(registry, p.file)) {
+    await slices.pause();
     const id = documentId(doc, pk);
     // An id may come twice in one update: merge into what this task wrote, not yet readable from the store.
     const merged = p.method === 'update' ? { ...(recent.get(id) ?? docs.get(id) ?? {}), ...doc } : doc;
@@ -103,7 +123,9 @@ async function deleteDocuments(task: Task, registry: Registry, p: Extract<TaskPa
     for (const id of docs.ids()) if (node === null || matchesFilter(docs.getAttrs(id) ?? {}, node)) ids.push(id);
   } else ids = p.ids ?? [];
   let deleted = 0;
+  const slices = new TimeSlices();
   for (const id of ids) {
+    await slices.pause();
     if (docs.getText(id) === undefined) continue;
     deleted++;
     await ruyi.remove(id);
