@@ -1,4 +1,5 @@
 import { type Database, open, type RootDatabase } from 'lmdb';
+import { MAP_SIZE_BYTES } from '../store/map-size.js';
 import type { JsonObject } from './filter-eval.js';
 
 /** Strings longer than this are left out of the attribute projection (see project()). */
@@ -18,6 +19,14 @@ export function project(value: unknown): unknown {
   return value;
 }
 
+/** Whether a projection holds a string it left out (see project()). */
+export function holdsLong(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.some(holdsLong);
+  if ((value as Record<string, unknown>)['…'] === 1 && Object.keys(value).length === 1) return true;
+  return Object.values(value).some(holdsLong);
+}
+
 /**
  * The documents exactly as they were sent, by id: ruyi stores what it searches (title and
  * body), not arbitrary JSON, and has no listing; GET /documents, filters, facets, sorting
@@ -35,7 +44,7 @@ export class DocStore {
 
   constructor(readonly path: string) {
     // overlappingSync would resolve a commit before its fsync: a task reported succeeded must be on disk.
-    this.env = open<string, string>({ path, encoding: 'string', overlappingSync: false, compression: false, maxDbs: 4 });
+    this.env = open<string, string>({ path, encoding: 'string', overlappingSync: false, compression: false, maxDbs: 4, mapSize: MAP_SIZE_BYTES });
     this.db = this.env.openDB<string, string>({ name: 'docs', encoding: 'string' });
     this.attrs = this.env.openDB<string, string>({ name: 'attrs', encoding: 'string' });
   }

@@ -1,4 +1,5 @@
 import type { SearchOptions } from '../index.js';
+import { type DocStore, holdsLong } from './doc-store.js';
 import { ApiError } from './errors.js';
 import { attributeValues, type JsonObject, matchesFilter } from './filter-eval.js';
 import { type FilterNode, filterAttributes, parseFilter } from './filter-parser.js';
@@ -124,6 +125,26 @@ function formatValue(value: unknown, o: FormatOptions): unknown {
   if (Array.isArray(value)) return value.map((v) => formatValue(v, o));
   if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, formatValue(v, o)]));
   return value;
+}
+
+/**
+ * What a hit is formatted from: the projection when every attribute the hit shows is short
+ * in it (a page of man pages' ids and titles then parses a few hundred bytes, not 200 KB
+ * bodies), else the whole document.
+ */
+function hitSource(docs: DocStore, id: string, p: SearchParams, settings: IndexSettings): JsonObject | undefined {
+  if (p.showMatchesPosition) return docs.get(id);
+  const attrs = docs.getAttrs(id);
+  if (attrs === undefined) return undefined;
+  const shown = [...(p.attributesToRetrieve ?? ['*']), ...(p.attributesToHighlight ?? []), ...cropAttributes(p)];
+  return holdsLong(project(attrs, shown, settings.displayedAttributes)) ? docs.get(id) : attrs;
+}
+
+function cropAttributes(p: SearchParams): string[] {
+  return (p.attributesToCrop ?? []).map((item) => {
+    const at = item.lastIndexOf(':');
+    return at > 0 && Number.isInteger(Number(item.slice(at + 1))) ? item.slice(0, at) : item;
+  });
 }
 
 function formatHit(doc: JsonObject, p: SearchParams, settings: IndexSettings, terms: string[]): JsonObject {
@@ -284,7 +305,7 @@ export function searchIndex(uid: string, record: IndexRecord, opened: OpenedInde
   const terms = placeholder ? [] : highlightTerms(q);
   const hits: JsonObject[] = [];
   for (const id of pageIds) {
-    const doc = docs.get(id);
+    const doc = hitSource(docs, id, p, settings);
     if (doc !== undefined) hits.push(formatHit(doc, p, settings, terms));
   }
   const out: Record<string, unknown> = { indexUid: uid, hits, query: q, processingTimeMs: Math.round(performance.now() - started) };

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { type Database, open, type RootDatabase } from 'lmdb';
+import { MAP_SIZE_BYTES } from './map-size.js';
 
 /**
  * On-disk layout of one shard: one LMDB environment in `<index>/shard-<n>/` with five named
@@ -88,7 +89,7 @@ export function shardDir(indexDir: string, shard: number): string {
  * for that guarantee (measured: no throughput difference for our batch-sized commits).
  */
 export function openShardDbs(indexDir: string, shard: number): ShardDbs {
-  const env = open({ path: shardDir(indexDir, shard), maxDbs: 8, overlappingSync: false });
+  const env = open({ path: shardDir(indexDir, shard), maxDbs: 8, overlappingSync: false, mapSize: MAP_SIZE_BYTES });
   return {
     env,
     docs: env.openDB<StoredDoc, string>({ name: 'docs' }),
