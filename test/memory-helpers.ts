@@ -1,7 +1,8 @@
 /** Shared by the memory tests: a dump unlike the sample's size, and real memory cgroups. */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { memoryCgroup } from '../scripts/bench/cgroup.js';
 import { mulberry32 } from '../scripts/prng.js';
 import { sampleDocs } from './helpers.js';
 
@@ -34,37 +35,9 @@ export function writeDump(file: string, mb: number, longMiB: number): void {
   closeSync(fd);
 }
 
-/** A memory cgroup of `mb` MB (v2 or v1), or null with the reason it cannot be made here. */
-export function makeCgroup(name: string, mb: number): { procs: string; events: () => string; remove: () => void } | string {
-  const v2 = '/sys/fs/cgroup/cgroup.controllers';
-  try {
-    if (existsSync(v2)) {
-      if (!readFileSync(v2, 'utf8').includes('memory')) return 'cgroup v2 without the memory controller';
-      const dir = `/sys/fs/cgroup/${name}`;
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, 'memory.max'), String(mb * MiB));
-      writeFileSync(join(dir, 'memory.swap.max'), '0');
-      return { procs: join(dir, 'cgroup.procs'), events: () => readFileSync(join(dir, 'memory.events'), 'utf8'), remove: () => rmdirSync(dir) };
-    }
-    const dir = `/sys/fs/cgroup/memory/${name}`;
-    if (!existsSync('/sys/fs/cgroup/memory')) return 'no cgroup memory controller mounted';
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'memory.limit_in_bytes'), String(mb * MiB));
-    try {
-      writeFileSync(join(dir, 'memory.memsw.limit_in_bytes'), String(mb * MiB));
-    } catch {
-      // no swap accounting: the machine has no swap to escape to either way
-    }
-    return { procs: join(dir, 'cgroup.procs'), events: () => readFileSync(join(dir, 'memory.oom_control'), 'utf8'), remove: () => rmdirSync(dir) };
-  } catch (err) {
-    return `cannot create a memory cgroup here: ${(err as Error).message}`;
-  }
-}
-
-
 /** A cgroup removed after the test, or null when the test was skipped (the reason printed). */
 export function cgroupForTest(t: TestContext, name: string, mb: number): { procs: string; events: () => string } | null {
-  const cgroup = makeCgroup(name, mb);
+  const cgroup = memoryCgroup(name, mb * MiB);
   if (typeof cgroup === 'string') {
     t.skip(cgroup);
     return null;
@@ -76,5 +49,5 @@ export function cgroupForTest(t: TestContext, name: string, mb: number): { procs
       // still has a process: the kernel removes it with the last one
     }
   });
-  return cgroup;
+  return { procs: join(cgroup.dir, 'cgroup.procs'), events: () => `${cgroup.oomKills()} OOM kills in the ${cgroup.kind} cgroup` };
 }
