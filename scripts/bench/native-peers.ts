@@ -21,7 +21,7 @@ export function sqliteLoads(): boolean {
   if (loads(probe)) return true;
   console.log("better-sqlite3's native binding does not load: running `npm rebuild better-sqlite3` (about 2 minutes)...");
   try {
-    execFileSync('npm', ['rebuild', 'better-sqlite3', '--prefix', BENCH_DIR], { cwd: BENCH_DIR, stdio: 'inherit' });
+    execFileSync('npm', ['rebuild', 'better-sqlite3'], { cwd: BENCH_DIR, stdio: 'inherit' });
   } catch {
     // reported by the caller
   }

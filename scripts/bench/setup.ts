@@ -43,8 +43,7 @@ export function setupBenchPeers(): void {
     'Installing the benchmark peers into scripts/bench/node_modules (npm ci; better-sqlite3 compiles ' +
       'SQLite when no prebuilt binary downloads, about 2 minutes)...',
   );
-  // --prefix: `npm run` exports npm_config_local_prefix (the root), which must not win over the cwd.
-  execFileSync('npm', ['ci', '--prefix', BENCH_DIR, '--no-audit', '--no-fund'], { cwd: BENCH_DIR, stdio: 'inherit' });
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: BENCH_DIR, stdio: 'inherit' });
   writeFileSync(STAMP, manifestHash());
 }
 
