@@ -3,7 +3,8 @@
  * lunr, SQLite FTS5 through better-sqlite3, LanceDB) and the load generator (autocannon) into
  * scripts/bench/node_modules, from scripts/bench/package.json and its own lock. The bench
  * commands that use them (`npm run bench`, `bench:index`, `bench:serve`) run it first; it
- * installs once and then only when the lock changes (about 0.1 s when current).
+ * installs once, then again only when the manifest or lock changes (a hash check: about 1 s
+ * for `npm run bench:setup` when current, most of it npm and tsx starting).
  *
  * They are not in the root package because none of ruyi's code or tests uses them, and
  * better-sqlite3 compiles SQLite from source when no prebuilt binary downloads: about 2 minutes
