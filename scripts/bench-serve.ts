@@ -31,7 +31,6 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { request } from 'node:http';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -39,6 +38,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { defaultMaxMemory, parseBytes } from '../src/config.js';
 import { openIndex, type SearchOptions } from '../src/index.js';
+import { benchRequire } from './bench/setup.js';
 import { devCorpus, devQueries, scaleCorpus } from './corpus-cache.js';
 
 function flag(name: string): string | undefined {
@@ -85,7 +85,7 @@ interface CannonRequest {
   setupRequest?: (req: CannonRequest) => CannonRequest;
 }
 type Autocannon = (opts: { url: string; connections: number; duration: number; requests: CannonRequest[] }) => Promise<CannonResult>;
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+const autocannon = benchRequire('autocannon') as Autocannon;
 
 // --- the server as a child process --------------------------------------------------------------
 

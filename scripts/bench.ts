@@ -14,7 +14,6 @@
  * --quick: the dev corpus only. Results: bench-results/bench.json (bench-quick.json),
  * charts in bench-results/*.svg and BENCHMARKS.md (full runs only).
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +21,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type Ceiling, jiebaCeiling } from './bench/ceiling.js';
 import { summarizeProfiles, type ThreadProfile } from './bench/cpu-profile.js';
 import { writeReport } from './bench/report.js';
+import { sqliteLoads } from './bench/native-peers.js';
 import { type EngineRun, openRun, peerIndex, type QuerySet, queryRun, ruyiIndex, serveQps } from './bench/runs.js';
 import { CACHE_DIR, devCorpus, devQueries, longDoc, scaleCorpus } from './corpus-cache.js';
 import { hardQueries } from './hard-queries.js';
@@ -87,35 +87,6 @@ function log(line: string): void {
 
 const fmt = (x: number | undefined, digits = 1): string => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits));
 
-/**
- * better-sqlite3's binding is built by an install script that npm 11 blocks. If it does not
- * load, `npm rebuild better-sqlite3` builds it (about 2 minutes); if it still does not, the
- * FTS5 runs are skipped.
- */
-function sqliteLoads(): boolean {
-  const probe = (): boolean => {
-    try {
-      execFileSync(process.execPath, ['-e', "new (require('better-sqlite3'))(':memory:').prepare('select 1').get()"], {
-        cwd: ROOT,
-        stdio: 'pipe',
-      });
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (probe()) return true;
-  console.log("better-sqlite3's native binding does not load: running `npm rebuild better-sqlite3` (about 2 minutes)...");
-  try {
-    execFileSync('npm', ['rebuild', 'better-sqlite3'], { cwd: ROOT, stdio: 'inherit' });
-  } catch {
-    // reported below
-  }
-  if (probe()) return true;
-  console.log('better-sqlite3 still does not load: the SQLite FTS5 runs are SKIPPED.');
-  return false;
-}
-
 async function ceilings(file: string): Promise<Ceiling[]> {
   const out: Ceiling[] = [];
   for (const t of THREADS) {
@@ -159,7 +130,9 @@ async function main(): Promise<void> {
   console.log(`mode: ${quick ? 'quick' : 'full'}; corpora cached in ${CACHE_DIR}`);
   if (!existsSync(CLI)) throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
 
-  const sqlite = [...wanted].some((e) => e.startsWith('fts5')) && sqliteLoads();
+  const wantsSqlite = [...wanted].some((e) => e.startsWith('fts5'));
+  const sqlite = wantsSqlite && sqliteLoads();
+  if (wantsSqlite && !sqlite) console.log('better-sqlite3 still does not load: the SQLite FTS5 runs are SKIPPED.');
   const peers = PEERS.filter((p) => wanted.has(p) && (sqlite || !p.startsWith('fts5')));
   const sets: QuerySet[] = [
     { name: 'dev', file: devQueries() },

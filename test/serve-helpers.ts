@@ -15,9 +15,12 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts `ruyi serve --db <db> --port 0 ...` and reads the URL from the first line of stdout. */
-export async function startBin(db: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--db', db, '--port', '0', '--threads', '1', ...args], {
+/**
+ * Starts `ruyi serve --db <db> --port 0 ...` and reads the URL from the first line of stdout;
+ * `bin` is another build's main.js (an installed package's), this checkout's by default.
+ */
+export async function startBin(db: string, args: string[] = [], env: NodeJS.ProcessEnv = {}, bin = BIN): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [bin, 'serve', '--db', db, '--port', '0', '--threads', '1', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,11 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { BENCH_DIR } from './setup.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
+/** Runs `code` in a child whose cwd is the bench package, so `-e` imports resolve from its node_modules. */
 function loads(code: string): boolean {
   try {
-    execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: ROOT, stdio: 'pipe', timeout: 60_000 });
+    execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: BENCH_DIR, stdio: 'pipe', timeout: 60_000 });
     return true;
   } catch {
     return false;
@@ -22,7 +21,7 @@ export function sqliteLoads(): boolean {
   if (loads(probe)) return true;
   console.log("better-sqlite3's native binding does not load: running `npm rebuild better-sqlite3` (about 2 minutes)...");
   try {
-    execFileSync('npm', ['rebuild', 'better-sqlite3'], { cwd: ROOT, stdio: 'inherit' });
+    execFileSync('npm', ['rebuild', 'better-sqlite3'], { cwd: BENCH_DIR, stdio: 'inherit' });
   } catch {
     // reported by the caller
   }

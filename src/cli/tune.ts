@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { MAX_DEFAULT_THREADS, planMemory } from '../config.js';
 import { usableCores } from '../machine.js';
 import { type InputOptions, readInputs } from '../ingest/index.js';
+import { threadCount } from './output.js';
 
 /** One trial reindex of the sample at a thread count. */
 export interface TuneTrial {
@@ -66,7 +67,7 @@ function runTrial(sample: string, db: string, threads: number, maxMemory: number
       { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 },
       (err, stdout, stderr) => {
         if (err) {
-          reject(new Error(`trial at ${threads} threads failed: ${stderr.trim() || err.message}`));
+          reject(new Error(`trial at ${threadCount(threads)} failed: ${stderr.trim() || err.message}`));
           return;
         }
         const r = JSON.parse(stdout) as { docs: number; mbPerSecond: number; docsPerSecond: number; peakRssMb: number };
@@ -137,7 +138,7 @@ export async function tune(
         ? `${refusals[0] ?? 'no trial ran'} (raise --max-memory)`
         : pick === null
           ? `no thread count stayed within ${Math.round(budgetMb)} MB (least: ${Math.min(...trials.map((t) => t.peakRssMb))} MB at 1 thread): raise --max-memory`
-          : `${pick.threads} thread${pick.threads > 1 ? 's' : ''}: ${pick.mbPerSecond} MB/s at a peak of ${pick.peakRssMb} MB, within ${Math.round(budgetMb)} MB` +
+          : `${threadCount(pick.threads)}: ${pick.mbPerSecond} MB/s at a peak of ${pick.peakRssMb} MB, within ${Math.round(budgetMb)} MB` +
             (pick.threads < maxThreads ? '; more threads were not 10% faster or did not fit' : '');
     return { sampleBytes: bytes, sampleDocs: docs, maxMemoryMb: Math.round(budgetMb), trials, recommended: pick?.threads ?? null, reason };
   } finally {

@@ -7,7 +7,7 @@ import { type InputFormat, inputSize, type RejectedRecord, readInputsRaw } from 
 import { Rebuild } from '../../rebuild.js';
 import { readCurrent } from '../../store/generations.js';
 import { EXIT } from '../exit-codes.js';
-import { peakRssMb, printError, printJson, printLine } from '../output.js';
+import { peakRssMb, printError, printJson, printLine, threadCount } from '../output.js';
 import { startProgress } from '../progress.js';
 import { requireDb, type Settings } from '../settings.js';
 
@@ -260,7 +260,7 @@ function printHuman(r: IndexReport): void {
   } else {
     printLine(
       `${r.mode === 'rebuild' ? 'rebuilt the index with' : 'indexed'} ${r.docs} documents (${(r.bytes / 1e6).toFixed(1)} MB) in ${r.seconds.toFixed(1)} s: ` +
-        `${r.docsPerSecond} docs/s, ${r.mbPerSecond} MB/s, ${r.threads === 1 ? '1 thread' : `${r.threads} threads`}, ${r.shards} shards, peak RSS ${r.peakRssMb} MB`,
+        `${r.docsPerSecond} docs/s, ${r.mbPerSecond} MB/s, ${threadCount(r.threads)}, ${r.shards} shards, peak RSS ${r.peakRssMb} MB`,
     );
     if (r.duplicates > 0) printLine(`${r.duplicates} duplicate ids: the last record of each won`);
     printLine(`memory budget ${r.maxMemoryMb} MB; threads: ${r.threadsReason}`);

@@ -1,6 +1,6 @@
 import { openIndex } from '../../engine.js';
 import { EXIT } from '../exit-codes.js';
-import { printJson, printLine } from '../output.js';
+import { printJson, printLine, threadCount } from '../output.js';
 
 /** `ruyi stats`: size and shape of an existing index. */
 export async function statsCommand(o: { db: string; json?: boolean; maxMemory?: number }): Promise<number> {
@@ -22,7 +22,7 @@ export async function statsCommand(o: { db: string; json?: boolean; maxMemory?: 
       const m = s.memory;
       printLine(
         `memory budget ${Math.round(m.maxMemory / 2 ** 20)} MB (${m.maxMemorySource === 'option' ? 'from --max-memory' : `40% of this machine's ${Math.round(m.machineMemory / 2 ** 20)} MB, at least what one thread needs and at most 256 MB`}); ` +
-          `indexing needs at least ${Math.round(m.minimumBytes / 2 ** 20)} MB with ${m.threads === 1 ? '1 thread' : `${m.threads} threads`}`,
+          `indexing needs at least ${Math.round(m.minimumBytes / 2 ** 20)} MB with ${threadCount(m.threads)}`,
       );
       printLine(
         `threads for indexing: ${m.threads} (${m.threadsReason}); per worker: heap limit ${m.workerHeapMb} MB, ` +

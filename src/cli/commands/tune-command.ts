@@ -1,6 +1,6 @@
 import { defaultMaxMemory } from '../../config.js';
 import { EXIT } from '../exit-codes.js';
-import { printError, printJson, printLine } from '../output.js';
+import { printError, printJson, printLine, threadCount } from '../output.js';
 import type { Settings } from '../settings.js';
 import { tune } from '../tune.js';
 
@@ -26,7 +26,7 @@ export async function tuneCommand(inputs: string[], flags: TuneCommandFlags): Pr
       ...(flags.html ? { html: true } : {}),
     },
     onTrial: (t) => {
-      if (!quiet) printError(`  trial: ${t.threads} threads, ${t.mbPerSecond} MB/s, peak RSS ${t.peakRssMb} MB`);
+      if (!quiet) printError(`  trial: ${threadCount(t.threads)}, ${t.mbPerSecond} MB/s, peak RSS ${t.peakRssMb} MB`);
     },
   });
   if (flags.json) {
