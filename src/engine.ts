@@ -444,7 +444,9 @@ export class RuyiIndex {
   /**
    * Ranked search over committed documents, synchronous. `query` is a string in the query
    * language (README "Query syntax"; `syntax: 'plain'` takes it as words) or a StructuredQuery.
-   * A malformed query throws EngineError E_QUERY_SYNTAX with `position`. See Searcher for the ranking.
+   * A string that is not valid query syntax is searched as plain words (the result's `syntax`
+   * and `syntaxError` say so); only `syntax: 'strict'` throws EngineError E_QUERY_SYNTAX with
+   * `position`. See Searcher for the ranking.
    */
   search(query: string | StructuredQuery, options?: SearchOptions): SearchResult {
     this.live();

@@ -125,6 +125,7 @@ program
   .option('--offset <n>', 'hits to skip', integer(0, 1_000_000), 0)
   .option('--tag <tag...>', 'only documents with all these tags')
   .option('--plain', 'take the query as plain words: no operators (for pasted text)')
+  .option('--strict-syntax', 'a query that is not valid query syntax is an error (exit 4) instead of being searched as plain words')
   .option('--prefix', 'the last word also matches words it begins (search as you type)')
   .addOption(new Option('--sort <order>', 'order of the hits').choices(['score', 'date', 'date-asc']).default('score'))
   .option('--count', 'print only the number of matches')

@@ -10,6 +10,7 @@ export interface SearchCommandOptions {
   offset: number;
   tag?: string[];
   plain?: boolean;
+  strictSyntax?: boolean;
   prefix?: boolean;
   sort?: 'score' | 'date' | 'date-asc';
   count?: boolean;
@@ -36,7 +37,7 @@ export async function searchCommand(query: string, o: SearchCommandOptions): Pro
       limit: o.limit,
       offset: o.offset,
       ...(o.tag ? { tags: o.tag } : {}),
-      ...(o.plain ? { syntax: 'plain' as const } : {}),
+      ...(o.plain ? { syntax: 'plain' as const } : o.strictSyntax ? { syntax: 'strict' as const } : {}),
       ...(o.prefix ? { prefix: true } : {}),
       ...(o.sort ? { sort: o.sort } : {}),
       ...(o.count ? { countOnly: true } : {}),
@@ -53,12 +54,20 @@ export async function searchCommand(query: string, o: SearchCommandOptions): Pro
       else printError(`${err.message}\n${query.length <= 200 ? pointAt(query, err.position) : ''}`.trimEnd());
       return EXIT.query;
     }
+    const misread = result.syntaxError;
+    if (misread !== undefined && !o.json) {
+      const what = result.syntax === 'plain' && !o.plain ? 'not valid query syntax, searched as plain words' : 'cut to the limits';
+      const caret = query.length <= 200 ? `\n${pointAt(query, misread.position)}` : '';
+      printError(`note: ${what}: character ${misread.position + 1}: ${misread.message}${caret}`);
+    }
     if (o.json) {
       printJson({
         total: result.total,
         tookMs: Math.round(result.tookMs * 1000) / 1000,
         partial: result.partial,
         relaxed: result.relaxed,
+        syntax: result.syntax,
+        ...(misread === undefined ? {} : { syntaxError: misread }),
         hits: result.hits.map((h) => ({
           id: h.id,
           score: Math.round(h.score * 1e4) / 1e4,
