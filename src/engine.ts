@@ -170,6 +170,10 @@ export class RuyiIndex {
       name = createFirstGeneration(dir, resolved.shards, wantedAnalysis(resolved));
     }
     const generation = openLiveGeneration(dir, name, resolved.shards, wantedAnalysis(resolved));
+    // Here rather than on the first search (the dictionary is most of a first query's time).
+    // Never for a generation being built (rebuilds, `ruyi index`): only a search needs it, and
+    // the indexing memory budget leaves the main thread no room for it.
+    if (resolved.preloadAnalyzer) queryAnalyzer(analysisOf(generation.meta));
     const pool = newPool(resolved, generation.meta);
     return new RuyiIndex(dir, generation, resolved, pool, crashOnIdForTests, null);
   }

@@ -65,6 +65,11 @@ test('ruyi search: the query language, its options, malformed queries searched a
   assert.equal(looseJson.syntax, 'plain');
   assert.equal(looseJson.syntaxError.position, 0);
   assert.equal(json('"内存溢出"').syntax, 'query');
+  // Its own wall time: from the process's start, so more than opening and searching, which it includes.
+  const timed = JSON.parse(ruyi('search', '内存', '--db', db, '--json').stdout) as { tookMs: number; wallMs: number; openMs: number };
+  assert.ok(timed.openMs > 0 && timed.tookMs > 0, JSON.stringify(timed));
+  assert.ok(timed.wallMs > timed.openMs + timed.tookMs, JSON.stringify(timed));
+  assert.match(loose.stderr, /\nwall \d+ ms from process start to results \(open \d+ ms, search \d+\.\d ms\)\n/);
 
   const bad = ruyi('search', '内存 (溢出', '--db', db, '--strict-syntax');
   assert.equal(bad.code, 4);

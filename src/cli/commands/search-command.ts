@@ -31,7 +31,10 @@ function pointAt(query: string, position: number): string {
 
 /** `ruyi search <query>`: ranked hits from an existing index. */
 export async function searchCommand(query: string, o: SearchCommandOptions): Promise<number> {
+  // Milliseconds since the process started (performance's time origin): the wall time a caller waits.
+  const openedAt = performance.now();
   const index = await openIndex(o.db, { create: false, threads: 1 });
+  const openMs = performance.now() - openedAt;
   try {
     const options: SearchOptions = {
       limit: o.limit,
@@ -54,6 +57,7 @@ export async function searchCommand(query: string, o: SearchCommandOptions): Pro
       else printError(`${err.message}\n${query.length <= 200 ? pointAt(query, err.position) : ''}`.trimEnd());
       return EXIT.query;
     }
+    const wallMs = performance.now();
     const misread = result.syntaxError;
     if (misread !== undefined && !o.json) {
       const what = result.syntax === 'plain' && !o.plain ? 'not valid query syntax, searched as plain words' : 'cut to the limits';
@@ -68,6 +72,8 @@ export async function searchCommand(query: string, o: SearchCommandOptions): Pro
         relaxed: result.relaxed,
         syntax: result.syntax,
         ...(misread === undefined ? {} : { syntaxError: misread }),
+        wallMs: Math.round(wallMs * 10) / 10,
+        openMs: Math.round(openMs * 10) / 10,
         hits: result.hits.map((h) => ({
           id: h.id,
           score: Math.round(h.score * 1e4) / 1e4,
@@ -94,6 +100,7 @@ export async function searchCommand(query: string, o: SearchCommandOptions): Pro
         if (h.snippet !== undefined) printLine(`     ${h.snippet.replace(/\s+/g, ' ')}`);
       });
     }
+    if (!o.json) printError(`wall ${wallMs.toFixed(0)} ms from process start to results (open ${openMs.toFixed(0)} ms, search ${result.tookMs.toFixed(1)} ms)`);
   } finally {
     await index.close();
   }
