@@ -170,6 +170,10 @@ export class RuyiIndex {
       name = createFirstGeneration(dir, resolved.shards, wantedAnalysis(resolved));
     }
     const generation = openLiveGeneration(dir, name, resolved.shards, wantedAnalysis(resolved));
+    // Here rather than on the first search (the dictionary is most of a first query's time).
+    // Never for a generation being built (rebuilds, `ruyi index`): only a search needs it, and
+    // the indexing memory budget leaves the main thread no room for it.
+    if (resolved.preloadAnalyzer) queryAnalyzer(analysisOf(generation.meta));
     const pool = newPool(resolved, generation.meta);
     return new RuyiIndex(dir, generation, resolved, pool, crashOnIdForTests, null);
   }
@@ -447,7 +451,9 @@ export class RuyiIndex {
   /**
    * Ranked search over committed documents, synchronous. `query` is a string in the query
    * language (README "Query syntax"; `syntax: 'plain'` takes it as words) or a StructuredQuery.
-   * A malformed query throws EngineError E_QUERY_SYNTAX with `position`. See Searcher for the ranking.
+   * A string that is not valid query syntax is searched as plain words (the result's `syntax`
+   * and `syntaxError` say so); only `syntax: 'strict'` throws EngineError E_QUERY_SYNTAX with
+   * `position`. See Searcher for the ranking.
    */
   search(query: string | StructuredQuery, options?: SearchOptions): SearchResult {
     this.live();

@@ -158,10 +158,15 @@ export interface SearchOptions {
   tags?: string[];
   /**
    * `'query'` (default): the query language (README "Query syntax"): quotes, `-`, `OR`,
-   * parentheses, `tag:`, `title:`, `date:`. `'plain'`: the whole string is words to look for,
-   * nothing is an operator (for pasted text).
+   * parentheses, `tag:`, `title:`, `date:`; text that is not valid query syntax (an unclosed
+   * quote, `AND` at the start, an unknown `field:`) is searched as plain words instead, and
+   * the result says so (`syntax: 'plain'`, `syntaxError`): a search box never fails.
+   * `'plain'`: the whole string is words to look for, nothing is an operator (for pasted text).
+   * `'strict'`: the query language, and a malformed query throws QuerySyntaxError (code
+   * E_QUERY_SYNTAX, with `position`): for code that builds queries. Except with `'strict'`,
+   * text over the limits (4,096 characters, 64 words) is cut to them, not refused.
    */
-  syntax?: 'query' | 'plain';
+  syntax?: 'query' | 'plain' | 'strict';
   /** Search-as-you-type: the query's last word also matches terms it begins (`内存溢` finds 内存溢出). Default false. */
   prefix?: boolean;
   /** `'score'` (default), `'date'` (newest first) or `'date-asc'`; documents without a date come last. Ties go by score, then id. */
@@ -212,6 +217,18 @@ export interface SearchResult {
    * with some of them instead (ranked by how many they have).
    */
   relaxed: boolean;
+  /**
+   * How a query string was read: `'query'`, the query language, or `'plain'`, as plain words
+   * (asked for with `syntax: 'plain'`, or because the text was not valid query syntax).
+   * A StructuredQuery is `'query'`.
+   */
+  syntax: 'query' | 'plain';
+  /**
+   * Set when the text was not read as typed: why it is not valid query syntax (`position`,
+   * a UTF-16 offset in the query, and `message`, e.g. `this quote is never closed`), or that
+   * it was cut to the limits. A host may show it ("searched as plain words"); the hits are valid.
+   */
+  syntaxError?: { position: number; message: string };
 }
 
 export interface IndexStats {

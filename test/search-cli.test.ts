@@ -14,7 +14,7 @@ function ruyi(...args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('ruyi search: the query language, its options, and syntax errors with a caret (exit 4)', (t) => {
+test('ruyi search: the query language, its options, malformed queries searched as words (--strict-syntax: exit 4 with a caret)', (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'posts.ndjson');
   writeFileSync(
@@ -32,7 +32,7 @@ test('ruyi search: the query language, its options, and syntax errors with a car
   const json = (...args: string[]) => {
     const r = ruyi('search', ...args, '--db', db, '--json');
     assert.equal(r.code, 0, r.stderr);
-    return JSON.parse(r.stdout) as { total: number; hits: { id: string }[]; partial: boolean; relaxed: boolean };
+    return JSON.parse(r.stdout) as { total: number; hits: { id: string }[]; partial: boolean; relaxed: boolean; syntax: string };
   };
   assert.deepEqual(
     json('"内存溢出" -beego').hits.map((h) => h.id),
@@ -55,11 +55,27 @@ test('ruyi search: the query language, its options, and syntax errors with a car
   const count = ruyi('search', '内存', '--db', db, '--count');
   assert.equal(count.stdout.trim(), '3');
 
-  const bad = ruyi('search', '内存 (溢出', '--db', db);
+  // By default a malformed query is searched as plain words, with a note on stderr.
+  const loose = ruyi('search', '内存 (溢出', '--db', db);
+  assert.equal(loose.code, 0, loose.stderr);
+  assert.match(loose.stdout, /^2 results/); // 内存 and 溢出: a and b
+  assert.match(loose.stderr, /not valid query syntax, searched as plain words: character 4: this "\(" is never closed/);
+  assert.match(loose.stderr, /内存 \(溢出\n {7}\^/);
+  const looseJson = JSON.parse(ruyi('search', 'foo:bar 内存', '--db', db, '--json').stdout);
+  assert.equal(looseJson.syntax, 'plain');
+  assert.equal(looseJson.syntaxError.position, 0);
+  assert.equal(json('"内存溢出"').syntax, 'query');
+  // Its own wall time: from the process's start, so more than opening and searching, which it includes.
+  const timed = JSON.parse(ruyi('search', '内存', '--db', db, '--json').stdout) as { tookMs: number; wallMs: number; openMs: number };
+  assert.ok(timed.openMs > 0 && timed.tookMs > 0, JSON.stringify(timed));
+  assert.ok(timed.wallMs > timed.openMs + timed.tookMs, JSON.stringify(timed));
+  assert.match(loose.stderr, /\nwall \d+ ms from process start to results \(open \d+ ms, search \d+\.\d ms\)\n/);
+
+  const bad = ruyi('search', '内存 (溢出', '--db', db, '--strict-syntax');
   assert.equal(bad.code, 4);
   assert.match(bad.stderr, /query error at character 4: this "\(" is never closed/);
   assert.match(bad.stderr, /内存 \(溢出\n {7}\^/);
-  const badJson = ruyi('search', 'foo:bar', '--db', db, '--json');
+  const badJson = ruyi('search', 'foo:bar', '--db', db, '--json', '--strict-syntax');
   assert.equal(badJson.code, 4);
   assert.deepEqual(JSON.parse(badJson.stdout).error.position, 0);
 });

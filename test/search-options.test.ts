@@ -96,14 +96,15 @@ test('search as you type: every prefix of a title finds it with prefix: true', a
   assert.equal(index.search('Node.js 全文检', { prefix: true }).hits[0]?.id, 'node-search');
 });
 
-test('query errors reach the caller as E_QUERY_SYNTAX with a position; bad options as E_CONFIG', async (t) => {
+test('with syntax: strict, query errors reach the caller as E_QUERY_SYNTAX with a position; bad options as E_CONFIG', async (t) => {
   const index = await fixtureIndex(t);
+  const strict = { syntax: 'strict' } as const;
   assert.throws(
-    () => index.search('内存 "溢出'),
+    () => index.search('内存 "溢出', strict),
     (e) => e instanceof QuerySyntaxError && e.code === 'E_QUERY_SYNTAX' && e.position === 3,
   );
   assert.throws(
-    () => index.search('x'.repeat(100_000)),
+    () => index.search('x'.repeat(100_000), strict),
     (e) => e instanceof QuerySyntaxError && e.position === 4096,
   );
   assert.throws(
@@ -123,17 +124,21 @@ test('query errors reach the caller as E_QUERY_SYNTAX with a position; bad optio
       JSON.stringify(bad),
     );
   }
-  // Plain syntax never fails on what it is given.
+  // The defaults never fail on a string: the same text is searched as plain words.
+  const read = index.search('内存 "溢出');
+  assert.equal(read.syntax, 'plain');
+  assert.deepEqual(read.syntaxError, { position: 3, message: 'this quote is never closed' });
+  assert.ok(read.total > 0);
   assert.equal(index.search('内存 "溢出 (', { syntax: 'plain' }).partial, false);
 });
 
-test('fuzz: search() with any query string returns a result or throws E_QUERY_SYNTAX, nothing else', async (t) => {
+test('fuzz: search() with syntax: strict returns a result or throws E_QUERY_SYNTAX, nothing else', async (t) => {
   const index = await fixtureIndex(t);
   const unit = fc.constantFrom(...'()"-*: 　（）＂ORANDNOT内存溢出分词go运维tagtitledate>=2019.'.split(''));
   fc.assert(
     fc.property(fc.oneof(fc.string({ unit, maxLength: 40 }), fc.string({ maxLength: 40 })), fc.boolean(), (query, prefix) => {
       try {
-        const r = index.search(query, { prefix, limit: 5 });
+        const r = index.search(query, { prefix, limit: 5, syntax: 'strict' });
         assert.ok(r.total >= r.hits.length);
       } catch (err) {
         assert.ok(isEngineError(err, 'E_QUERY_SYNTAX'), String(err));

@@ -4,7 +4,11 @@
  * has the word cut into its sub-words (内存溢出 as 内存 / 溢出). Sub-words share their word's
  * position (中华人民共和国, 人民 and 共和国 all stand at one position), so consecutive query
  * words may stand at the same position as well as `delta` apart: a gap of 0..delta is adjacent.
+ * Positions are a necessary condition for a phrase, not a sufficient one (a sub-word's position
+ * is its word's; a stop word is not indexed): holdsPhrase compares the text itself.
  */
+
+import { normalizeText } from '../analysis/normalize.js';
 
 /** Where one slot occurs in one document: spans sorted by start. */
 export interface Spans {
@@ -147,4 +151,86 @@ export function slotSpans(main: Int32Array, expansions: readonly Int32Array[], s
     .map((_, i) => i)
     .sort((x, y) => (start[x] as number) - (start[y] as number) || (end[x] as number) - (end[y] as number));
   return { start: Int32Array.from(order, (i) => start[i] as number), end: Int32Array.from(order, (i) => end[i] as number) };
+}
+
+/**
+ * A phrase's text as a document's text must hold it, see holdsPhrase. `literal` is the
+ * normalized text (a fast first test); `key` the same with only letters and digits kept
+ * (see phraseKey). `converts`, in a `traditional` index, says whether analysis would convert a
+ * document's text: converted text is not compared (its positions decided).
+ */
+export interface PhraseText {
+  literal: string;
+  key: string;
+  converts: ((text: string) => boolean) | null;
+}
+
+/** Letters and digits of scripts that separate words with spaces (English, numbers, …). */
+const SPACED = /[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}\p{N}]/u;
+const NOT_WORD = /[^\p{L}\p{N}\p{M}]+/gu;
+
+function spaced(c: string | undefined): boolean {
+  if (c === undefined) return false;
+  const code = c.charCodeAt(0);
+  if ((code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a)) return true;
+  return code >= 0x80 && code < 0x3000 && SPACED.test(c);
+}
+
+/**
+ * The form in which phrases are compared: normalized (NFKC, lower case), letters and digits
+ * kept; a run of anything else becomes one space between two letters or digits of a spaced
+ * script (`dialog, editor` → `dialog editor`) and nothing elsewhere (`对话框，编辑器` →
+ * 对话框编辑器): the words, in order, as the analyzer sees them, with the stop words.
+ */
+export function phraseKey(text: string): string {
+  return normalizeText(text).replace(NOT_WORD, (run: string, at: number, all: string) =>
+    spaced(all[at - 1]) && spaced(all[at + run.length]) ? ' ' : '',
+  );
+}
+
+/** The phrase's text for holdsPhrase; null if it holds no letter or digit. */
+export function phraseText(text: string, converts: ((text: string) => boolean) | null): PhraseText | null {
+  const key = phraseKey(text);
+  if (key === '') return null;
+  return { literal: normalizeText(text).trim(), key, converts };
+}
+
+/** Whether `needle` occurs in `hay` without cutting a spaced-script word at either end. */
+function occursAsWords(hay: string, needle: string): boolean {
+  const checkStart = spaced(needle[0]);
+  const checkEnd = spaced(needle[needle.length - 1]);
+  for (let at = hay.indexOf(needle); at >= 0; at = hay.indexOf(needle, at + 1)) {
+    if (checkStart && spaced(hay[at - 1])) continue;
+    if (checkEnd && spaced(hay[at + needle.length])) continue;
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Whether `text` (a title, or a piece of a body) holds the phrase: its literal form as is
+ * (the usual case, no copy made), else its key in the text's key. Also true for text that a
+ * `traditional` index converts, which is left to positions.
+ */
+export function holdsPhrase(text: string, phrase: PhraseText): boolean {
+  if (phrase.literal !== '' && occursAsWords(text, phrase.literal)) return true;
+  if (occursAsWords(phraseKey(text), phrase.key)) return true;
+  return phrase.converts?.(text) ?? false;
+}
+
+/** Characters of a body piece kept to be read again with the next: a phrase across two pieces is found. */
+const PHRASE_OVERLAP_CHARS = 4096;
+
+/** holdsPhrase over a body stored in chunks (`read(i)`, undefined past the last), stopping at the first match. */
+export function bodyHoldsPhrase(read: (chunk: number) => Uint8Array | undefined, phrase: PhraseText): boolean {
+  const decoder = new TextDecoder();
+  let tail = '';
+  for (let i = 0; ; i++) {
+    const chunk = read(i);
+    const text = tail + (chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true }));
+    if (text !== tail && holdsPhrase(text, phrase)) return true;
+    if (chunk === undefined) return false;
+    const keep = Math.max(PHRASE_OVERLAP_CHARS, phrase.literal.length * 4);
+    tail = text.length > keep ? text.slice(text.length - keep) : text;
+  }
 }

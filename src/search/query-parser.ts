@@ -286,3 +286,61 @@ export function plainQuery(query: string): BoolNode {
   if (words.length > MAX_QUERY_CLAUSES) throw new QuerySyntaxError(`more than ${MAX_QUERY_CLAUSES} words`, query.length);
   return boolNode(words.map((text) => ({ kind: 'word', text, field: 'any', prefix: false })));
 }
+
+/** How a query string is read: `'strict'` is the query language with its errors thrown. */
+export type QuerySyntax = 'query' | 'plain' | 'strict';
+
+/** What a search box's text was read as, and why it was not read as the query language. */
+export interface QueryReading {
+  root: BoolNode;
+  syntax: 'query' | 'plain';
+  /** Set when the text was not read as typed: the query language's error, or the limits it was cut to. */
+  error: { position: number; message: string } | null;
+}
+
+/**
+ * The text as plain words within the limits, whatever it holds: the first MAX_QUERY_CHARS
+ * characters (never half a surrogate pair), then the first MAX_QUERY_CLAUSES words.
+ */
+function boundedPlain(query: string): { root: BoolNode; error: { position: number; message: string } | null } {
+  let text = query;
+  let error: { position: number; message: string } | null = null;
+  if (text.length > MAX_QUERY_CHARS) {
+    let end = MAX_QUERY_CHARS;
+    const last = text.charCodeAt(end - 1);
+    if (last >= 0xd800 && last <= 0xdbff) end--;
+    text = text.slice(0, end);
+    error = { position: end, message: `the query is ${query.length} characters; the first ${end} were searched` };
+  }
+  const words: string[] = [];
+  const word = /\S+/gu;
+  for (let m = word.exec(text); m !== null; m = word.exec(text)) {
+    if (words.length === MAX_QUERY_CLAUSES) {
+      error ??= { position: m.index, message: `more than ${MAX_QUERY_CLAUSES} words; the first ${MAX_QUERY_CLAUSES} were searched` };
+      break;
+    }
+    words.push(m[0]);
+  }
+  return { root: boolNode(words.map((w) => ({ kind: 'word', text: w, field: 'any', prefix: false }))), error };
+}
+
+/**
+ * Reads a query string as `syntax` says. `'strict'` parses the query language and throws
+ * QuerySyntaxError. `'query'` (a search box) never throws: text that is not valid query
+ * syntax is read as plain words, with the parser's error kept for a host that shows it.
+ * `'plain'` takes the text as words. Both cut text beyond the limits instead of failing.
+ */
+export function readQuery(query: string, syntax: QuerySyntax = 'query'): QueryReading {
+  if (syntax === 'strict') return { root: parseQuery(query), syntax: 'query', error: null };
+  if (syntax === 'query') {
+    try {
+      return { root: parseQuery(query), syntax: 'query', error: null };
+    } catch (err) {
+      if (!(err instanceof QuerySyntaxError)) throw err;
+      const plain = boundedPlain(query);
+      return { root: plain.root, syntax: 'plain', error: { position: err.position, message: err.detail ?? err.message } };
+    }
+  }
+  const plain = boundedPlain(query);
+  return { root: plain.root, syntax: 'plain', error: plain.error };
+}

@@ -2,6 +2,7 @@ import type { Analyzer } from '../analysis/analyzer.js';
 import { hasHan } from '../analysis/normalize.js';
 import { tagTerm } from '../indexing/postings-buffer.js';
 import { titleKey } from './doc-columns.js';
+import { type PhraseText, phraseText } from './proximity.js';
 import type { BoolNode, QueryNode, TextField } from './query-ast.js';
 
 /**
@@ -25,6 +26,12 @@ export interface TextPlan {
   phrase: boolean;
   field: TextField;
   slots: Slot[];
+  /**
+   * For a phrase: its text, which a matching document's text must hold (positions alone
+   * cannot tell a word from a sub-word, nor which stop word stood between two words). null
+   * when only positions can decide: a pinyin alternative, or a query that analysis converts.
+   */
+  check: PhraseText | null;
 }
 
 export type PlanNode =
@@ -246,7 +253,9 @@ export class QueryPlanner {
       this.proximitySlots.push(...slots);
       this.querySlots += width;
     }
-    return { kind: 'text', phrase, field, slots };
+    // Pinyin alternatives and converted (traditional) text are not in the document as typed.
+    const literal = phrase && slots.every((slot) => slot.expansions.length === 0) && !this.analyzer.converts(text);
+    return { kind: 'text', phrase, field, slots, check: literal ? phraseText(text, this.analyzer.options.traditional ? (t) => this.analyzer.converts(t) : null) : null };
   }
 }
 
@@ -261,6 +270,7 @@ export function relaxPlan(plan: QueryPlan): QueryPlan {
           should.push({
             kind: 'text',
             phrase: false,
+            check: null,
             field: node.field,
             slots: [{ ...slot, main: t, cover: [], expansions: [], terms: [t] }],
           });
@@ -275,7 +285,11 @@ export function relaxPlan(plan: QueryPlan): QueryPlan {
   return { ...plan, root: { kind: 'bool', must: [], should, not: [] } };
 }
 
-/** Sub-words that tile `word` left to right, the longest at each character; characters no sub-word starts are skipped. */
+/**
+ * Sub-words that tile `word` left to right, the longest at each character; none when they
+ * cannot tile all of it (编辑器 has the sub-word 编辑 but none for 器: a document with 编辑
+ * alone does not have 编辑器, see issue 12).
+ */
 export function coverOf(word: string, subs: readonly string[]): string[] {
   if (subs.length === 0) return [];
   const out: string[] = [];
@@ -283,11 +297,9 @@ export function coverOf(word: string, subs: readonly string[]): string[] {
   while (i < word.length) {
     let best = '';
     for (const s of subs) if (s.length > best.length && word.startsWith(s, i)) best = s;
-    if (best === '') i++;
-    else {
-      out.push(best);
-      i += best.length;
-    }
+    if (best === '') return [];
+    out.push(best);
+    i += best.length;
   }
   return out;
 }

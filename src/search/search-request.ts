@@ -1,8 +1,8 @@
 import { EngineError } from '../errors.js';
 import type { SearchOptions, StructuredQuery } from '../types.js';
 import { BODY_WEIGHT, TITLE_WEIGHT } from './bm25.js';
-import type { BoolNode, QueryNode } from './query-ast.js';
-import { parseQuery, plainQuery, QuerySyntaxError } from './query-parser.js';
+import type { QueryNode } from './query-ast.js';
+import { type QueryReading, QuerySyntaxError, readQuery } from './query-parser.js';
 import { structuredToNode } from './structured-query.js';
 
 /** Hits per page at most. */
@@ -39,8 +39,8 @@ export function resolve(options: SearchOptions): Resolved {
   if (options.sort !== undefined && !['score', 'date', 'date-asc'].includes(options.sort)) {
     throw new EngineError('E_CONFIG', `sort must be 'score', 'date' or 'date-asc', got ${String(options.sort)}`);
   }
-  if (options.syntax !== undefined && options.syntax !== 'query' && options.syntax !== 'plain') {
-    throw new EngineError('E_CONFIG', `syntax must be 'query' or 'plain', got ${String(options.syntax)}`);
+  if (options.syntax !== undefined && options.syntax !== 'query' && options.syntax !== 'plain' && options.syntax !== 'strict') {
+    throw new EngineError('E_CONFIG', `syntax must be 'query', 'plain' or 'strict', got ${String(options.syntax)}`);
   }
   if (options.recency !== undefined) {
     const { halfLifeDays, weight: w = 0.5, now = 0 } = options.recency;
@@ -60,12 +60,16 @@ export function resolve(options: SearchOptions): Resolved {
   };
 }
 
-/** The query as a tree, with the options that add clauses (tags, prefix) applied. */
-export function queryTree(query: string | StructuredQuery, options: SearchOptions): BoolNode {
-  let root: BoolNode;
-  if (typeof query === 'string') root = options.syntax === 'plain' ? plainQuery(query) : parseQuery(query);
-  else if (typeof query === 'object' && query !== null) root = structuredToNode(query);
+/**
+ * The query as a tree, with the options that add clauses (tags, prefix) applied, and how a
+ * string was read (see readQuery: only `syntax: 'strict'` and a malformed StructuredQuery throw).
+ */
+export function queryTree(query: string | StructuredQuery, options: SearchOptions): QueryReading {
+  let reading: QueryReading;
+  if (typeof query === 'string') reading = readQuery(query, options.syntax);
+  else if (typeof query === 'object' && query !== null) reading = { root: structuredToNode(query), syntax: 'query', error: null };
   else throw new QuerySyntaxError('a query is a string or { must, should, not, tags, range }', 0);
+  const root = reading.root;
   if (options.tags !== undefined) {
     if (!Array.isArray(options.tags) || options.tags.some((t) => typeof t !== 'string'))
       throw new EngineError('E_CONFIG', 'tags must be an array of strings');
@@ -76,5 +80,5 @@ export function queryTree(query: string | StructuredQuery, options: SearchOption
     const last = words[words.length - 1];
     if (last !== undefined) last.prefix = true;
   }
-  return root;
+  return reading;
 }

@@ -104,7 +104,8 @@ export class Searcher {
     const started = performance.now();
     const o = resolve(options);
     const deadline = started + o.timeoutMs;
-    const root = queryTree(query, options);
+    const { root, syntax, error } = queryTree(query, options);
+    const reading = error === null ? { syntax } : { syntax, syntaxError: error };
     const readers = this.readersOf();
     const views = readers.map((r) => r.current());
     for (const r of readers) r.beginQuery();
@@ -114,6 +115,7 @@ export class Searcher {
       tookMs: performance.now() - started,
       partial,
       relaxed,
+      ...reading,
     });
     if (root.must.length + root.should.length + root.not.length === 0) return done(0, false, false);
 
@@ -212,7 +214,7 @@ export class Searcher {
       options.sort === 'date' || options.sort === 'date-asc' ? readers.map((r, s) => r.docColumns(views[s] as ShardView).date) : null;
     const hits = rankPage(readers, candidates, o.offset, o.limit, options.sort ?? 'score', dates, options.scorer);
     if (options.snippets) this.attachSnippets(readers, hits, plan, options.snippets === true ? {} : options.snippets);
-    return { total, hits, tookMs: performance.now() - started, partial, relaxed };
+    return { total, hits, tookMs: performance.now() - started, partial, relaxed, ...reading };
   }
 
   /** The page's snippets: one stored-document lookup and a bounded body read per hit. */

@@ -1,8 +1,9 @@
 import { PositionLists, type PostingColumns } from '../store/postings-codec.js';
 import { difference, EMPTY, fromSorted, intersect, union } from './doc-sets.js';
-import { isPhrase, pointSpans, type Spans, slotSpans } from './proximity.js';
+import { bodyHoldsPhrase, holdsPhrase, isPhrase, pointSpans, type Spans, slotSpans } from './proximity.js';
 import type { PlanNode, PlanTerm, Slot, TextPlan } from './query-plan.js';
 import type { ShardReader, ShardView } from './shard-reader.js';
+import { bodyChunkReader } from './snippets.js';
 
 /**
  * Evaluates a query plan's boolean structure on one shard: which live docNums match, as an
@@ -63,14 +64,32 @@ export class ShardEvaluator {
     const sets = node.slots.map((slot) => this.slotSet(slot, titleOnly)).sort((a, b) => a.length - b.length);
     let set = sets[0] ?? EMPTY;
     for (let i = 1; i < sets.length && set.length > 0; i++) set = intersect(set, sets[i] as Int32Array);
-    // One slot still needs positions when its pieces (cover) could stand apart.
-    const needsPositions = node.slots.length > 1 || titleOnly || node.slots.some((slot) => slot.cover.length > 0);
-    if (node.phrase && set.length > 0 && needsPositions) set = this.phraseFilter(node, set, titleOnly);
+    if (node.phrase && set.length > 0) set = this.phraseFilter(node, set, titleOnly);
     return set;
   }
 
-  /** The candidates where the slots stand in order, adjacent (and inside the title for title:). */
+  /**
+   * The candidates that hold the phrase: first where its slots stand in order, adjacent (and
+   * inside the title for title:), by positions; then, as positions cannot tell a word from
+   * a sub-word of a longer one nor see stop words, where the text holds the phrase's words in
+   * order (see holdsPhrase). A phrase of one word matched as itself needs neither.
+   */
   private phraseFilter(node: TextPlan, candidates: Int32Array, titleOnly: boolean): Int32Array {
+    const single = node.slots.length === 1 && (node.slots[0] as Slot).cover.length === 0;
+    const byPositions = single && !titleOnly ? candidates : this.phrasePositions(node, candidates, titleOnly);
+    const check = node.check;
+    if (check === null || byPositions.length === 0) return byPositions;
+    if (single && check.key === (this.terms[(node.slots[0] as Slot).main] as PlanTerm).term) return byPositions;
+    const dbs = this.reader.dbs;
+    return fromSorted(byPositions, byPositions.length, (i) => {
+      const docNum = byPositions[i] as number;
+      const title = this.reader.hit(docNum)?.[1] ?? '';
+      if (holdsPhrase(title, check)) return true;
+      return !titleOnly && bodyHoldsPhrase(bodyChunkReader(dbs, docNum), check);
+    });
+  }
+
+  private phrasePositions(node: TextPlan, candidates: Int32Array, titleOnly: boolean): Int32Array {
     const { spans: slotSpans } = slotSpansOf(this.reader, this.view, this.terms, node.slots, candidates);
     const deltas = node.slots.slice(1).map((slot, i) => slot.offset - (node.slots[i] as Slot).offset);
     const out = new Int32Array(candidates.length);

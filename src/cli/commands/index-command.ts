@@ -97,7 +97,8 @@ export async function indexCommand(inputs: string[], flags: IndexCommandFlags): 
   const options = indexOptions(flags);
   let rebuild: Rebuild | null = null;
   let index: RuyiIndex;
-  if (flags.update) index = await openIndex(db, options);
+  // Writing only: the query analyzer stays unloaded (the memory budget leaves it no room).
+  if (flags.update) index = await openIndex(db, { ...options, preloadAnalyzer: false });
   else {
     rebuild = Rebuild.begin(db, options);
     index = rebuild.index;

@@ -7,6 +7,7 @@ import { requireDb, type Settings } from '../settings.js';
 export async function removeCommand(ids: string[], flags: Settings & { json?: boolean }): Promise<number> {
   const index = await openIndex(requireDb(flags), {
     create: false,
+    preloadAnalyzer: false,
     ...(flags.threads === undefined ? {} : { threads: flags.threads }),
     ...(flags.maxMemory === undefined ? {} : { maxMemory: flags.maxMemory }),
   });

@@ -10,6 +10,7 @@ export interface SearchCommandOptions {
   offset: number;
   tag?: string[];
   plain?: boolean;
+  strictSyntax?: boolean;
   prefix?: boolean;
   sort?: 'score' | 'date' | 'date-asc';
   count?: boolean;
@@ -30,13 +31,16 @@ function pointAt(query: string, position: number): string {
 
 /** `ruyi search <query>`: ranked hits from an existing index. */
 export async function searchCommand(query: string, o: SearchCommandOptions): Promise<number> {
+  // Milliseconds since the process started (performance's time origin): the wall time a caller waits.
+  const openedAt = performance.now();
   const index = await openIndex(o.db, { create: false, threads: 1 });
+  const openMs = performance.now() - openedAt;
   try {
     const options: SearchOptions = {
       limit: o.limit,
       offset: o.offset,
       ...(o.tag ? { tags: o.tag } : {}),
-      ...(o.plain ? { syntax: 'plain' as const } : {}),
+      ...(o.plain ? { syntax: 'plain' as const } : o.strictSyntax ? { syntax: 'strict' as const } : {}),
       ...(o.prefix ? { prefix: true } : {}),
       ...(o.sort ? { sort: o.sort } : {}),
       ...(o.count ? { countOnly: true } : {}),
@@ -53,12 +57,23 @@ export async function searchCommand(query: string, o: SearchCommandOptions): Pro
       else printError(`${err.message}\n${query.length <= 200 ? pointAt(query, err.position) : ''}`.trimEnd());
       return EXIT.query;
     }
+    const wallMs = performance.now();
+    const misread = result.syntaxError;
+    if (misread !== undefined && !o.json) {
+      const what = result.syntax === 'plain' && !o.plain ? 'not valid query syntax, searched as plain words' : 'cut to the limits';
+      const caret = query.length <= 200 ? `\n${pointAt(query, misread.position)}` : '';
+      printError(`note: ${what}: character ${misread.position + 1}: ${misread.message}${caret}`);
+    }
     if (o.json) {
       printJson({
         total: result.total,
         tookMs: Math.round(result.tookMs * 1000) / 1000,
         partial: result.partial,
         relaxed: result.relaxed,
+        syntax: result.syntax,
+        ...(misread === undefined ? {} : { syntaxError: misread }),
+        wallMs: Math.round(wallMs * 10) / 10,
+        openMs: Math.round(openMs * 10) / 10,
         hits: result.hits.map((h) => ({
           id: h.id,
           score: Math.round(h.score * 1e4) / 1e4,
@@ -85,6 +100,7 @@ export async function searchCommand(query: string, o: SearchCommandOptions): Pro
         if (h.snippet !== undefined) printLine(`     ${h.snippet.replace(/\s+/g, ' ')}`);
       });
     }
+    if (!o.json) printError(`wall ${wallMs.toFixed(0)} ms from process start to results (open ${openMs.toFixed(0)} ms, search ${result.tookMs.toFixed(1)} ms)`);
   } finally {
     await index.close();
   }

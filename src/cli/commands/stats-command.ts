@@ -4,7 +4,7 @@ import { printJson, printLine, threadCount } from '../output.js';
 
 /** `ruyi stats`: size and shape of an existing index. */
 export async function statsCommand(o: { db: string; json?: boolean; maxMemory?: number }): Promise<number> {
-  const index = await openIndex(o.db, { create: false, ...(o.maxMemory === undefined ? {} : { maxMemory: o.maxMemory }) });
+  const index = await openIndex(o.db, { create: false, preloadAnalyzer: false, ...(o.maxMemory === undefined ? {} : { maxMemory: o.maxMemory }) });
   try {
     const s = index.stats();
     if (o.json) {
