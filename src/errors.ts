@@ -6,6 +6,7 @@ export type EngineErrorCode =
   | 'E_CONFIG' // an option is out of range or of the wrong type
   | 'E_META_MISMATCH' // the index on disk was made with other settings or another format
   | 'E_SHARD_IO' // LMDB or the file system failed while reading or writing a shard
+  | 'E_CORRUPT' // stored bytes fail their checksum: the index was damaged after it was written
   | 'E_INPUT' // a document or an input line is invalid
   | 'E_QUERY_SYNTAX' // a query cannot be parsed
   | 'E_WORKER' // a worker thread failed outside any single document

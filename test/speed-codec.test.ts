@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { crc32c } from '../src/store/crc32c.js';
 import { type EncodeColumns, encodePayload, PayloadBuilder } from '../src/store/postings-codec.js';
 import { SegmentWriter } from '../src/store/segment-writer.js';
 import { ByteWriter } from '../src/store/varint.js';
@@ -66,11 +67,14 @@ test('SegmentWriter blocks: a varint term count, then the head and the payloads'
   assert.equal(blocks, 1);
   const block = puts.find(([key]) => key[1] === 0)?.[1] as Buffer;
   assert.deepEqual([...block.subarray(0, 2)], [(300 % 128) | 0x80, 300 >> 7]);
-  // Each head entry: length byte, 4 bytes of term, payload length 1; then 300 one-byte payloads.
-  assert.equal(block.length, 2 + 300 * 6 + 300);
+  // Each head entry: length byte, 4 bytes of term, payload length 1; then 300 one-byte payloads, then the CRC32C.
+  assert.equal(block.length, 2 + 300 * 6 + 300 + 4);
   assert.deepEqual([...block.subarray(2, 8)], [4, ...Buffer.from('t000'), 1]);
+  assert.equal(block.readUInt32LE(block.length - 4), crc32c(block, 0, block.length - 4));
   const index = puts.find(([key]) => key[1] === 1)?.[1] as Buffer;
-  assert.deepEqual([...index], [1, 4, ...Buffer.from('t000')]);
+  assert.deepEqual([...index.subarray(0, 6)], [1, 4, ...Buffer.from('t000')]);
+  assert.equal(index.length, 10);
+  assert.equal(index.readUInt32LE(6), crc32c(index, 0, 6));
 });
 
 test('ByteWriter.range and append copy small and large runs exactly', () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { EngineError } from '../src/errors.js';
 import { LEVEL_FLOOR_BYTES, levelOf, MERGE_FACTOR, pickMerge } from '../src/indexing/merge-policy.js';
 import { shardOf } from '../src/router.js';
 import { topKIndexes } from '../src/search/top-k.js';
@@ -12,6 +13,7 @@ function topK<T>(items: Iterable<T>, k: number, better: (a: T, b: T) => boolean)
 }
 
 import { mulberry32 as prng } from '../scripts/prng.js';
+import { crc32c, sealed, sealFault, unseal } from '../src/store/crc32c.js';
 import {
   decodePostings,
   type EncodeColumns,
@@ -751,7 +753,14 @@ function normBytes(values: Uint16Array | Uint32Array): Buffer {
     if (width === 2) view.setUint16(i * 2, v, true);
     else view.setUint32(i * 4, v, true);
   });
-  return out;
+  return sealedBytes(out);
+}
+
+/** `data` followed by its CRC32C, little-endian: how every postings value is stored. */
+function sealedBytes(data: Uint8Array): Buffer {
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32LE(crc32c(data));
+  return Buffer.concat([data, crc]);
 }
 
 /** The norms keys hold exactly the expected bytes, and a fresh SegmentReader reads them back. */
@@ -953,8 +962,8 @@ test('SegmentWriter.finish stores the norms as little-endian bytes, SegmentReade
     { first: 0, last: 1 },
     { title: Uint16Array.of(0x0102, 0xffff), body: Uint32Array.of(0x01020304, 5) },
   );
-  assert.deepEqual([...(fake.store.get('[7,3]') as Buffer)], [0x02, 0x01, 0xff, 0xff]);
-  assert.deepEqual([...(fake.store.get('[7,4]') as Buffer)], [0x04, 0x03, 0x02, 0x01, 5, 0, 0, 0]);
+  assert.deepEqual([...(fake.store.get('[7,3]') as Buffer)], [...sealedBytes(Uint8Array.of(0x02, 0x01, 0xff, 0xff))]);
+  assert.deepEqual([...(fake.store.get('[7,4]') as Buffer)], [...sealedBytes(Uint8Array.of(0x04, 0x03, 0x02, 0x01, 5, 0, 0, 0))]);
   checkNorms(fake, info, { title: Uint16Array.of(0x0102, 0xffff), body: Uint32Array.of(0x01020304, 5) });
 
   // Without its norms a segment cannot be read.
@@ -1193,4 +1202,94 @@ test('pickMerge returns the oldest MERGE_FACTOR adjacent segments of one level, 
   // Broken by a bigger segment in the middle: no merge.
   const broken = [...small.slice(0, 4), seg(LEVEL_FLOOR_BYTES * 10, 50), ...small.slice(4), seg(1, 60)];
   assert.equal(pickMerge(broken), null);
+});
+
+test('crc32c: the standard check values (RFC 3720, iSCSI) and any split of the input', () => {
+  const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
+  assert.equal(crc32c(ascii('123456789')), 0xe3069283);
+  assert.equal(crc32c(new Uint8Array(0)), 0);
+  assert.equal(crc32c(new Uint8Array(32)), 0x8a9136aa);
+  assert.equal(crc32c(new Uint8Array(32).fill(0xff)), 0x62a8ab43);
+  assert.equal(crc32c(Uint8Array.from({ length: 32 }, (_, i) => i)), 0x46dd794e);
+  assert.equal(crc32c(Uint8Array.from({ length: 32 }, (_, i) => 31 - i)), 0x113fdb5c);
+  assert.equal(crc32c(ascii('The quick brown fox jumps over the lazy dog')), 0x22620404);
+  // The slicing-by-8 loop against the byte-at-a-time definition, at every offset and length.
+  const bitwise = (bytes: Uint8Array): number => {
+    let c = ~0;
+    for (const b of bytes) {
+      c ^= b;
+      for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+    }
+    return ~c >>> 0;
+  };
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 200 }), fc.nat(), fc.nat(), (bytes, a, b) => {
+      const start = a % (bytes.length + 1);
+      const end = start + (b % (bytes.length - start + 1));
+      assert.equal(crc32c(bytes, start, end), bitwise(bytes.subarray(start, end)));
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('a sealed value: unseal gives the data back; any flipped bit is an E_CORRUPT naming the place', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(), fc.integer({ min: 0, max: 7 }), (data, at, bit) => {
+      const value = sealed(data);
+      assert.deepEqual([...unseal(value, () => 'here')], [...data]);
+      assert.equal(sealFault(value), null);
+      const i = at % value.length;
+      value[i] = (value[i] as number) ^ (1 << bit);
+      assert.match(sealFault(value) ?? '', /checksum mismatch/);
+      assert.throws(
+        () => unseal(value, () => 'shard 2 segment 5 key postings [5,0,1]'),
+        (err: unknown) =>
+          err instanceof EngineError && err.code === 'E_CORRUPT' && /shard 2 segment 5 key postings \[5,0,1\]/.test(err.message),
+      );
+    }),
+    { numRuns: 300 },
+  );
+  assert.match(sealFault(Uint8Array.of(1, 2)) ?? '', /too short/);
+});
+
+test('SegmentReader: a flipped byte in any value of a segment is an E_CORRUPT naming shard, segment and key, never a wrong payload', () => {
+  const entries = sortedEntries(
+    Array.from({ length: 400 }, (_, i) => `词${i}`),
+    (_t, i) => encode(0, [{ doc: i % 50, titleLen: 2, bodyLen: 30, positions: [3 + (i % 20)] }]),
+  );
+  // One large term too (its own key).
+  entries.push(['词~', new Uint8Array(LARGE_TERM_BYTES + 10).fill(3)]);
+  const fake = fakeDbs();
+  (fake.dbs as { shard: number }).shard = 6;
+  const norms = patternNorms(50, 7);
+  const { info } = writeSegment(fake, 4, entries, { first: 0, last: 49 }, norms);
+  const rand = prng(12);
+  for (const key of [...fake.store.keys()]) {
+    const value = fake.store.get(key) as Buffer;
+    const original = Buffer.from(value);
+    const at = Math.floor(rand() * value.length);
+    value[at] = (value[at] as number) ^ (1 << Math.floor(rand() * 8));
+    const reader = new SegmentReader(fake.dbs, info);
+    let raised = 0;
+    const expectCorrupt = (f: () => unknown): void => {
+      try {
+        f();
+      } catch (err) {
+        assert.ok(err instanceof EngineError && err.code === 'E_CORRUPT', String(err));
+        assert.ok(err.message.includes(`shard 6 segment 4 key postings ${key}`), err.message);
+        raised++;
+        return;
+      }
+    };
+    expectCorrupt(() => reader.norms());
+    for (const [term, bytes] of entries) {
+      expectCorrupt(() => {
+        const got = reader.payload(term, utf8.encode(term));
+        assert.ok(got !== null && Buffer.from(bytes).equals(got), `payload of ${term} with ${key} damaged`);
+      });
+    }
+    expectCorrupt(() => [...reader.entries()]);
+    assert.ok(raised > 0, `damage to ${key} went unnoticed`);
+    original.copy(value);
+  }
 });

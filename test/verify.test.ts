@@ -3,10 +3,13 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import fc from 'fast-check';
+import { mulberry32 } from '../scripts/prng.js';
 import { verifyCommand } from '../src/cli/commands/verify-command.js';
 import { EXIT, exitCodeFor } from '../src/cli/exit-codes.js';
+import { isEngineError } from '../src/errors.js';
 import { openIndex } from '../src/index.js';
 import { shardOf } from '../src/router.js';
+import { SEAL_BYTES, sealed } from '../src/store/crc32c.js';
 import { readCurrent } from '../src/store/generations.js';
 import { encodePayload } from '../src/store/postings-codec.js';
 import { type HitRecord, openShardDbs, readShardState, SegmentKey, type ShardDbs, type StoredDoc } from '../src/store/shard-store.js';
@@ -153,12 +156,23 @@ test('verifying while another writer commits sees whole batches only', async (t)
   assert.ok(index.search('列出目录内容').total > 0);
 });
 
-test('a flipped byte in a posting block is reported with its shard, segment, block and term', async (t) => {
+/** `data` with a fresh CRC32C: a value whose checksum holds while its contents are wrong (as a writer bug would leave it). */
+function resealed(value: Buffer): Buffer {
+  return sealed(value.subarray(0, value.length - SEAL_BYTES));
+}
+
+/** A copy of a sealed value's data, to edit and store again with resealed(). */
+function sealedData(value: Buffer | undefined): Buffer {
+  assert.ok(value !== undefined);
+  return Buffer.concat([value.subarray(0, value.length - SEAL_BYTES), Buffer.alloc(SEAL_BYTES)]);
+}
+
+test('a posting block that is wrong under a valid checksum (a writer bug) is reported with its shard, segment, block and term', async (t) => {
   const dir = copyOfSample(t);
   const segId = readShardStateOf(dir, 1).segments[0]?.id as number;
   let firstTerm = '';
   await corrupt(dir, 1, (dbs) => {
-    const block = Buffer.from(dbs.postings.getBinary([segId, SegmentKey.Block, 0]) as Buffer);
+    const block = sealedData(dbs.postings.getBinary([segId, SegmentKey.Block, 0]));
     // Block layout: nTerms, then per term (byte length, UTF-8, payload length); payloads after.
     const r = new ByteReader(block);
     const count = r.uint();
@@ -171,7 +185,7 @@ test('a flipped byte in a posting block is reported with its shard, segment, blo
     // The first payload starts with its posting count: one more than it holds.
     assert.ok((block[r.pos] as number) < 0x7f);
     block[r.pos] = (block[r.pos] as number) + 1;
-    dbs.postings.putSync([segId, SegmentKey.Block, 0], block);
+    dbs.postings.putSync([segId, SegmentKey.Block, 0], resealed(block));
   });
   const r = await verifyIndex(dir);
   assertProblem(r, { check: 'block', shard: 1, segment: segId, block: 0, term: firstTerm, message: /postings do not decode/ });
@@ -179,12 +193,12 @@ test('a flipped byte in a posting block is reported with its shard, segment, blo
 
   // A byte of a term turned into invalid UTF-8.
   await corrupt(dir, 1, (dbs) => {
-    const block = Buffer.from(dbs.postings.getBinary([segId, SegmentKey.Block, 2]) as Buffer);
+    const block = sealedData(dbs.postings.getBinary([segId, SegmentKey.Block, 2]));
     const r0 = new ByteReader(block);
     r0.uint();
     r0.uint();
     block[r0.pos] = 0xff;
-    dbs.postings.putSync([segId, SegmentKey.Block, 2], block);
+    dbs.postings.putSync([segId, SegmentKey.Block, 2], resealed(block));
   });
   assertProblem(await verifyIndex(dir), { check: 'block', shard: 1, segment: segId, block: 2, message: /not valid UTF-8/ });
 });
@@ -346,9 +360,9 @@ test('deep verification finds postings that do not match the text', async (t) =>
   await corrupt(dir, 2, (dbs) => {
     const state = readShardState(dbs);
     const seg = state.segments[0] as (typeof state.segments)[number];
-    const body = Buffer.from(dbs.postings.getBinary([seg.id, SegmentKey.BodyNorms]) as Buffer);
+    const body = sealedData(dbs.postings.getBinary([seg.id, SegmentKey.BodyNorms]));
     body.writeUInt32LE(stored.bodyLen + 3, (n - seg.first) * 4);
-    dbs.postings.putSync([seg.id, SegmentKey.BodyNorms], body);
+    dbs.postings.putSync([seg.id, SegmentKey.BodyNorms], resealed(body));
     dbs.docs.putSync(id, { ...stored, bodyLen: stored.bodyLen + 3 });
     state.sumBodyLen += 3;
     dbs.state.putSync('state', state);
@@ -427,4 +441,112 @@ test('ruyi verify: exit 0 and a JSON report when consistent, 3 with the problems
 
   const nothing = join(tempDir(t), 'nothing');
   await assert.rejects(verifyCommand({ db: nothing }, out), (err) => exitCodeFor(err) === EXIT.usage && /no index at/.test(String(err)));
+});
+
+test('a random flipped byte anywhere in a segment or a stored body: verify names the key, search answers right or raises E_CORRUPT', async (t) => {
+  const { root, gen } = copyOfIndex(t);
+  const queries = ['列出目录内容', '内存', '服务器 配置', ...docs.slice(0, 40).map((d) => d.title ?? '')].filter((q) => q !== '');
+  type Answer = { total: number; hits: [string, number][] } | 'corrupt';
+  const ask = async (): Promise<{ answers: Answer[]; bodies: (string | 'corrupt')[] }> => {
+    const index = await openIndex(root, { threads: 1, create: false });
+    try {
+      const answers = queries.map((q): Answer => {
+        try {
+          const r = index.search(q, { limit: 20, snippets: true });
+          return { total: r.total, hits: r.hits.map((h) => [h.id, h.score]) };
+        } catch (err) {
+          assert.ok(isEngineError(err, 'E_CORRUPT'), `search ${JSON.stringify(q)} threw ${String(err)}`);
+          return 'corrupt';
+        }
+      });
+      const bodies: (string | 'corrupt')[] = [];
+      for (const d of docs.slice(0, 350)) {
+        try {
+          bodies.push((await index.get(d.id))?.body ?? '');
+        } catch (err) {
+          assert.ok(isEngineError(err, 'E_CORRUPT'), `get ${d.id} threw ${String(err)}`);
+          bodies.push('corrupt');
+        }
+      }
+      return { answers, bodies };
+    } finally {
+      await index.close();
+    }
+  };
+  const pristine = await ask();
+  assert.ok(pristine.answers.every((a) => a !== 'corrupt' && a.total > 0));
+
+  // Every key of every live segment, and every body chunk, with the shard it is in.
+  const places: { shard: number; db: 'postings' | 'bodies'; key: (string | number)[] }[] = [];
+  for (let s = 0; s < 4; s++) {
+    const dbs = openShardDbs(gen, s);
+    for (const seg of readShardState(dbs).segments) {
+      for (const key of dbs.postings.getKeys({ start: [seg.id], end: [seg.id + 1] })) places.push({ shard: s, db: 'postings', key });
+    }
+    for (const key of dbs.bodies.getKeys({})) places.push({ shard: s, db: 'bodies', key });
+    await dbs.env.close();
+  }
+  const rand = mulberry32(Number(process.env.RUYI_FLIP_SEED ?? 1212));
+  let caught = 0;
+  for (let trial = 0; trial < 16; trial++) {
+    // Half the trials in segment keys (fewer, larger values), half in bodies.
+    const pool = places.filter((p) => p.db === (trial % 2 === 0 ? 'postings' : 'bodies'));
+    const place = pool[Math.floor(rand() * pool.length)] as (typeof places)[number];
+    let original: Buffer = Buffer.alloc(0);
+    let at = 0;
+    let bit = 0;
+    await corrupt(gen, place.shard, (dbs) => {
+      const db = place.db === 'postings' ? dbs.postings : dbs.bodies;
+      original = Buffer.from(db.getBinary(place.key as never) as Buffer);
+      at = Math.floor(rand() * original.length);
+      bit = Math.floor(rand() * 8);
+      const damaged = Buffer.from(original);
+      damaged[at] = (damaged[at] as number) ^ (1 << bit);
+      db.putSync(place.key as never, damaged);
+    });
+    const where = `${place.db} ${JSON.stringify(place.key)} byte ${at} bit ${bit}`;
+    const report = await verifyIndex(root);
+    assert.equal(report.ok, false, `${where}: not reported`);
+    const keyName = `${place.db} ${JSON.stringify(place.key)}`;
+    assert.ok(
+      report.problems.some((p) => p.shard === place.shard && p.key === keyName && /checksum mismatch/.test(p.message)),
+      `${where}: ${describe(report)}`,
+    );
+    if (place.db === 'postings') {
+      assert.ok(
+        report.problems.some((p) => p.segment === place.key[0]),
+        `${where}: the segment is not named`,
+      );
+    }
+    const damaged = await ask();
+    damaged.answers.forEach((a, i) => {
+      if (a === 'corrupt') caught++;
+      else assert.deepEqual(a, pristine.answers[i], `${where}: search ${JSON.stringify(queries[i])} answered differently`);
+    });
+    damaged.bodies.forEach((b, i) => {
+      if (b === 'corrupt') caught++;
+      else assert.equal(b, pristine.bodies[i], `${where}: get() of ${docs[i]?.id} gave another body`);
+    });
+    await corrupt(gen, place.shard, (dbs) => (place.db === 'postings' ? dbs.postings : dbs.bodies).putSync(place.key as never, original));
+  }
+  // Not vacuous: some damage was met by a read and raised.
+  assert.ok(caught > 0, 'no read met a damaged value');
+  assertClean(await verifyIndex(root), 350);
+});
+
+test('an index of format 1 (no checksums) is refused with a clear "rebuild" error, and verify says why', async (t) => {
+  const { root, gen } = copyOfIndex(t);
+  const file = join(gen, 'ruyi.json');
+  const meta = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  assert.equal(meta.formatVersion, 2);
+  writeFileSync(file, JSON.stringify({ ...meta, formatVersion: 1, keyLayout: 1 }));
+  await assert.rejects(
+    openIndex(root, { threads: 1, create: false }),
+    (err) =>
+      isEngineError(err, 'E_META_MISMATCH') &&
+      /was built with formatVersion 1, this version uses 2; rebuild it \(ruyi index <dump> --db <dir>, without --update\)/.test(err.message),
+  );
+  const report = await verifyIndex(root);
+  assert.equal(report.ok, false);
+  assert.ok(report.problems.some((p) => p.check === 'meta' && /formatVersion/.test(p.message)), describe(report));
 });

@@ -1,5 +1,6 @@
 import type { Analyzer } from '../analysis/analyzer.js';
 import { normalizeText } from '../analysis/normalize.js';
+import { readBodyChunk } from '../store/body-store.js';
 import type { ShardDbs } from '../store/shard-store.js';
 
 /**
@@ -10,7 +11,7 @@ export type BodyChunkReader = (i: number) => Uint8Array | undefined;
 
 /** The reader of document `docNum`'s body in a shard. */
 export function bodyChunkReader(dbs: ShardDbs, docNum: number): BodyChunkReader {
-  return (i) => dbs.bodies.get([docNum, i]);
+  return (i) => readBodyChunk(dbs, docNum, i);
 }
 
 export interface SnippetOptions {

@@ -1,4 +1,5 @@
 import type { BoundedWriter } from './bounded-writer.js';
+import { sealed, unseal } from './crc32c.js';
 import type { ShardDbs } from './shard-store.js';
 
 /** Bodies are stored as UTF-8 in values of at most this size: a huge article is never one value. */
@@ -6,20 +7,29 @@ export const BODY_CHUNK_BYTES = 1024 * 1024;
 
 const utf8 = new TextDecoder();
 
-/** Queues a document's body as chunks [docNum, i]. */
+/** Queues a document's body as chunks [docNum, i], each followed by its CRC32C. */
 export function writeBody(writer: BoundedWriter, dbs: ShardDbs, docNum: number, body: string | Uint8Array): void {
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   let chunk = 0;
   for (let at = 0; at < bytes.length || chunk === 0; at += BODY_CHUNK_BYTES) {
     const piece = bytes.subarray(at, at + BODY_CHUNK_BYTES);
-    writer.put(dbs.bodies, [docNum, chunk++], Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
+    writer.put(dbs.bodies, [docNum, chunk++], sealed(piece));
   }
 }
 
+/** The UTF-8 bytes of chunk `chunk` of a stored body (checksum verified), or undefined past the last. */
+export function readBodyChunk(dbs: ShardDbs, docNum: number, chunk: number): Uint8Array | undefined {
+  const value = dbs.bodies.get([docNum, chunk]);
+  if (value === undefined) return undefined;
+  return unseal(value, () => `shard ${dbs.shard} body of doc ${docNum} key bodies ${JSON.stringify([docNum, chunk])}`);
+}
+
 export function readBody(dbs: ShardDbs, docNum: number): string {
-  const parts: Buffer[] = [];
-  for (const { value } of dbs.bodies.getRange({ start: [docNum, 0], end: [docNum + 1, 0] })) parts.push(value);
-  return utf8.decode(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
+  const parts: Uint8Array[] = [];
+  for (const { key, value } of dbs.bodies.getRange({ start: [docNum, 0], end: [docNum + 1, 0] })) {
+    parts.push(unseal(value, () => `shard ${dbs.shard} body of doc ${docNum} key bodies ${JSON.stringify(key)}`));
+  }
+  return utf8.decode(parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts));
 }
 
 /** Inside a write transaction: removes every chunk of a body. */

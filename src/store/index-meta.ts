@@ -9,7 +9,8 @@ import { KEY_LAYOUT_VERSION } from './shard-store.js';
 
 export const META_FILE = 'ruyi.json';
 export const FORMAT = 'ruyi-index';
-export const FORMAT_VERSION = 1;
+/** 2: every postings and body value ends with a CRC32C. */
+export const FORMAT_VERSION = 2;
 
 /** Everything that decides where a document lives and how text becomes terms. */
 export interface IndexMeta {

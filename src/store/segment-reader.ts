@@ -1,3 +1,4 @@
+import { unseal } from './crc32c.js';
 import type { SegmentNorms } from './postings-codec.js';
 import { type SegmentInfo, SegmentKey, type ShardDbs } from './shard-store.js';
 import { ByteReader } from './varint.js';
@@ -23,9 +24,16 @@ export class SegmentReader {
     readonly info: SegmentInfo,
   ) {}
 
+  /** The data of the value under `key` of this segment (checksum verified), or undefined. */
+  private read(key: (string | number)[], fast: boolean): Uint8Array | undefined {
+    const raw = fast ? this.dbs.postings.getBinaryFast(key) : this.dbs.postings.getBinary(key);
+    if (raw === undefined) return undefined;
+    return unseal(raw, () => `shard ${this.dbs.shard} segment ${this.info.id} key postings ${JSON.stringify(key)}`);
+  }
+
   private blockIndex(): string[] {
     if (this.firstTerms === null) {
-      const raw = this.dbs.postings.getBinary([this.info.id, SegmentKey.BlockIndex]);
+      const raw = this.read([this.info.id, SegmentKey.BlockIndex], false);
       const terms: string[] = [];
       if (raw) {
         const r = new ByteReader(raw);
@@ -40,13 +48,13 @@ export class SegmentReader {
   /** Field lengths of the segment's documents, loaded on first use (6 bytes a document). */
   norms(): SegmentNorms {
     if (this.cachedNorms === null) {
-      const title = this.dbs.postings.getBinary([this.info.id, SegmentKey.TitleNorms]);
-      const body = this.dbs.postings.getBinary([this.info.id, SegmentKey.BodyNorms]);
+      const title = this.read([this.info.id, SegmentKey.TitleNorms], false);
+      const body = this.read([this.info.id, SegmentKey.BodyNorms], false);
       if (!title || !body) throw new Error(`segment ${this.info.id}: norms are missing`);
       // Copied into fresh, aligned buffers: LMDB's bytes need not be 2- or 4-aligned.
       this.cachedNorms = {
-        title: new Uint16Array(Uint8Array.from(title).buffer),
-        body: new Uint32Array(Uint8Array.from(body).buffer),
+        title: new Uint16Array(Uint8Array.from(title).buffer, 0, title.length >> 1),
+        body: new Uint32Array(Uint8Array.from(body).buffer, 0, body.length >> 2),
       };
     }
     return this.cachedNorms;
@@ -59,7 +67,7 @@ export class SegmentReader {
   payload(term: string, termBytes: Uint8Array): Uint8Array | null {
     const found = lastBlockAtOrBefore(this.blockIndex(), term);
     if (found < 0) return null;
-    const block = this.dbs.postings.getBinaryFast([this.info.id, SegmentKey.Block, found]);
+    const block = this.read([this.info.id, SegmentKey.Block, found], true);
     if (!block) return null;
     const r = new ByteReader(block);
     const count = r.uint();
@@ -73,7 +81,7 @@ export class SegmentReader {
       const payloadLen = r.uint();
       if (hitOffset < 0 && len === termBytes.length && sameBytes(block, at, termBytes)) {
         if (payloadLen === 0) {
-          return this.dbs.postings.getBinaryFast([this.info.id, SegmentKey.LargeTerm, term]) ?? null;
+          return this.read([this.info.id, SegmentKey.LargeTerm, term], true) ?? null;
         }
         hitOffset = payloadOffset;
         hitLength = payloadLen;
@@ -95,7 +103,7 @@ export class SegmentReader {
     let found = 0;
     for (; b < firsts.length && found < max; b++) {
       if (b > 0 && !(firsts[b] as string).startsWith(prefix) && (firsts[b] as string) > prefix) break;
-      const block = this.dbs.postings.getBinaryFast([this.info.id, SegmentKey.Block, b]);
+      const block = this.read([this.info.id, SegmentKey.Block, b], true);
       if (!block) break;
       const { heads, payloadsStart } = blockHeads(block);
       let at = payloadsStart;
@@ -117,13 +125,13 @@ export class SegmentReader {
   /** Every (term, payload) in term order, one block in memory at a time: the merge's input. */
   *entries(): Generator<{ term: string; payload: Uint8Array }> {
     for (let b = 0; b < this.info.blocks; b++) {
-      const block = this.dbs.postings.getBinary([this.info.id, SegmentKey.Block, b]);
+      const block = this.read([this.info.id, SegmentKey.Block, b], false);
       if (!block) throw new Error(`segment ${this.info.id}: block ${b} is missing`);
       const { heads, payloadsStart } = blockHeads(block);
       let at = payloadsStart;
       for (const { term, length } of heads) {
         if (length === 0) {
-          const large = this.dbs.postings.getBinary([this.info.id, SegmentKey.LargeTerm, term]);
+          const large = this.read([this.info.id, SegmentKey.LargeTerm, term], false);
           if (!large) throw new Error(`segment ${this.info.id}: large term ${JSON.stringify(term)} is missing`);
           yield { term, payload: large };
         } else {

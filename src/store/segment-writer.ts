@@ -1,3 +1,4 @@
+import { SEAL_BYTES, sealAt, sealed } from './crc32c.js';
 import type { SegmentNorms } from './postings-codec.js';
 import { SegmentKey } from './shard-store.js';
 import { ByteWriter } from './varint.js';
@@ -7,11 +8,12 @@ export const BLOCK_TARGET_BYTES = 4096;
 /** A term whose payload is larger gets a key of its own instead of a place in a block. */
 export const LARGE_TERM_BYTES = 1024;
 
-/** A varint `count`, then `a`'s and `b`'s bytes, as one new Buffer of exactly that size: one copy. */
+/** A varint `count`, then `a`'s and `b`'s bytes and their CRC32C, as one new Buffer of exactly that size: one copy. */
 function concatBuffer(count: number, a: ByteWriter, b: ByteWriter | null): Buffer {
   let prefix = 1;
   for (let v = count; v >= 0x80; v = Math.floor(v / 0x80)) prefix++;
-  const out = Buffer.allocUnsafe(prefix + a.length + (b?.length ?? 0));
+  const end = prefix + a.length + (b?.length ?? 0);
+  const out = Buffer.allocUnsafe(end + SEAL_BYTES);
   let at = 0;
   let v = count;
   while (v >= 0x80) {
@@ -21,6 +23,7 @@ function concatBuffer(count: number, a: ByteWriter, b: ByteWriter | null): Buffe
   out[at++] = v;
   a.buf.copy(out, at, 0, a.length);
   if (b !== null) b.buf.copy(out, at + a.length, 0, b.length);
+  sealAt(out, end);
   return out;
 }
 
@@ -33,7 +36,8 @@ export type PutFn = (key: (string | number)[], value: Buffer) => void;
  * ~300-600k puts/s is slower than jieba produces terms; blocks make puts a rounding error.
  *
  * Block layout: nTerms, nTerms x (termBytes, term UTF-8, payloadBytes or 0 when large),
- * then the payloads back to back.
+ * then the payloads back to back, then the CRC32C of all that. Every other value (large
+ * term, block index, norms) also ends with its CRC32C.
  */
 export class SegmentWriter {
   private readonly head = new ByteWriter();
@@ -60,7 +64,7 @@ export class SegmentWriter {
     this.head.string(term);
     if (payload.length > LARGE_TERM_BYTES) {
       this.head.uint(0);
-      this.put([this.segId, SegmentKey.LargeTerm, term], payload.toBuffer());
+      this.put([this.segId, SegmentKey.LargeTerm, term], sealed(payload.buf.subarray(0, payload.length)));
     } else {
       this.head.uint(payload.length);
       this.body.append(payload);
@@ -83,8 +87,8 @@ export class SegmentWriter {
   /** Writes the last block, the block index and the norms; returns the number of blocks. */
   finish(norms: SegmentNorms): number {
     this.flushBlock();
-    this.put([this.segId, SegmentKey.TitleNorms], Buffer.from(norms.title.buffer, norms.title.byteOffset, norms.title.byteLength));
-    this.put([this.segId, SegmentKey.BodyNorms], Buffer.from(norms.body.buffer, norms.body.byteOffset, norms.body.byteLength));
+    this.put([this.segId, SegmentKey.TitleNorms], sealed(new Uint8Array(norms.title.buffer, norms.title.byteOffset, norms.title.byteLength)));
+    this.put([this.segId, SegmentKey.BodyNorms], sealed(new Uint8Array(norms.body.buffer, norms.body.byteOffset, norms.body.byteLength)));
     this.put([this.segId, SegmentKey.BlockIndex], concatBuffer(this.blocks, this.index, null));
     return this.blocks;
   }

@@ -8,15 +8,18 @@ import { MAP_SIZE_BYTES } from './map-size.js';
  *
  *   docs      id (string)          -> StoredDoc       the document minus its body
  *   hits      docNum (uint)        -> HitRecord       what a search result shows
- *   bodies    [docNum, chunk]      -> UTF-8 bytes     the body in chunks of 1 MiB, for get() and snippets
+ *   bodies    [docNum, chunk]      -> UTF-8 bytes     the body in chunks of 1 MiB, for get() and snippets, each + CRC32C
  *   postings  [seg, 0, block]      -> binary block of terms and their postings (segment-major)
  *             [seg, 1]             -> binary block index: the first term of every block
  *             [seg, 2, term]       -> binary payload of one large term, kept out of blocks
  *             [seg, 3], [seg, 4]   -> norms: title (u16) and body (u32) lengths of docNums first..last
  *   state     'state'              -> ShardState      counters, live segments, deleted docNums
+ *
+ * Every value of `postings` and `bodies` ends with the CRC32C of the bytes before it
+ * (little-endian, see crc32c.ts), checked whenever it is read.
  *             'version'            -> number          bumped by every commit (cheap to poll)
  */
-export const KEY_LAYOUT_VERSION = 1;
+export const KEY_LAYOUT_VERSION = 2;
 
 export const SegmentKey = {
   Block: 0,
@@ -70,6 +73,8 @@ export function emptyShardState(): ShardState {
 }
 
 export interface ShardDbs {
+  /** The shard's number, for error messages that name the place. */
+  shard: number;
   env: RootDatabase;
   docs: Database<StoredDoc, string>;
   hits: Database<HitRecord, number>;
@@ -91,6 +96,7 @@ export function shardDir(indexDir: string, shard: number): string {
 export function openShardDbs(indexDir: string, shard: number): ShardDbs {
   const env = open({ path: shardDir(indexDir, shard), maxDbs: 8, overlappingSync: false, mapSize: MAP_SIZE_BYTES });
   return {
+    shard,
     env,
     docs: env.openDB<StoredDoc, string>({ name: 'docs' }),
     hits: env.openDB<HitRecord, number>({ name: 'hits' }),

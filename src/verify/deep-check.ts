@@ -1,5 +1,6 @@
 import type { Analyzer } from '../analysis/analyzer.js';
 import { tagTerm } from '../indexing/postings-buffer.js';
+import { SEAL_BYTES } from '../store/crc32c.js';
 import type { SampledDoc } from './docs-check.js';
 import type { Findings } from './report.js';
 import type { RecordedTerms } from './segment-check.js';
@@ -34,7 +35,7 @@ function analyzeDoc(analyzer: Analyzer, title: string, body: string, tags: reado
 
 function readBodyText(snap: ShardSnapshot, n: number): string {
   const parts: Buffer[] = [];
-  for (const { value } of snap.bodies.getRange({ start: [n, 0], end: [n + 1, 0], ...snap.at })) parts.push(Buffer.from(value));
+  for (const { value } of snap.bodies.getRange({ start: [n, 0], end: [n + 1, 0], ...snap.at })) parts.push(Buffer.from(value.subarray(0, Math.max(0, value.length - SEAL_BYTES))));
   return Buffer.concat(parts).toString('utf8');
 }
 

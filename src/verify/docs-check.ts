@@ -1,6 +1,7 @@
 import { tagTerm } from '../indexing/postings-buffer.js';
 import { shardOf } from '../router.js';
 import { BODY_CHUNK_BYTES } from '../store/body-store.js';
+import { SEAL_BYTES, sealFault } from '../store/crc32c.js';
 import type { SegmentNorms } from '../store/postings-codec.js';
 import type { SegmentInfo, ShardState, StoredDoc } from '../store/shard-store.js';
 import { type Findings, keyName } from './report.js';
@@ -119,7 +120,7 @@ export function checkSegmentDocuments(
   return docs;
 }
 
-/** Chunks [n, 0..k-1] exist, all but the last are full, and together they are valid UTF-8. Returns the body's bytes, or -1. */
+/** Chunks [n, 0..k-1] exist and pass their checksums, all but the last are full, and together they are valid UTF-8. Returns the body's bytes, or -1. */
 function checkBody(snap: ShardSnapshot, shard: number, n: number, id: string, tally: DocumentsTally, findings: Findings): number {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let expected = 0;
@@ -129,18 +130,26 @@ function checkBody(snap: ShardSnapshot, shard: number, n: number, id: string, ta
   for (const { key, value } of snap.bodies.getRange({ start: [n, 0], end: [n + 1, 0], ...snap.at })) {
     tally.bodyChunks++;
     if (fault !== null) continue;
+    const sealFaultHere = sealFault(value);
+    const data = value.subarray(0, Math.max(0, value.length - SEAL_BYTES));
     if (key[1] !== expected) fault = `chunk ${expected} is missing (next is ${JSON.stringify(key[1])})`;
+    else if (sealFaultHere !== null) fault = `chunk ${expected}: ${sealFaultHere}: the body changed after it was written`;
     else if (lastLength >= 0 && lastLength !== BODY_CHUNK_BYTES) fault = `chunk ${expected - 1} is ${lastLength} bytes but is not the last`;
     else {
       try {
-        decoder.decode(value, { stream: true });
+        decoder.decode(data, { stream: true });
       } catch {
         fault = `chunk ${expected} is not valid UTF-8`;
       }
     }
+    if (fault !== null && sealFaultHere !== null && key[1] === expected) {
+      // Name the chunk itself: the key to restore from a copy.
+      findings.problem({ check: 'body', shard, doc: n, id, key: keyName('bodies', key), message: fault });
+      return -1;
+    }
     expected++;
-    bytes += value.length;
-    lastLength = value.length;
+    bytes += data.length;
+    lastLength = data.length;
   }
   if (fault === null && expected === 0) fault = 'body is missing: get() returns an empty body';
   if (fault === null && lastLength === 0 && expected > 1) fault = `chunk ${expected - 1} is empty`;

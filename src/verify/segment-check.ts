@@ -1,10 +1,11 @@
 import { MAX_TERM_CHARS } from '../analysis/analyzer.js';
 import { TAG_PREFIX } from '../indexing/postings-buffer.js';
+import { SEAL_BYTES, sealFault } from '../store/crc32c.js';
 import type { SegmentNorms } from '../store/postings-codec.js';
 import { type SegmentInfo, SegmentKey } from '../store/shard-store.js';
 import { ByteReader } from '../store/varint.js';
 import { PayloadWalker } from './payload-check.js';
-import { type Findings, keyName } from './report.js';
+import { type Findings, keyName, type Problem } from './report.js';
 import type { ShardSnapshot } from './shard-snapshot.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -26,17 +27,38 @@ export interface SegmentTally {
   postings: number;
 }
 
+/**
+ * The data of a sealed postings value (checksum verified), undefined when the key is
+ * missing, or null when its checksum fails: that is reported as a problem at `where`, and
+ * nothing inside the value is trusted further.
+ */
+function readSealed(
+  snap: ShardSnapshot,
+  key: (string | number)[],
+  where: Omit<Problem, 'message'>,
+  findings: Findings,
+): Uint8Array | undefined | null {
+  const value = snap.binary(snap.postings, key);
+  if (value === undefined) return undefined;
+  const fault = sealFault(value);
+  if (fault === null) return value.subarray(0, value.length - SEAL_BYTES);
+  findings.problem({ ...where, key: keyName('postings', key), message: `${fault}: the value changed after it was written` });
+  return null;
+}
+
 /** Reads and checks a segment's norms: u16 title and u32 body lengths, one per docNum of its range. */
 export function readSegmentNorms(snap: ShardSnapshot, shard: number, seg: SegmentInfo, findings: Findings): SegmentNorms | null {
   const span = seg.last - seg.first + 1;
-  const title = snap.binary(snap.postings, [seg.id, SegmentKey.TitleNorms]);
-  const body = snap.binary(snap.postings, [seg.id, SegmentKey.BodyNorms]);
-  let ok = true;
+  const at = { check: 'segment' as const, shard, segment: seg.id };
+  const title = readSealed(snap, [seg.id, SegmentKey.TitleNorms], at, findings);
+  const body = readSealed(snap, [seg.id, SegmentKey.BodyNorms], at, findings);
+  let ok = title !== null && body !== null;
   for (const [name, value, kind, width] of [
     ['title', title, SegmentKey.TitleNorms, 2],
     ['body', body, SegmentKey.BodyNorms, 4],
   ] as const) {
     const key = keyName('postings', [seg.id, kind]);
+    if (value === null) continue;
     if (value === undefined) {
       findings.problem({
         check: 'segment',
@@ -57,7 +79,7 @@ export function readSegmentNorms(snap: ShardSnapshot, shard: number, seg: Segmen
       ok = false;
     }
   }
-  if (!ok || title === undefined || body === undefined) return null;
+  if (!ok || !title || !body) return null;
   return { title: new Uint16Array(Uint8Array.from(title).buffer), body: new Uint32Array(Uint8Array.from(body).buffer) };
 }
 
@@ -92,7 +114,11 @@ export function checkSegmentPostings(
 
   for (let b = 0; b < seg.blocks; b++) {
     const key = keyName('postings', [seg.id, SegmentKey.Block, b]);
-    const block = snap.binary(snap.postings, [seg.id, SegmentKey.Block, b]);
+    const block = readSealed(snap, [seg.id, SegmentKey.Block, b], { ...at, block: b }, findings);
+    if (block === null) {
+      tagsUnreliable = true;
+      continue;
+    }
     if (block === undefined) {
       findings.problem({ ...at, block: b, key, message: `block is missing (the segment has ${seg.blocks}): its terms cannot be found` });
       tagsUnreliable = true;
@@ -132,7 +158,11 @@ export function checkSegmentPostings(
       if (length === 0) {
         largeRefs++;
         payloadKey = keyName('postings', [seg.id, SegmentKey.LargeTerm, term]);
-        const large = snap.binary(snap.postings, [seg.id, SegmentKey.LargeTerm, term]);
+        const large = readSealed(snap, [seg.id, SegmentKey.LargeTerm, term], where, findings);
+        if (large === null) {
+          tagsUnreliable ||= isTag;
+          continue;
+        }
         if (large === undefined) {
           findings.problem({ ...where, key: payloadKey, message: 'large-term key is missing: the term has no postings' });
           tagsUnreliable ||= isTag;
@@ -239,7 +269,8 @@ function positionFault(
 function readBlockIndex(snap: ShardSnapshot, shard: number, seg: SegmentInfo, findings: Findings): string[] | null {
   const key = keyName('postings', [seg.id, SegmentKey.BlockIndex]);
   const at = { check: 'segment' as const, shard, segment: seg.id, key };
-  const raw = snap.binary(snap.postings, [seg.id, SegmentKey.BlockIndex]);
+  const raw = readSealed(snap, [seg.id, SegmentKey.BlockIndex], at, findings);
+  if (raw === null) return null;
   if (raw === undefined) {
     findings.problem({ ...at, message: 'block index is missing: no term of this segment can be found' });
     return null;
@@ -341,6 +372,9 @@ function blockReferencesLarge(snap: ShardSnapshot, seg: SegmentInfo, indexTerms:
   }
   if (b < 0) return false;
   const block = snap.binary(snap.postings, [seg.id, SegmentKey.Block, b]);
-  const heads = block === undefined ? 'missing' : readBlockHeads(block);
+  // A damaged block is a problem of its own: no second finding for the keys it names.
+  if (block === undefined) return false;
+  if (sealFault(block) !== null) return true;
+  const heads = readBlockHeads(block.subarray(0, block.length - SEAL_BYTES));
   return typeof heads !== 'string' && heads.terms.some((h) => h.term === term && h.length === 0);
 }
