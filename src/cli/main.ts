@@ -7,6 +7,7 @@
 // instead of staying in a fragmented heap (measured: 8 MB less at the peak of one thread).
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parseBytes } from '../config.js';
+import { registerClusterCommands } from './commands/cluster-cli.js';
 import { indexCommand } from './commands/index-command.js';
 import { removeCommand } from './commands/remove-command.js';
 import { searchCommand } from './commands/search-command.js';
@@ -188,6 +189,9 @@ program
   .action(async (o) => {
     process.exitCode = await statsCommand(o);
   });
+
+// Issue 15: `ruyi cluster ...` (src/cluster/, README "Past one machine").
+registerClusterCommands(program);
 
 try {
   await program.parseAsync();

@@ -1,3 +1,5 @@
+import { isClusterDir } from '../../cluster/cluster-config.js';
+import { openCluster } from '../../cluster/cluster-index.js';
 import { openIndex } from '../../engine.js';
 import { QuerySyntaxError } from '../../search/query-parser.js';
 import type { SearchOptions } from '../../types.js';
@@ -30,7 +32,8 @@ function pointAt(query: string, position: number): string {
 
 /** `ruyi search <query>`: ranked hits from an existing index. */
 export async function searchCommand(query: string, o: SearchCommandOptions): Promise<number> {
-  const index = await openIndex(o.db, { create: false, threads: 1 });
+  // Issue 15: a cluster directory (cluster.json) is searched through its nodes.
+  const index = isClusterDir(o.db) ? await openCluster(o.db, { threads: 1 }) : await openIndex(o.db, { create: false, threads: 1 });
   try {
     const options: SearchOptions = {
       limit: o.limit,
@@ -44,7 +47,7 @@ export async function searchCommand(query: string, o: SearchCommandOptions): Pro
       // HTML for --json (a web page shows it); brackets and plain text for a terminal.
       ...(o.snippets ? { snippets: o.json ? true : { markers: ['【', '】'] as const, escapeHtml: false } } : {}),
     };
-    let result: ReturnType<typeof index.search>;
+    let result: ReturnType<typeof index.search> & { missingShards?: { shard: string; errors: string[] }[] };
     try {
       result = index.search(query, options);
     } catch (err) {
@@ -59,6 +62,7 @@ export async function searchCommand(query: string, o: SearchCommandOptions): Pro
         tookMs: Math.round(result.tookMs * 1000) / 1000,
         partial: result.partial,
         relaxed: result.relaxed,
+        ...(result.missingShards?.length ? { missingShards: result.missingShards } : {}),
         hits: result.hits.map((h) => ({
           id: h.id,
           score: Math.round(h.score * 1e4) / 1e4,
@@ -72,7 +76,11 @@ export async function searchCommand(query: string, o: SearchCommandOptions): Pro
       printLine(String(result.total));
     } else {
       const notes = [
-        result.partial ? 'partial: timed out' : '',
+        result.partial
+          ? result.missingShards?.length
+            ? `partial: shards ${result.missingShards.map((m) => m.shard).join(', ')} missing (no replica answered)`
+            : 'partial: timed out'
+          : '',
         result.relaxed ? 'no document has every word; showing those with some' : '',
       ]
         .filter(Boolean)
