@@ -46,7 +46,7 @@ async function accepts(nodes: SphinxNodes, address: string): Promise<string | nu
     await nodes.run(address, [{ sql: 'SHOW STATUS' }], null, 2000);
     return null;
   } catch (err) {
-    return reasonOf(err).replace(/^ruyi: node \S+: /, '');
+    return (err as Error).message.replace(/^ruyi: node \S+: /, '');
   }
 }
 

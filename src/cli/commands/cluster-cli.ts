@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { clusterDownCommand, clusterInitCommand, clusterStatusCommand, clusterUpCommand } from './cluster-command.js';
+import { clusterCheckCommand, clusterDownCommand, clusterInitCommand, clusterStatusCommand, clusterUpCommand } from './cluster-command.js';
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -56,5 +56,16 @@ export function registerClusterCommands(program: Command): void {
     .option('--json', 'print { nodes: [{ name, address, local, pid, up, error? }] }')
     .action(async (dir: string, o) => {
       process.exitCode = await clusterStatusCommand(dir, o);
+    });
+  cluster
+    .command('check')
+    .description(
+      "compare every shard's replicas (count, digest of ids and versions); exit 3 naming shard and node on a difference or an unreachable node",
+    )
+    .argument('<dir>', 'the cluster directory')
+    .option('--repair', 'make the replicas equal, from the fullest one of each shard, then check again')
+    .option('--json', 'print { ok, shards: [{ shard, replicas: [{ node, docs, digest }], consistent }], problems }')
+    .action(async (dir: string, o) => {
+      process.exitCode = await clusterCheckCommand(dir, o);
     });
 }

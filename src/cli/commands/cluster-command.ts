@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
 import { type ClusterConfig, planCluster, readClusterConfig, writeCluster } from '../../cluster/cluster-config.js';
+import { type CheckReport, checkCluster, repairCluster } from '../../cluster/cluster-check.js';
 import { freePorts } from '../../cluster/free-ports.js';
 import { nodeStatuses, startNodes, stopNodes } from '../../cluster/node-process.js';
+import { SphinxNodes } from '../../cluster/sphinx-nodes.js';
 import { EXIT } from '../exit-codes.js';
-import { printJson, printLine } from '../output.js';
+import { printError, printJson, printLine } from '../output.js';
 
 export interface ClusterInitFlags {
   nodes?: number;
@@ -78,4 +80,41 @@ function printStatuses(statuses: Awaited<ReturnType<typeof nodeStatuses>>, json:
     for (const s of statuses)
       printLine(`${s.name} ${s.address} ${s.up ? 'up' : 'down'}${s.pid === null ? '' : ` pid ${s.pid}`}${s.error ? ` (${s.error})` : ''}`);
   return downIsError && statuses.some((s) => !s.up) ? EXIT.index : EXIT.ok;
+}
+
+/**
+ * `ruyi cluster check DIR [--repair]`: every shard's replicas compared (count, digest of ids
+ * and content versions); exit 3 naming shard and node on any difference or unreachable node.
+ * `--repair` copies from the fullest replica, then checks again (exit 0 when equal now).
+ */
+export async function clusterCheckCommand(dir: string, f: { repair?: boolean; json?: boolean }): Promise<number> {
+  const config = load(dir);
+  const nodes = new SphinxNodes();
+  try {
+    if (f.repair) {
+      const { before, after } = await repairCluster(config, nodes);
+      if (f.json) printJson({ ...after, before });
+      else {
+        for (const p of before.problems) printLine(`found: ${p}`);
+        for (const s of before.shards)
+          for (const r of s.repaired ?? [])
+            printLine(`repaired shard ${s.shard} on node ${r.node} from node ${r.source}: ${r.copied} copied, ${r.deleted} deleted`);
+        printCheck(after);
+      }
+      return after.ok ? EXIT.ok : EXIT.index;
+    }
+    const report = await checkCluster(config, nodes);
+    if (f.json) printJson(report);
+    else printCheck(report);
+    return report.ok ? EXIT.ok : EXIT.index;
+  } finally {
+    await nodes.close();
+  }
+}
+
+function printCheck(report: CheckReport): void {
+  if (report.ok) {
+    const docs = report.shards.reduce((n, s) => n + (s.replicas[0]?.docs ?? 0), 0);
+    printLine(`ok: ${report.shards.length} shards, replicas equal, ${docs} documents`);
+  } else for (const p of report.problems) printError(p);
 }
