@@ -93,7 +93,10 @@ export class ClusterWriter {
   private async dispatch(): Promise<void> {
     if (this.pendingDocs.length === 0) return;
     const task: AnalyzeTask = { docs: this.pendingDocs, analysis: this.options.analysis, truncate: this.options.truncate };
-    this.tasks.push({ result: this.workers().run(task) as Promise<AnalyzeResult>, where: this.pendingWhere });
+    const result = this.workers().run(task) as Promise<AnalyzeResult>;
+    // Awaited in order by takeOne; a close() after a failure rejects tasks nobody takes any more.
+    result.catch(() => {});
+    this.tasks.push({ result, where: this.pendingWhere });
     this.pendingDocs = [];
     this.pendingWhere = [];
     this.pendingBytes = 0;

@@ -2,7 +2,7 @@ import type { Analyzer } from '../analysis/analyzer.js';
 import { coverOf } from '../search/query-plan.js';
 import type { BoolNode, QueryNode, TextField } from '../search/query-ast.js';
 import { QuerySyntaxError } from '../search/query-parser.js';
-import { tagTerm } from './doc-rows.js';
+import { exactTitleKey, tagTerm, titleChars } from './doc-rows.js';
 import { ALL_MARK, encodeTerm, isPlainTerm, STOP_MARK } from './term-codec.js';
 
 /**
@@ -115,6 +115,18 @@ function boolExpr(ctx: Ctx, node: BoolNode, top: { dates: MatchQuery['dates'] } 
 export function toMatch(root: BoolNode, analyzer: Analyzer, pinyin: boolean): MatchQuery {
   const ctx: Ctx = { analyzer, pinyin, slots: [] };
   const top = { dates: [] as MatchQuery['dates'] };
-  const match = boolExpr(ctx, root, top);
+  let match = boolExpr(ctx, root, top);
+  // Plain words: also every title that contains them, letters and digits in order (see titleChars).
+  if (
+    root.must.length > 0 &&
+    root.should.length === 0 &&
+    root.not.length === 0 &&
+    root.must.every((n) => n.kind === 'word' && n.field === 'any' && !n.prefix)
+  ) {
+    const text = root.must.map((n) => (n as { text: string }).text).join('');
+    const chars = titleChars(text);
+    const title = `(@texact ${exactTitleKey(text)})${chars.length >= 2 ? ` | (@tchars "${chars.join(' ')}")` : ''}`;
+    if (chars.length > 0) match = match === null ? `(${title})` : `(${match} | ${title})`;
+  }
   return { match, dates: top.dates, slots: ctx.slots };
 }
