@@ -7,6 +7,10 @@
  * known-item MRR@10 of both on held-out queries (queries-dev.tsv: titles; queries-hard.tsv:
  * title chunks and body clauses; plain and query syntax) and search latency p50/p99 of both
  * (warm, the title queries). Writes bench-results/bench-cluster.json.
+ *
+ * `--corpus sample` (the shipped 350 articles) measures load only. If the local index cannot
+ * be built (a regression of the local engine), the cluster is still measured and the local
+ * MRR is taken from bench-results/bench-search.json (marked `localFrom`).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,7 +35,12 @@ const root = fileURLToPath(new URL('../', import.meta.url));
 const cli = join(root, 'dist/src/cli/main.js');
 const keep = flag('keep', '');
 const work = keep || mkdtempSync(join(os.tmpdir(), 'ruyi-bench-cluster-'));
-const corpus = corpusName === 'scale' ? scaleCorpus(Number(flag('mb', '25'))) : devCorpus();
+const corpus =
+  corpusName === 'scale'
+    ? scaleCorpus(Number(flag('mb', '25')))
+    : corpusName === 'sample'
+      ? join(root, 'test/fixtures/sample/articles.ndjson')
+      : devCorpus();
 
 function ruyi(...args: string[]): string {
   return execFileSync(process.execPath, [cli, ...args], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
@@ -73,40 +82,86 @@ function latency(index: Searchable, items: [string, string][]): { p50: number; p
   return { p50: at(50), p99: at(99) };
 }
 
+/** Local MRR of the last `bench-search` run, when this run cannot build the local index. */
+function referenceMrr(): Record<string, number> | null {
+  try {
+    const saved = JSON.parse(readFileSync(join(root, 'bench-results', 'bench-search.json'), 'utf8')) as {
+      quality?: Record<string, { mrr10: number }>;
+    };
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(saved.quality ?? {})) out[k] = Math.round(v.mrr10 * 1000) / 1000;
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+/** Titles of a small corpus as latency queries. */
+function uniqueTitleQueries(file: string): [string, string][] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { id: string; title?: string })
+    .filter((d) => d.title)
+    .map((d) => [d.title as string, d.id]);
+}
+
 const clusterDir = join(work, 'cluster');
 const localDir = join(work, 'local');
 try {
   ruyi('cluster', 'init', clusterDir, '--nodes', nodes, '--shards', shards, '--replicas', replicas);
   ruyi('cluster', 'up', clusterDir);
   console.error(`indexing ${corpus} (${threads} threads): local, then cluster (${nodes} nodes, ${shards} shards, ${replicas} replicas)`);
-  const local = JSON.parse(ruyi('index', corpus, '--db', localDir, '--threads', threads, '--json'));
+  let local: { mbPerSecond: number; seconds: number; bytes: number; docs: number } | null = null;
+  let localError: string | null = null;
+  try {
+    local = JSON.parse(ruyi('index', corpus, '--db', localDir, '--threads', threads, '--json'));
+  } catch (err) {
+    localError = String((err as { stderr?: string }).stderr ?? err)
+      .trim()
+      .split('\n')[0] as string;
+    console.error(`local index failed: ${localError}`);
+  }
   const cluster = JSON.parse(ruyi('index', corpus, '--db', clusterDir, '--threads', threads, '--json'));
-  const titles = loadTsv(devQueries());
-  const hard = loadTsv(await hardQueries());
-  const li = await openIndex(localDir, { threads: 1 });
   const ci = await ClusterIndex.open(clusterDir, { threads: 1 });
-  const quality = {
-    titlesPlain: { local: mrr(li, titles, 'plain'), cluster: mrr(ci, titles, 'plain') },
-    titlesQuery: { local: mrr(li, titles, 'query'), cluster: mrr(ci, titles, 'query') },
-    hardPlain: { local: mrr(li, hard, 'plain'), cluster: mrr(ci, hard, 'plain') },
-    hardQuery: { local: mrr(li, hard, 'query'), cluster: mrr(ci, hard, 'query') },
-  };
-  const speed = { local: latency(li, titles), cluster: latency(ci, titles) };
-  await li.close();
+  const li = local === null ? null : await openIndex(localDir, { threads: 1 });
+  let quality: Record<string, { local: number | null; cluster: number }> | null = null;
+  let localFrom = 'this run';
+  if (corpusName === 'dev') {
+    const titles = loadTsv(devQueries());
+    const hard = loadTsv(await hardQueries());
+    const reference = li === null ? referenceMrr() : null;
+    if (reference !== null) localFrom = 'bench-results/bench-search.json';
+    const both = (items: [string, string][], syntax: 'plain' | 'query', key: string) => ({
+      local: li === null ? (reference?.[key] ?? null) : mrr(li, items, syntax),
+      cluster: mrr(ci, items, syntax),
+    });
+    quality = {
+      titlesPlain: both(titles, 'plain', 'dev/plain'),
+      titlesQuery: both(titles, 'query', 'dev/query'),
+      hardPlain: both(hard, 'plain', 'hard/plain'),
+      hardQuery: both(hard, 'query', 'hard/query'),
+    };
+  }
+  const latencyQueries = corpusName === 'dev' ? loadTsv(devQueries()) : uniqueTitleQueries(corpus);
+  const speed = { local: li === null ? null : latency(li, latencyQueries), cluster: latency(ci, latencyQueries) };
+  await li?.close();
   await ci.close();
   const result = {
     date: new Date().toISOString(),
-    corpus: { file: corpus, bytes: local.bytes, docs: local.docs },
+    corpus: { file: corpus, bytes: cluster.bytes, docs: cluster.docs },
     setup: { threads: Number(threads), nodes: Number(nodes), shards: Number(shards), replicas: Number(replicas), engine: 'Sphinx 2.2.11' },
     load: {
-      localMBps: local.mbPerSecond,
+      localMBps: local?.mbPerSecond ?? null,
+      localError,
       clusterMBps: cluster.mbPerSecond,
-      ratio: Math.round((cluster.mbPerSecond / local.mbPerSecond) * 100) / 100,
-      localSeconds: local.seconds,
+      ratio: local === null ? null : Math.round((cluster.mbPerSecond / local.mbPerSecond) * 100) / 100,
+      localSeconds: local?.seconds ?? null,
       clusterSeconds: cluster.seconds,
       clusterPeakRssMb: cluster.peakRssMb,
     },
     mrr10: quality,
+    mrrLocalFrom: localFrom,
     searchMs: speed,
     loadAverage: os.loadavg().map((l) => Math.round(l * 10) / 10),
   };
@@ -116,7 +171,7 @@ try {
     [
       '| setup | load MB/s local / cluster (ratio) | search p50 / p99 ms local / cluster | MRR@10 titles local / cluster | MRR@10 hard local / cluster |',
       '| --- | --- | --- | --- | --- |',
-      `| ${nodes} nodes, ${shards} shards, ${replicas} replicas, ${threads} threads | ${local.mbPerSecond} / ${cluster.mbPerSecond} (${result.load.ratio}) | ${speed.local.p50} / ${speed.local.p99} · ${speed.cluster.p50} / ${speed.cluster.p99} | ${quality.titlesPlain.local} / ${quality.titlesPlain.cluster} | ${quality.hardPlain.local} / ${quality.hardPlain.cluster} |`,
+      `| ${nodes} nodes, ${shards} shards, ${replicas} replicas, ${threads} threads | ${local?.mbPerSecond ?? '-'} / ${cluster.mbPerSecond} (${result.load.ratio ?? '-'}) | ${speed.local?.p50 ?? '-'} / ${speed.local?.p99 ?? '-'} · ${speed.cluster.p50} / ${speed.cluster.p99} | ${quality?.titlesPlain?.local ?? '-'} / ${quality?.titlesPlain?.cluster ?? '-'} | ${quality?.hardPlain?.local ?? '-'} / ${quality?.hardPlain?.cluster ?? '-'} |`,
     ].join('\n'),
   );
 } finally {
