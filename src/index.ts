@@ -9,7 +9,11 @@ export {
   QUERY_ANALYZER_BYTES,
   threadsForBudget,
 } from './config.js';
-export { openIndex, RuyiIndex } from './engine.js';
+export { RuyiIndex } from './engine.js';
+// Issue 15: a directory holding cluster.json is a SphinxQL cluster (README "Past one machine").
+export { ClusterIndex, openCluster } from './cluster/cluster-index.js';
+export type { ClusterSearchResult } from './cluster/cluster-search.js';
+export { openIndex } from './cluster/open-any.js';
 export { EngineError, type EngineErrorCode, isEngineError } from './errors.js';
 export { Rebuild, type RebuildResult, rebuildIndex } from './rebuild.js';
 export { MAX_QUERY_CHARS, MAX_QUERY_CLAUSES, MAX_QUERY_DEPTH, QuerySyntaxError } from './search/query-parser.js';

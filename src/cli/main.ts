@@ -7,6 +7,7 @@
 // instead of staying in a fragmented heap (measured: 8 MB less at the peak of one thread).
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parseBytes } from '../config.js';
+import { registerClusterCommands } from './commands/cluster-cli.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { printError } from './output.js';
 import { resolveSettings } from './settings.js';
@@ -185,6 +186,9 @@ program
   .action(async (o) => {
     process.exitCode = await (await import('./commands/stats-command.js')).statsCommand(o);
   });
+
+// Issue 15: `ruyi cluster ...` (src/cluster/, README "Past one machine").
+registerClusterCommands(program);
 
 try {
   await program.parseAsync();

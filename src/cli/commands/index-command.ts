@@ -1,6 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import type { WriteReport } from '../../batcher.js';
 import type { IndexOptions } from '../../config.js';
+import { isClusterDir } from '../../cluster/cluster-config.js';
 import { openIndex, type RuyiIndex } from '../../engine.js';
 import { EngineError, isEngineError } from '../../errors.js';
 import { type InputFormat, inputSize, type RejectedRecord, readInputsRaw } from '../../ingest/index.js';
@@ -90,6 +91,8 @@ export async function indexCommand(inputs: string[], flags: IndexCommandFlags): 
   const db = requireDb(flags);
   // Checked before anything is opened, so a mistyped path leaves nothing behind.
   checkReadable(inputs);
+  // Issue 15: a cluster directory (cluster.json) is written through its nodes.
+  if (isClusterDir(db)) return (await import('./cluster-index-command.js')).clusterIndexCommand(db, inputs, flags);
   const quiet = flags.quiet === true || flags.json === true;
   const controller = new AbortController();
   const stopListening = interruptOnSigint(controller, quiet);

@@ -1,3 +1,5 @@
+import { isClusterDir } from '../../cluster/cluster-config.js';
+import { openCluster } from '../../cluster/cluster-index.js';
 import { openIndex } from '../../engine.js';
 import { EXIT } from '../exit-codes.js';
 import { printError, printJson, printLine } from '../output.js';
@@ -5,7 +7,10 @@ import { requireDb, type Settings } from '../settings.js';
 
 /** `ruyi remove <id...>`: removes documents from the live index; durable when it exits 0. */
 export async function removeCommand(ids: string[], flags: Settings & { json?: boolean }): Promise<number> {
-  const index = await openIndex(requireDb(flags), {
+  const db = requireDb(flags);
+  // Issue 15: a cluster directory (cluster.json) is written through its nodes.
+  const open = isClusterDir(db) ? openCluster : openIndex;
+  const index = await open(db, {
     create: false,
     preloadAnalyzer: false,
     ...(flags.threads === undefined ? {} : { threads: flags.threads }),

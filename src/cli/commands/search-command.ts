@@ -1,3 +1,5 @@
+import { isClusterDir } from '../../cluster/cluster-config.js';
+import { openCluster } from '../../cluster/cluster-index.js';
 import { openIndex } from '../../engine.js';
 import { QuerySyntaxError } from '../../search/query-parser.js';
 import type { SearchOptions } from '../../types.js';
@@ -33,7 +35,8 @@ function pointAt(query: string, position: number): string {
 export async function searchCommand(query: string, o: SearchCommandOptions): Promise<number> {
   // Milliseconds since the process started (performance's time origin): the wall time a caller waits.
   const openedAt = performance.now();
-  const index = await openIndex(o.db, { create: false, threads: 1 });
+  // Issue 15: a cluster directory (cluster.json) is searched through its nodes.
+  const index = isClusterDir(o.db) ? await openCluster(o.db, { threads: 1 }) : await openIndex(o.db, { create: false, threads: 1 });
   const openMs = performance.now() - openedAt;
   try {
     const options: SearchOptions = {
@@ -48,7 +51,7 @@ export async function searchCommand(query: string, o: SearchCommandOptions): Pro
       // HTML for --json (a web page shows it); brackets and plain text for a terminal.
       ...(o.snippets ? { snippets: o.json ? true : { markers: ['【', '】'] as const, escapeHtml: false } } : {}),
     };
-    let result: ReturnType<typeof index.search>;
+    let result: ReturnType<typeof index.search> & { missingShards?: { shard: string; errors: string[] }[] };
     try {
       result = index.search(query, options);
     } catch (err) {
@@ -74,6 +77,7 @@ export async function searchCommand(query: string, o: SearchCommandOptions): Pro
         ...(misread === undefined ? {} : { syntaxError: misread }),
         wallMs: Math.round(wallMs * 10) / 10,
         openMs: Math.round(openMs * 10) / 10,
+        ...(result.missingShards?.length ? { missingShards: result.missingShards } : {}),
         hits: result.hits.map((h) => ({
           id: h.id,
           score: Math.round(h.score * 1e4) / 1e4,
@@ -87,7 +91,11 @@ export async function searchCommand(query: string, o: SearchCommandOptions): Pro
       printLine(String(result.total));
     } else {
       const notes = [
-        result.partial ? 'partial: timed out' : '',
+        result.partial
+          ? result.missingShards?.length
+            ? `partial: shards ${result.missingShards.map((m) => m.shard).join(', ')} missing (no replica answered)`
+            : 'partial: timed out'
+          : '',
         result.relaxed ? 'no document has every word; showing those with some' : '',
       ]
         .filter(Boolean)

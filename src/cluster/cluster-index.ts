@@ -1,0 +1,214 @@
+import { Analyzer } from '../analysis/analyzer.js';
+import type { WriteReport } from '../batcher.js';
+import { type IndexOptions, type ResolvedOptions, resolveOptions } from '../config.js';
+import { EngineError } from '../errors.js';
+import { shardOf } from '../router.js';
+import type { Doc, IndexStats, SearchOptions, StructuredQuery } from '../types.js';
+import { validateDoc, validateId } from '../validate.js';
+import { type ClusterConfig, readClusterConfig } from './cluster-config.js';
+import { ClusterError } from './cluster-error.js';
+import { ClusterWriter, emptyReport } from './cluster-writer.js';
+import { type ClusterSearchResult, SEARCH_TIMEOUT_MS, searchCluster } from './cluster-search.js';
+import { idLiteral, sphinxId } from './doc-ids.js';
+import { SphinxNodes } from './sphinx-nodes.js';
+import { SyncSql } from './sync-sql.js';
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+/**
+ * A ruyi index whose shards live on a SphinxQL cluster (DIR/cluster.json), with the API of a
+ * local index: add, remove, flush, search (synchronous, see SyncSql), get, has, stats, close.
+ * Documents are analyzed by ruyi (a worker pool) and routed by ruyi's shard hash; flush()
+ * returns once every replica of every written shard has made the writes durable.
+ */
+export class ClusterIndex {
+  private closed = false;
+  private writerInstance: ClusterWriter | null = null;
+  private readonly nodes = new SphinxNodes();
+  private sync: SyncSql | null = null;
+  private analyzerInstance: Analyzer | null = null;
+
+  private constructor(
+    readonly dir: string,
+    readonly config: ClusterConfig,
+    readonly options: ResolvedOptions,
+  ) {}
+
+  static async open(dir: string, options: IndexOptions = {}): Promise<ClusterIndex> {
+    const config = readClusterConfig(dir);
+    const resolved = resolveOptions(options);
+    for (const [name, asked] of [
+      ['pinyin', resolved.pinyin],
+      ['traditional', resolved.traditional],
+    ] as const) {
+      if (asked !== undefined && asked !== config.analysis[name])
+        throw new EngineError(
+          'E_META_MISMATCH',
+          `cluster ${dir} was made with ${name}: ${config.analysis[name]}; make a new cluster to change it`,
+        );
+    }
+    if (resolved.shards !== undefined && resolved.shards !== config.shards.length)
+      throw new EngineError('E_META_MISMATCH', `cluster ${dir} has ${config.shards.length} shards, not ${resolved.shards}`);
+    return new ClusterIndex(dir, config, resolved);
+  }
+
+  /** Always true: `options.create` does not apply, a cluster is made by `ruyi cluster init`. */
+  get isCluster(): true {
+    return true;
+  }
+
+  private live(): void {
+    if (this.closed) throw new EngineError('E_CLOSED', `index ${this.dir} is closed`);
+  }
+
+  private analyzer(): Analyzer {
+    this.analyzerInstance ??= Analyzer.load(this.config.analysis);
+    return this.analyzerInstance;
+  }
+
+  private writer(): ClusterWriter {
+    this.writerInstance ??= new ClusterWriter(this.config, this.nodes, {
+      threads: this.options.threads,
+      analysis: { pinyin: this.config.analysis.pinyin, traditional: this.config.analysis.traditional },
+      truncate: this.options.truncateLongDocs,
+    });
+    return this.writerInstance;
+  }
+
+  private runSync = (queries: Parameters<SyncSql['run']>[0], timeoutMs: number) => {
+    this.sync ??= new SyncSql();
+    return this.sync.run(queries, timeoutMs);
+  };
+
+  /** Queues documents (see RuyiIndex.add); they are on the cluster and durable after flush(). */
+  async add(docs: Doc | Iterable<Doc> | AsyncIterable<Doc>): Promise<number> {
+    this.live();
+    let n = 0;
+    const one = async (raw: unknown): Promise<void> => {
+      const { doc, bodyUtf8 } = validateDoc(raw, `document ${n}`);
+      if (bodyUtf8 !== null) doc.body = Buffer.from(bodyUtf8.buffer, bodyUtf8.byteOffset, bodyUtf8.byteLength).toString('utf8');
+      await this.writer().add(doc, `document ${n} (id ${JSON.stringify(doc.id)})`);
+      n++;
+    };
+    if (isAsyncIterable(docs)) for await (const d of docs) await one(d);
+    else if (Symbol.iterator in Object(docs) && !('id' in Object(docs))) for (const d of docs as Iterable<Doc>) await one(d);
+    else await one(docs);
+    return n;
+  }
+
+  /** @internal the CLI's reader, with validated documents and their place in the input. */
+  async enqueue(doc: import('../types.js').DocInput, where: string): Promise<void> {
+    this.live();
+    await this.writer().add(doc, where);
+  }
+
+  async remove(ids: string | readonly string[]): Promise<number> {
+    this.live();
+    const list = (typeof ids === 'string' ? [ids] : ids).map((id, i) => validateId(id, `id ${i}`));
+    await this.writer().remove(list);
+    return list.length;
+  }
+
+  /** Resolves when everything queued is on every replica of its shard and flushed to disk there (FLUSH RTINDEX). */
+  async flush(): Promise<WriteReport> {
+    this.live();
+    return this.writer().flush();
+  }
+
+  /** Nothing to merge that searchd does not do itself; kept for the API. */
+  async optimize(): Promise<void> {
+    await this.flush();
+  }
+
+  /** Ranked search through the cluster (see cluster-search.ts); synchronous like a local index's. */
+  search(query: string | StructuredQuery, options?: SearchOptions): ClusterSearchResult {
+    this.live();
+    return searchCluster(this.config, this.analyzer(), this.runSync, query, options);
+  }
+
+  private lookup(id: string): { rid: string; ttl: string; bdy: string; tgs: string; dat: string; fld: string } | undefined {
+    const shard = this.config.shards[shardOf(id, this.config.shards.length)] as ClusterConfig['shards'][number];
+    const [answer] = this.runSync(
+      [
+        {
+          shard: shard.name,
+          replicas: shard.replicas,
+          statements: [{ sql: `SELECT rid, ttl, bdy, tgs, dat, fld FROM ${shard.name} WHERE id = ${idLiteral(sphinxId(id))}` }],
+        },
+      ],
+      SEARCH_TIMEOUT_MS,
+    );
+    if (answer === undefined || !answer.ok)
+      throw new ClusterError(shard.replicas.join(', '), shard.name, answer?.ok === false ? answer.errors.join('; ') : 'no answer');
+    return (answer.results[0] as { rid: string; ttl: string; bdy: string; tgs: string; dat: string; fld: string }[])[0];
+  }
+
+  /** The stored document, or undefined. */
+  get(id: string): (Doc & { body: string }) | undefined {
+    this.live();
+    const r = this.lookup(id);
+    if (r === undefined) return undefined;
+    const doc: Doc & { body: string } = {
+      id: JSON.parse(r.rid),
+      title: JSON.parse(r.ttl),
+      body: JSON.parse(r.bdy),
+      tags: JSON.parse(r.tgs),
+    };
+    const date = JSON.parse(r.dat) as string | number | null;
+    const fields = JSON.parse(r.fld) as Doc['fields'] | null;
+    if (date !== null) doc.date = date;
+    if (fields !== null) doc.fields = fields;
+    return doc;
+  }
+
+  has(id: string): boolean {
+    this.live();
+    return this.lookup(id) !== undefined;
+  }
+
+  /** Documents per shard (from a live replica of each). `bytesOnDisk` is 0: the data is on the nodes. */
+  stats(): IndexStats {
+    this.live();
+    const answers = this.runSync(
+      this.config.shards.map((s) => ({
+        shard: s.name,
+        replicas: s.replicas,
+        statements: [{ sql: `SELECT COUNT(*) AS n FROM ${s.name}` }],
+      })),
+      SEARCH_TIMEOUT_MS,
+    );
+    const shardDocs = answers.map((a) => {
+      if (!a.ok) throw new ClusterError(a.errors[0]?.split(' ')[1] ?? '?', a.shard, a.errors.join('; '));
+      return Number((a.results[0] as { n: string }[])[0]?.n ?? 0);
+    });
+    return {
+      docs: shardDocs.reduce((a, b) => a + b, 0),
+      generation: 'cluster',
+      shards: this.config.shards.length,
+      threads: this.options.threads,
+      memory: this.options.memory,
+      bytesOnDisk: 0,
+      shardDocs,
+      shardSegments: shardDocs.map(() => 0),
+    };
+  }
+
+  /** Flushes (durably), ends the workers and the connections. Safe to call twice. */
+  async close(): Promise<WriteReport> {
+    if (this.closed) return emptyReport();
+    try {
+      return this.writerInstance === null ? emptyReport() : await this.writerInstance.flush();
+    } finally {
+      this.closed = true;
+      await this.writerInstance?.close();
+      await this.sync?.close();
+      await this.nodes.close();
+    }
+  }
+}
+
+export function openCluster(dir: string, options?: IndexOptions): Promise<ClusterIndex> {
+  return ClusterIndex.open(dir, options);
+}

@@ -1,0 +1,6 @@
+// Used only when ruyi runs from source (tests, scripts): registers tsx inside the worker
+// before importing the TypeScript worker, as workers/tsx-bootstrap.mjs does for the shard pool.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('./sync-sql-worker.ts');
