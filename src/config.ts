@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EngineError } from './errors.js';
-import { type MemoryPlan, planMemory } from './memory-plan.js';
+import { type MemoryPlan, planMemory, QUERY_ANALYZER_BYTES } from './memory-plan.js';
 
 const MiB = 1024 * 1024;
 
@@ -77,9 +77,9 @@ export interface IndexOptions {
    */
   maxMemory?: number;
   /**
-   * Of `maxMemory`, what the rest of the process needs besides indexing, in bytes (default
-   * 0). A process that searches while it indexes pays the query side's jieba dictionary
-   * (`QUERY_ANALYZER_BYTES`, 52 MiB); a server also its requests. The threads, batches and
+   * Of `maxMemory`, what the rest of the process needs besides indexing, in bytes. Default:
+   * the query side's jieba dictionary (`QUERY_ANALYZER_BYTES`, 52 MiB) when
+   * `preloadAnalyzer` loads it, else 0; a server adds its requests. The threads, batches and
    * buffers are then planned in what is left, and the minimum grows by as much.
    */
   hostBytes?: number;
@@ -151,7 +151,10 @@ export function resolveOptions(options: IndexOptions = {}): ResolvedOptions {
     throw new EngineError('E_CONFIG', `invalid options: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
   }
   const o = parsed.data;
-  const memory = planMemory(o.maxMemory, o.threads, undefined, undefined, undefined, o.hostBytes ?? 0);
+  const preloadAnalyzer = o.preloadAnalyzer ?? true;
+  // A process that opens an index to search holds the query side's jieba: the budget counts it.
+  const hostBytes = o.hostBytes ?? (preloadAnalyzer ? QUERY_ANALYZER_BYTES : 0);
+  const memory = planMemory(o.maxMemory, o.threads, undefined, undefined, undefined, hostBytes);
   return {
     shards: o.shards,
     threads: memory.threads,
@@ -165,7 +168,7 @@ export function resolveOptions(options: IndexOptions = {}): ResolvedOptions {
     deferMerges: o.deferMerges ?? false,
     pinyin: o.pinyin,
     traditional: o.traditional,
-    preloadAnalyzer: o.preloadAnalyzer ?? true,
+    preloadAnalyzer,
     memory,
   };
 }

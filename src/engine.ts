@@ -183,7 +183,8 @@ export class RuyiIndex {
    * @internal see rebuild.ts
    */
   static openBuilding(db: string, name: string, options: IndexOptions, lock: WriterLock): RuyiIndex {
-    const resolved = resolveOptions(options);
+    // A generation being built is never searched: its plan keeps no room for the query analyzer.
+    const resolved = resolveOptions({ preloadAnalyzer: false, ...options });
     const generation = loadGeneration(db, name, resolved.shards, true, wantedAnalysis(resolved));
     const pool = newPool(resolved, generation.meta);
     return new RuyiIndex(db, generation, resolved, pool, undefined, { lock });

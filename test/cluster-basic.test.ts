@@ -77,7 +77,7 @@ test('cluster init/up/status/down start and stop real searchd; an unreachable cl
   const found = ruyi('search', '列出目录内容', '--db', dir, '--json', '--limit', '3');
   assert.equal(found.code, 0, found.stderr);
   const result = JSON.parse(found.stdout);
-  assert.deepEqual(Object.keys(result), ['total', 'tookMs', 'partial', 'relaxed', 'hits']);
+  assert.deepEqual(Object.keys(result), ['total', 'tookMs', 'partial', 'relaxed', 'syntax', 'wallMs', 'openMs', 'hits']);
   assert.deepEqual(Object.keys(result.hits[0]), ['id', 'score', 'title', 'tags', 'date']);
   assert.equal(result.hits[0].id, 'manpages-zh:man1/ls.1');
   const bad = ruyi('search', '内存 (溢出', '--db', dir, '--json');
