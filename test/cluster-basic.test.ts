@@ -80,7 +80,12 @@ test('cluster init/up/status/down start and stop real searchd; an unreachable cl
   assert.deepEqual(Object.keys(result), ['total', 'tookMs', 'partial', 'relaxed', 'syntax', 'wallMs', 'openMs', 'hits']);
   assert.deepEqual(Object.keys(result.hits[0]), ['id', 'score', 'title', 'tags', 'date']);
   assert.equal(result.hits[0].id, 'manpages-zh:man1/ls.1');
-  const bad = ruyi('search', '内存 (溢出', '--db', dir, '--json');
+  // A search box never fails: a malformed query is searched as plain words, as on a local index...
+  const plain = ruyi('search', '内存 (溢出', '--db', dir, '--json');
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.equal(JSON.parse(plain.stdout).syntax, 'plain');
+  // ...and is an error only when asked for.
+  const bad = ruyi('search', '内存 (溢出', '--db', dir, '--json', '--strict-syntax');
   assert.equal(bad.code, 4);
   assert.equal(JSON.parse(bad.stdout).error.code, 'E_QUERY_SYNTAX');
   const removed = ruyi('remove', 'manpages-zh:man1/ls.1', 'no-such-id', '--db', dir, '--json');
