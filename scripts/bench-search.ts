@@ -1,202 +1,482 @@
 /**
- * node --import tsx scripts/bench-search.ts [--dev-db DIR] [--scale-db DIR] [--mb 100] [--rounds 3] [--only mrr]
+ * npm run bench:search [-- --mb 100] [--only dev|manuals] [--keep DIR] [--seconds 10]
  *
- * Search quality and latency of every query type (README "Query syntax"):
- *  1. known-item MRR@10 and hit@1 on the dev corpus, for queries-dev.tsv (titles) and
- *     queries-hard.tsv (title chunks and body clauses), as plain text (`syntax: 'plain'`)
- *     and through the query parser (the default);
- *  2. latency p50/p99 of each query type on the dev index and on the scale index (100 MB):
- *     plain known-item, hard, phrase, OR, exclusion, title:, tag filter, prefix, countOnly,
- *     sort by date, a custom scorer. The first round warms up and is not counted.
- * Indexes are built with `ruyi index` into temporary directories unless given (build them
- * once and pass --dev-db / --scale-db to iterate). Writes bench-results/bench-search.json.
+ * Query latency by query type and multi-process throughput, on two corpora unlike each other in
+ * one run: the dev corpus recombined to `--mb` MB (make-scale-corpus.py) and the manuals corpus
+ * recombined to the same size (scripts/corpus/build-manuals-corpus.sh). For each corpus:
+ *  1. ruyi's index is built by `ruyi index` (defaults, the built bin); SQLite FTS5 and
+ *     FlexSearch are fed the same jieba tokens (scripts/bench/tokenizer.mjs, what every peer of
+ *     `npm run bench` gets), tokenized once: FTS5 on disk (better-sqlite3: a contentless FTS5
+ *     table of the tokens, bm25 with title 3 / body 1 as its rank, plus a tag table and a date
+ *     column so tag filters and date sorts run in SQL), FlexSearch in memory (its Document
+ *     index of scripts/bench/engines/flexsearch.mjs). Index size on disk of ruyi and FTS5.
+ *  2. Query sets from 200 seeded documents of the corpus: plain 1, 2 and 3 words of a title;
+ *     a phrase of 2-3 words of a body sentence; A OR B; a prefix (the first characters of a
+ *     title word); a word with a tag filter; a word sorted by date (newest first). FTS5 runs
+ *     each as an AND of the tokens and as an OR of them (a phrase as an FTS5 phrase, a prefix as
+ *     `"pre"*`); FlexSearch has no phrases, prefixes (strict tokens), tags or dates in this
+ *     setup: n/a. One client, limit 10, a warm-up round then two timed rounds; p50/p95/p99.
+ *  3. Throughput: the plain/phrase/OR mix in 1 and then 2 searching processes at once for
+ *     `--seconds`, each with its own ruyi instance on the same index; the QPS ratio, and the CPU
+ *     each process used beside its main thread (V8's GC helper threads: a process that keeps
+ *     more than one core busy cannot scale to two on two cores). The same with
+ *     `--single-threaded-gc` in the searching processes, to show what that costs or saves.
+ * The machine is shared: the load average is printed at the start and the end. Writes
+ * bench-results/bench-search.json.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { openIndex, type RuyiIndex, type SearchOptions, type StructuredQuery } from '../src/index.js';
-import { devCorpus, devQueries, scaleCorpus } from './corpus-cache.js';
-import { hardQueries } from './hard-queries.js';
+import type BetterSqlite3 from 'better-sqlite3';
+import { Analyzer } from '../src/analysis/analyzer.js';
+import { openIndex, type RuyiIndex, type SearchOptions } from '../src/index.js';
+import { log, machineInfo } from './bench/machine.js';
+import { sqliteLoads } from './bench/native-peers.js';
+import { benchRequire } from './bench/setup.js';
+import { manualsCorpus, scaleCorpus } from './corpus-cache.js';
+import { mulberry32 } from './prng.js';
 
 function flag(name: string): string | undefined {
   const at = process.argv.indexOf(`--${name}`);
   return at > 0 ? process.argv[at + 1] : undefined;
 }
-const rounds = Number(flag('rounds') ?? 3);
-const mb = Number(flag('mb') ?? 100);
+const MB = Number(flag('mb') ?? 100);
 const only = flag('only');
+const keep = flag('keep');
+const SECONDS = Number(flag('seconds') ?? 10);
+const LIMIT = 10;
+const SAMPLE_DOCS = 200;
+const ROUNDS = 3; // the first warms up
 const root = fileURLToPath(new URL('../', import.meta.url));
 const cli = join(root, 'dist/src/cli/main.js');
-const work = mkdtempSync(join(os.tmpdir(), 'ruyi-bench-search-'));
+const INDEX_JS = new URL('../dist/src/index.js', import.meta.url).href;
 
-interface KnownItem {
-  query: string;
+// The peers' JavaScript modules (plain .mjs, untyped), as `npm run bench` runs them.
+type Tokenize = (text: string) => string[];
+interface FlexEngine {
+  build(docs: AsyncIterable<{ id: string; title: string; body: string }>, tokenize: Tokenize): Promise<unknown>;
+  search(index: unknown, query: string, mode: 'or' | 'and-or', limit: number): unknown[];
+}
+const peerModule = (path: string): Promise<unknown> => import(new URL(path, import.meta.url).href);
+const { flexsearch } = (await peerModule('./bench/engines/flexsearch.mjs')) as { flexsearch: FlexEngine };
+const { loadTokenizer } = (await peerModule('./bench/tokenizer.mjs')) as { loadTokenizer: () => Tokenize };
+
+interface RawDoc {
   id: string;
+  title?: string;
+  body: string;
+  tags?: string[];
+  date?: string;
 }
 
-function loadTsv(file: string): KnownItem[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.includes('\t'))
-    .map((l) => {
-      const [query, id] = l.split('\t') as [string, string];
-      return { query, id };
-    });
+type QueryType = 'plain 1 word' | 'plain 2 words' | 'plain 3 words' | 'phrase' | 'OR' | 'prefix' | 'tag filter' | 'date sort';
+const TYPES: QueryType[] = ['plain 1 word', 'plain 2 words', 'plain 3 words', 'phrase', 'OR', 'prefix', 'tag filter', 'date sort'];
+
+/** One query of a type, in each engine's terms. */
+interface Case {
+  ruyi: { query: string; options: SearchOptions };
+  /** FTS5 MATCH expressions: all tokens, any token. */
+  ftsAnd: string;
+  ftsOr: string;
+  tag?: string;
+  byDate?: boolean;
+  /** FlexSearch's query text, or undefined where it has no equivalent. */
+  flex?: string;
 }
 
-function indexed(given: string | undefined, corpus: () => string, name: string): string {
-  if (given !== undefined && existsSync(join(given, 'ruyi.json'))) return given;
-  const db = given ?? join(work, name);
-  console.error(`indexing ${name} into ${db} ...`);
-  execFileSync(process.execPath, [cli, 'index', corpus(), '--db', db, '--threads', '2', '--json'], { encoding: 'utf8' });
-  return db;
+interface Stats {
+  n: number;
+  p50: number;
+  p95: number;
+  p99: number;
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+const fmt = (x: number | undefined, digits = 2): string => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits));
+
+function stats(times: number[]): Stats {
+  const s = [...times].sort((a, b) => a - b);
+  const at = (p: number) => s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
+  return { n: s.length, p50: at(50), p95: at(95), p99: at(99) };
 }
 
-function mrr(index: RuyiIndex, items: KnownItem[], options: SearchOptions): { mrr10: number; hit1: number; errors: number } {
-  let rr = 0;
-  let hit1 = 0;
-  let errors = 0;
-  for (const { query, id } of items) {
-    let rank = -1;
-    try {
-      rank = index.search(query, { ...options, limit: 10 }).hits.findIndex((h) => h.id === id);
-    } catch {
-      errors++;
-    }
-    if (rank >= 0) rr += 1 / (rank + 1);
-    if (rank === 0) hit1++;
+function bytesUnder(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += statSync(join(entry.parentPath, entry.name)).size;
   }
-  return { mrr10: rr / items.length, hit1: hit1 / items.length, errors };
+  return total;
 }
 
-interface QueryCase {
-  query: string | StructuredQuery;
-  options: SearchOptions;
+async function* readDocs(file: string): AsyncGenerator<RawDoc> {
+  for await (const line of createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Number.POSITIVE_INFINITY })) {
+    if (line.trim() !== '') yield JSON.parse(line) as RawDoc;
+  }
 }
 
-/** Query sets of every type, derived from the known-item sets so they hit real documents. */
-function querySets(dev: KnownItem[], hard: KnownItem[]): Record<string, QueryCase[]> {
-  const plain = (q: string): QueryCase => ({ query: q, options: { syntax: 'plain' } });
-  const words = (q: string): string[] =>
-    q.split(/\s+/).filter((w) => /[\p{L}\p{N}]/u.test(w) && !/["()]/.test(w) && !/^[A-Za-z]+:/.test(w));
-  const twoWords = hard.map((h) => words(h.query)).filter((w) => w.length >= 2);
-  const clauses = hard.filter((h) => !h.query.includes(' ') && !h.query.includes('"')).map((h) => h.query);
-  const titles = dev.map((d) => d.query);
+const quote = (token: string): string => `"${token.replaceAll('"', '""')}"`;
+const HAN = /\p{Script=Han}/u;
+const WORD = /[\p{L}\p{N}]/u;
+
+/** Query sets of every type from SAMPLE_DOCS seeded documents (precise jieba words of titles and bodies). */
+function makeCases(sample: RawDoc[], analyzer: Analyzer, tokenize: (text: string) => string[], hasDates: boolean): Record<QueryType, Case[]> {
+  const rand = mulberry32(12);
+  const words = (text: string): string[] =>
+    [...analyzer.wordChunks(text)].flat().filter((w) => WORD.test(w) && analyzer.indexTermsOf(w) !== null && !w.includes('"'));
+  const ftsOf = (text: string) => {
+    const tokens = [...new Set(tokenize(text))];
+    return { ftsAnd: tokens.map(quote).join(' '), ftsOr: tokens.map(quote).join(' OR ') };
+  };
+  const join2 = (ws: string[]): string =>
+    ws.reduce((out, w) => (out === '' ? w : HAN.test(out.slice(-1)) && HAN.test(w[0] as string) ? out + w : `${out} ${w}`), '');
+  const cases = Object.fromEntries(TYPES.map((t) => [t, [] as Case[]])) as Record<QueryType, Case[]>;
+  for (const [i, doc] of sample.entries()) {
+    const title = words(doc.title ?? '');
+    const pick = (ws: string[], n: number): string[] => {
+      const start = Math.floor(rand() * Math.max(1, ws.length - n + 1));
+      return ws.slice(start, start + n);
+    };
+    for (const n of [1, 2, 3] as const) {
+      const ws = pick(title, n);
+      if (ws.length < n) continue;
+      const q = ws.join(' ');
+      cases[`plain ${n} word${n > 1 ? 's' : ''}` as QueryType].push({ ruyi: { query: q, options: {} }, ...ftsOf(q), flex: q });
+    }
+    const sentence = doc.body.split(/[。！？\n.!?]/u).find((s) => words(s).length >= 3);
+    if (sentence !== undefined) {
+      const ws = pick(words(sentence), 2 + Math.floor(rand() * 2));
+      const text = join2(ws);
+      const tokens = ws.flatMap((w) => tokenize(w).slice(0, 1));
+      cases.phrase.push({
+        ruyi: { query: `"${text}"`, options: {} },
+        ftsAnd: quote(tokens.join(' ')),
+        ftsOr: quote(tokens.join(' ')),
+      });
+    }
+    const other = sample[(i + 1) % sample.length] as RawDoc;
+    const a = pick(title, 1)[0];
+    const b = pick(words(other.title ?? ''), 1)[0];
+    if (a !== undefined && b !== undefined) {
+      const f = ftsOf(`${a} ${b}`);
+      cases.OR.push({ ruyi: { query: `${a} OR ${b}`, options: {} }, ftsAnd: f.ftsOr, ftsOr: f.ftsOr, flex: `${a} ${b}` });
+    }
+    const w = title.find((x) => x.length >= 2);
+    if (w !== undefined) {
+      const pre = HAN.test(w) ? w.slice(0, Math.min(2, w.length - 1) || 1) : w.slice(0, 3);
+      const p = tokenize(pre)[0] ?? pre;
+      cases.prefix.push({ ruyi: { query: `${pre}*`, options: {} }, ftsAnd: `${quote(p)}*`, ftsOr: `${quote(p)}*` });
+    }
+    const tag = doc.tags?.[0];
+    if (a !== undefined && tag !== undefined) cases['tag filter'].push({ ruyi: { query: `${a} tag:"${tag}"`, options: {} }, ...ftsOf(a), tag });
+    if (a !== undefined && (hasDates || i % 2 === 0))
+      cases['date sort'].push({ ruyi: { query: a, options: { sort: 'date' } }, ...ftsOf(a), byDate: true });
+  }
+  return cases;
+}
+
+interface Fts {
+  db: BetterSqlite3.Database;
+  run(c: Case, mode: 'and' | 'or'): unknown[];
+}
+
+/** FTS5 with the jieba tokens, plus tags and dates, built from the same tokenized documents. */
+async function ftsBuild(file: string): Promise<{ db: BetterSqlite3.Database; add: (d: RawDoc, titleTokens: string, bodyTokens: string) => void; finish: () => void }> {
+  const Database = benchRequire('better-sqlite3') as typeof BetterSqlite3;
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec('CREATE TABLE docs(id TEXT NOT NULL, title TEXT, body TEXT, date INTEGER)');
+  db.exec('CREATE TABLE tags(tag TEXT NOT NULL, doc INTEGER NOT NULL)');
+  db.exec("CREATE VIRTUAL TABLE fts USING fts5(title, body, content='', contentless_delete=1)");
+  db.exec("INSERT INTO fts(fts, rank) VALUES('rank', 'bm25(3.0, 1.0)')");
+  const addDoc = db.prepare('INSERT INTO docs(id, title, body, date) VALUES(?, ?, ?, ?)');
+  const addFts = db.prepare('INSERT INTO fts(rowid, title, body) VALUES(?, ?, ?)');
+  const addTag = db.prepare('INSERT INTO tags(tag, doc) VALUES(?, ?)');
+  let batch: [RawDoc, string, string][] = [];
+  const commit = db.transaction((rows: [RawDoc, string, string][]) => {
+    for (const [d, t, b] of rows) {
+      const date = d.date ? Date.parse(d.date) : null;
+      const { lastInsertRowid } = addDoc.run(d.id, d.title ?? '', d.body, Number.isFinite(date) ? date : null);
+      addFts.run(lastInsertRowid, t, b);
+      for (const tag of d.tags ?? []) addTag.run(tag.toLowerCase(), lastInsertRowid);
+    }
+  });
   return {
-    'plain known-item (dev titles)': titles.map(plain),
-    'plain hard (title chunks, body clauses)': hard.map((h) => plain(h.query)),
-    'phrase "..."': clauses.map((c) => ({ query: `"${c}"`, options: {} })),
-    'AND of words': twoWords.map((w) => ({ query: w.join(' '), options: {} })),
-    OR: twoWords.map((w) => ({ query: `${w[0]} OR ${w[1]}`, options: {} })),
-    'exclusion -word': twoWords.map((w) => ({ query: `${w[0]} -${w[1]}`, options: {} })),
-    'title:word': twoWords.map((w) => ({ query: `title:${w[0]}`, options: {} })),
-    'tag filter': twoWords.map((w) => ({ query: `${w[0]} tag:chinese-poetry`, options: {} })),
-    'prefix (first 3 chars of a title)': titles.map((t) => ({ query: t.replace(/["()\-:]/g, ' ').slice(0, 3), options: { prefix: true } })),
-    countOnly: twoWords.map((w) => ({ query: w[0] as string, options: { countOnly: true } })),
-    'sort by date': twoWords.map((w) => ({ query: w[0] as string, options: { sort: 'date' } })),
-    'custom scorer': twoWords.map((w) => ({ query: w[0] as string, options: { scorer: (h) => h.score / (1 + h.title.length / 100) } })),
-    structured: twoWords.map((w) => ({ query: { must: [w[0] as string], should: [w[1] as string] }, options: {} })),
+    db,
+    add(d, t, b) {
+      batch.push([d, t, b]);
+      if (batch.length >= 1000) {
+        commit(batch);
+        batch = [];
+      }
+    },
+    finish() {
+      commit(batch);
+      db.exec('CREATE INDEX tags_doc ON tags(doc, tag)');
+      db.exec("INSERT INTO fts(fts) VALUES('optimize')");
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    },
   };
 }
 
-/**
- * Wall time per query (what a caller waits) and this thread's CPU time per query (what the
- * query costs, less disturbed by other processes on a shared machine).
- */
-function latency(
-  index: RuyiIndex,
-  cases: QueryCase[],
-): { p50: number; p99: number; cpuP50: number; cpuP99: number; n: number; errors: number } {
+function ftsQueries(db: BetterSqlite3.Database): Fts {
+  const plain = db.prepare('SELECT d.id FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE fts MATCH ? ORDER BY rank LIMIT ?');
+  // The tag checked per match through the (doc, tag) index: an IN (SELECT doc ...) of a tag
+  // that 80,000 documents carry made SQLite build that list first (150 ms a query).
+  const tagged = db.prepare(
+    'SELECT d.id FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE fts MATCH ? AND EXISTS (SELECT 1 FROM tags WHERE doc = fts.rowid AND tag = ?) ORDER BY rank LIMIT ?',
+  );
+  const dated = db.prepare(
+    'SELECT d.id FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE fts MATCH ? ORDER BY d.date IS NULL, d.date DESC, rank LIMIT ?',
+  );
+  return {
+    db,
+    run(c, mode) {
+      const expr = mode === 'and' ? c.ftsAnd : c.ftsOr;
+      if (expr === '') return [];
+      if (c.tag !== undefined) return tagged.all(expr, c.tag.toLowerCase(), LIMIT);
+      if (c.byDate) return dated.all(expr, LIMIT);
+      return plain.all(expr, LIMIT);
+    },
+  };
+}
+
+function time(cases: Case[], run: (c: Case) => unknown): Stats | undefined {
+  if (cases.length === 0) return undefined;
   const times: number[] = [];
-  const cpu: number[] = [];
-  let errors = 0;
-  for (let round = 0; round < rounds; round++) {
+  for (let round = 0; round < ROUNDS; round++) {
     for (const c of cases) {
       const t0 = performance.now();
-      const c0 = process.cpuUsage();
-      try {
-        index.search(c.query, c.options);
-      } catch {
-        errors++;
-      }
-      const used = process.cpuUsage(c0);
-      if (round > 0) {
-        times.push(performance.now() - t0);
-        cpu.push((used.user + used.system) / 1000);
-      }
+      run(c);
+      if (round > 0) times.push(performance.now() - t0);
     }
   }
-  times.sort((a, b) => a - b);
-  cpu.sort((a, b) => a - b);
-  return {
-    p50: percentile(times, 50),
-    p99: percentile(times, 99),
-    cpuP50: percentile(cpu, 50),
-    cpuP99: percentile(cpu, 99),
-    n: times.length,
-    errors: errors / rounds,
-  };
+  return stats(times);
 }
 
-const dev = loadTsv(devQueries());
-const hard = loadTsv(await hardQueries());
-const results: Record<string, unknown> = {
-  date: new Date().toISOString(),
-  cpus: os.cpus().length,
-  node: process.version,
-  loadAverageAtStart: os.loadavg(),
-};
-try {
-  const devDb = indexed(flag('dev-db'), devCorpus, 'dev');
-  const devIndex = await openIndex(devDb, { create: false, threads: 1 });
-  const quality: Record<string, unknown> = {};
-  for (const [name, items] of [
-    ['dev', dev],
-    ['hard', hard],
+/** A searching process: opens the index, warms up, on "go" runs the mix for `seconds`, prints its count and CPU split. */
+const CHILD = `
+  import { readFileSync } from 'node:fs';
+  import { createInterface } from 'node:readline';
+  const { openIndex } = await import(process.argv[1]);
+  const [, , db, queriesFile, seconds] = process.argv;
+  const queries = JSON.parse(readFileSync(queriesFile, 'utf8'));
+  const index = await openIndex(db, { create: false, threads: 1 });
+  for (const q of queries) index.search(q.query, q.options);
+  const fs = await import('node:fs');
+  // CPU ticks of the main thread and of the whole process (every thread: V8's GC helpers too).
+  const threadTicks = () => {
+    let main = 0, all = 0;
+    for (const t of fs.readdirSync('/proc/self/task')) {
+      const f = fs.readFileSync('/proc/self/task/' + t + '/stat', 'utf8').split(') ')[1].split(' ');
+      const n = Number(f[11]) + Number(f[12]);
+      all += n;
+      if (Number(t) === process.pid) main = n;
+    }
+    return { main, all };
+  };
+  console.log('ready');
+  const lines = createInterface({ input: process.stdin });
+  for await (const line of lines) if (line === 'go') break;
+  const t0 = threadTicks();
+  const started = performance.now();
+  let n = 0;
+  while (performance.now() - started < Number(seconds) * 1000) {
+    const q = queries[n % queries.length];
+    index.search(q.query, q.options);
+    n++;
+  }
+  const wall = performance.now() - started;
+  const t1 = threadTicks();
+  console.log(JSON.stringify({ n, wall, mainTicks: t1.main - t0.main, allTicks: t1.all - t0.all }));
+  await index.close();
+  process.exit(0);
+`;
+
+interface ChildResult {
+  n: number;
+  wall: number;
+  mainTicks: number;
+  allTicks: number;
+}
+
+async function throughput(db: string, queriesFile: string, processes: number, v8Flags: string[]): Promise<{ qps: number; cpuBesideMain: number; children: ChildResult[] }> {
+  const children = Array.from({ length: processes }, () =>
+    spawn(process.execPath, [...v8Flags, '--input-type=module', '-e', CHILD, INDEX_JS, db, queriesFile, String(SECONDS)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    }),
+  );
+  const outputs = children.map((c) => createInterface({ input: c.stdout }));
+  const firstLines = outputs.map((o) => once(o, 'line'));
+  await Promise.all(firstLines);
+  const results = outputs.map((o) => once(o, 'line').then(([l]) => JSON.parse(l as string) as ChildResult));
+  for (const c of children) c.stdin.write('go\n');
+  const done = await Promise.all(results);
+  await Promise.all(children.map((c) => (c.exitCode === null ? once(c, 'exit') : Promise.resolve())));
+  const qps = done.reduce((s, r) => s + (r.n / r.wall) * 1000, 0);
+  const main = done.reduce((s, r) => s + r.mainTicks, 0);
+  const all = done.reduce((s, r) => s + r.allTicks, 0);
+  return { qps, cpuBesideMain: main > 0 ? (all - main) / main : 0, children: done };
+}
+
+async function benchCorpus(name: string, file: string, work: string) {
+  log(`== ${name}: ${file} (${fmt(statSync(file).size / 1e6, 1)} MB)`);
+  const ruyiDb = join(work, `${name}-ruyi`);
+  // A second try: on this shared machine a worker has run out of heap under heavy load (load ~20).
+  for (let attempt = 1; !existsSync(join(ruyiDb, 'CURRENT')); attempt++) {
+    const t0 = performance.now();
+    try {
+      execFileSync(process.execPath, [cli, 'index', file, '--db', ruyiDb, '--json'], { stdio: ['ignore', 'ignore', 'inherit'] });
+      log(`ruyi index: ${fmt((performance.now() - t0) / 1000, 1)} s`);
+    } catch (err) {
+      if (attempt >= 2) throw err;
+      log(`ruyi index failed (${(err as Error).message.split('\n')[0]}); once more`);
+      rmSync(ruyiDb, { recursive: true, force: true });
+    }
+  }
+  const tokenize = loadTokenizer();
+  const ftsFile = join(work, `${name}-fts5.sqlite`);
+  const fresh = !existsSync(ftsFile);
+  const builder = fresh ? await ftsBuild(ftsFile) : null;
+  // FlexSearch tokenizes in its encoder: give it the tokens already made for this document.
+  let current: { title: string; body: string; titleTokens: string[]; bodyTokens: string[] } | null = null;
+  const flexTokenize = (text: string): string[] =>
+    current !== null && text === current.title ? current.titleTokens : current !== null && text === current.body ? current.bodyTokens : tokenize(text);
+  const flex = await flexsearch.build(
+    (async function* () {
+      const t0 = performance.now();
+      let count = 0;
+      for await (const d of readDocs(file)) {
+        const title = d.title ?? '';
+        current = { title, body: d.body, titleTokens: tokenize(title), bodyTokens: tokenize(d.body) };
+        builder?.add(d, current.titleTokens.join(' '), current.bodyTokens.join(' '));
+        count++;
+        yield { id: d.id, title, body: d.body };
+      }
+      current = null;
+      log(`tokenized ${count} documents for FTS5 and FlexSearch in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+    })(),
+    flexTokenize,
+  );
+  builder?.finish();
+  builder?.db.close();
+  const heapMb = process.memoryUsage().heapUsed / 1e6;
+
+  // The sample: SAMPLE_DOCS documents spread over the corpus, with a title.
+  const all: RawDoc[] = [];
+  for await (const d of readDocs(file)) if ((d.title ?? '').trim() !== '') all.push({ ...d, body: d.body.slice(0, 2000) });
+  const rand = mulberry32(7);
+  const sample = Array.from({ length: SAMPLE_DOCS }, () => all[Math.floor(rand() * all.length)] as RawDoc);
+  const hasDates = all.some((d) => d.date);
+  all.length = 0;
+  const analyzer = Analyzer.load();
+  const cases = makeCases(sample, analyzer, tokenize, hasDates);
+
+  const Database = benchRequire('better-sqlite3') as typeof BetterSqlite3;
+  const fts = ftsQueries(new Database(ftsFile, { readonly: true }));
+  const index: RuyiIndex = await openIndex(ruyiDb, { create: false, threads: 1 });
+  const latency: Record<string, Record<string, Stats | undefined>> = {};
+  for (const type of TYPES) {
+    const cs = cases[type];
+    latency[type] = {
+      ruyi: time(cs, (c) => index.search(c.ruyi.query, { ...c.ruyi.options, limit: LIMIT })),
+      'fts5 AND': time(cs, (c) => fts.run(c, 'and')),
+      'fts5 OR': time(cs, (c) => fts.run(c, 'or')),
+      flexsearch: cs.every((c) => c.flex !== undefined)
+        ? time(cs, (c) => flexsearch.search(flex, c.flex as string, type === 'OR' ? 'or' : 'and-or', LIMIT))
+        : undefined,
+    };
+    const row = latency[type] as Record<string, Stats | undefined>;
+    log(
+      `${type.padEnd(14)} (${cs.length} queries) ` +
+        Object.entries(row)
+          .map(([engine, s]) => `${engine} ${s ? `${fmt(s.p50, 3)}/${fmt(s.p95, 3)}/${fmt(s.p99, 3)}` : 'n/a'}`)
+          .join(' | '),
+    );
+  }
+  await index.close();
+  fts.db.close();
+
+  const mix = [...cases['plain 1 word'], ...cases['plain 2 words'], ...cases['plain 3 words'], ...cases.phrase, ...cases.OR].map((c) => ({
+    query: c.ruyi.query,
+    options: { ...c.ruyi.options, limit: LIMIT },
+  }));
+  const queriesFile = join(work, `${name}-mix.json`);
+  writeFileSync(queriesFile, JSON.stringify(mix));
+  const qps: Record<string, unknown> = {};
+  for (const [label, flags] of [
+    ['default GC', []],
+    ['--single-threaded-gc', ['--single-threaded-gc']],
   ] as const) {
-    for (const syntax of ['plain', 'query'] as const) {
-      const r = mrr(devIndex, items, { syntax });
-      quality[`${name}/${syntax}`] = r;
-      console.log(
-        `MRR@10 ${name.padEnd(4)} ${syntax.padEnd(5)}: ${r.mrr10.toFixed(3)}  hit@1 ${r.hit1.toFixed(3)}  syntax errors ${r.errors}`,
+    const one = await throughput(ruyiDb, queriesFile, 1, [...flags]);
+    const two = await throughput(ruyiDb, queriesFile, 2, [...flags]);
+    qps[label] = { one, two, ratio: two.qps / one.qps };
+    log(
+      `QPS (${label}): 1 process ${fmt(one.qps, 0)}, 2 processes ${fmt(two.qps, 0)}: x${fmt(two.qps / one.qps)}; ` +
+        `CPU beside the main thread ${fmt(one.cpuBesideMain * 100, 0)}% / ${fmt(two.cpuBesideMain * 100, 0)}%`,
+    );
+  }
+  const disk = { ruyiMb: bytesUnder(ruyiDb) / 1e6, fts5Mb: statSync(ftsFile).size / 1e6 };
+  log(`on disk: ruyi ${fmt(disk.ruyiMb, 0)} MB (stored bodies included), FTS5 ${fmt(disk.fts5Mb, 0)} MB; FlexSearch heap ~${fmt(heapMb, 0)} MB`);
+  if (keep === undefined) rmSync(ftsFile, { force: true });
+  return { name, file, cases: Object.fromEntries(TYPES.map((t) => [t, cases[t].length])), latency, qps, disk, flexHeapMb: heapMb };
+}
+
+type CorpusResult = Awaited<ReturnType<typeof benchCorpus>>;
+
+function summary(results: CorpusResult[]): string {
+  const lines = ['', '| corpus | query type | ruyi p50/p95/p99 ms | FTS5 AND | FTS5 OR | FlexSearch | ruyi p50 / FTS5 AND p50 | ruyi p99 / FTS5 AND p99 |'];
+  lines.push('| --- | --- | --- | --- | --- | --- | ---: | ---: |');
+  const cell = (s: Stats | undefined) => (s ? `${fmt(s.p50, 3)} / ${fmt(s.p95, 3)} / ${fmt(s.p99, 3)}` : 'n/a');
+  for (const r of results) {
+    for (const type of TYPES) {
+      const row = r.latency[type] as Record<string, Stats | undefined>;
+      const [ruyi, and] = [row.ruyi, row['fts5 AND']];
+      lines.push(
+        `| ${r.name} | ${type} | ${cell(ruyi)} | ${cell(and)} | ${cell(row['fts5 OR'])} | ${cell(row.flexsearch)} | ${fmt(ruyi && and ? ruyi.p50 / and.p50 : undefined)} | ${fmt(ruyi && and ? ruyi.p99 / and.p99 : undefined)} |`,
       );
     }
   }
-  results.quality = quality;
-  if (only !== 'mrr') {
-    const sets = querySets(dev, hard);
-    const table: Record<string, Record<string, unknown>> = {};
-    const measure = (label: string, index: RuyiIndex): void => {
-      for (const [name, cases] of Object.entries(sets)) {
-        const r = latency(index, cases);
-        table[name] = { ...(table[name] ?? {}), [label]: r };
-        console.log(
-          `${label.padEnd(6)} ${name.padEnd(42)} wall p50 ${r.p50.toFixed(3)} p99 ${r.p99.toFixed(3)} ms | cpu p50 ${r.cpuP50.toFixed(3)} p99 ${r.cpuP99.toFixed(3)} ms (${r.n} timed${r.errors ? `, ${r.errors} errors` : ''})`,
-        );
-      }
-    };
-    measure('dev', devIndex);
-    await devIndex.close();
-    const scaleDb = indexed(flag('scale-db'), () => scaleCorpus(mb), `scale-${mb}mb`);
-    const scaleIndex = await openIndex(scaleDb, { create: false, threads: 1 });
-    const t0 = performance.now();
-    scaleIndex.search('内存');
-    console.log(`scale index: first query ${(performance.now() - t0).toFixed(0)} ms (loads the query analyzer)`);
-    measure(`${mb}mb`, scaleIndex);
-    await scaleIndex.close();
-    results.latency = table;
-    results.loadAverageAtEnd = os.loadavg();
-  } else {
-    await devIndex.close();
+  lines.push('', '| corpus | GC | QPS 1 process | QPS 2 processes | ratio (target ≥ 1.8) | CPU beside main thread, 1 / 2 processes |');
+  lines.push('| --- | --- | ---: | ---: | ---: | --- |');
+  for (const r of results) {
+    for (const [label, v] of Object.entries(r.qps)) {
+      const q = v as { one: { qps: number; cpuBesideMain: number }; two: { qps: number; cpuBesideMain: number }; ratio: number };
+      lines.push(
+        `| ${r.name} | ${label} | ${fmt(q.one.qps, 0)} | ${fmt(q.two.qps, 0)} | ${fmt(q.ratio)} | ${fmt(q.one.cpuBesideMain * 100, 0)}% / ${fmt(q.two.cpuBesideMain * 100, 0)}% |`,
+      );
+    }
   }
-  mkdirSync(join(root, 'bench-results'), { recursive: true });
-  writeFileSync(join(root, 'bench-results', 'bench-search.json'), `${JSON.stringify(results, null, 2)}\n`);
-} finally {
-  rmSync(work, { recursive: true, force: true });
+  lines.push('', '| corpus | ruyi on disk MB | FTS5 on disk MB | ratio |', '| --- | ---: | ---: | ---: |');
+  for (const r of results) lines.push(`| ${r.name} | ${fmt(r.disk.ruyiMb, 0)} | ${fmt(r.disk.fts5Mb, 0)} | ${fmt(r.disk.ruyiMb / r.disk.fts5Mb)} |`);
+  return lines.join('\n');
 }
+
+async function main(): Promise<void> {
+  const machine = machineInfo();
+  log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.ramGb} GB, Node ${machine.node}, load ${fmt(machine.loadAverageAtStart)}`);
+  if (!sqliteLoads()) throw new Error('better-sqlite3 does not load: the FTS5 peer cannot run');
+  const corpora = [
+    { name: `dev-${MB}`, file: () => scaleCorpus(MB) },
+    { name: `manuals-${MB}`, file: () => manualsCorpus(MB) },
+  ].filter((c) => only === undefined || c.name.startsWith(only));
+  const work = keep ?? mkdtempSync(join(os.tmpdir(), 'ruyi-bench-search-'));
+  mkdirSync(work, { recursive: true });
+  const results: CorpusResult[] = [];
+  try {
+    for (const c of corpora) results.push(await benchCorpus(c.name, c.file(), work));
+  } finally {
+    if (keep === undefined) rmSync(work, { recursive: true, force: true });
+  }
+  console.log(summary(results));
+  log(`load average now ${fmt(os.loadavg()[0])} (at the start ${fmt(machine.loadAverageAtStart)}): a shared machine, the numbers are noisy`);
+  mkdirSync(join(root, 'bench-results'), { recursive: true });
+  const out = join(root, 'bench-results', 'bench-search.json');
+  writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), machine: { ...machine, loadAverageAtEnd: os.loadavg()[0] }, mb: MB, seconds: SECONDS, corpora: results }, null, 2)}\n`);
+  log(`wrote ${out}`);
+}
+
+await main();

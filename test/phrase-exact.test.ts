@@ -90,7 +90,7 @@ test('property: a phrase hit always holds the phrase; the phrase between punctua
     .map((parts) => parts.map(([p, s]) => p + s).join(''));
   const phrase = fc.array(fc.constantFrom(...pieces), { minLength: 2, maxLength: 3 }).map((p) => p.join(''));
   const docsArb = fc.array(text, { minLength: 4, maxLength: 12 });
-  const samples = fc.sample(fc.tuple(docsArb, fc.array(phrase, { minLength: 4, maxLength: 4 })), { numRuns: 12, seed: 7 });
+  const samples = fc.sample(fc.tuple(docsArb, fc.array(phrase, { minLength: 4, maxLength: 4 })), { numRuns: 6, seed: 7 });
   const key = (s: string): string => s.normalize('NFKC').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, (m) => (m.includes(' ') ? ' ' : ''));
   for (const [bodies, phrases] of samples) {
     const docs = bodies.map((body, i) => ({ id: `d${i}`, title: '', body: i % 3 === 0 ? `。${phrases[i % 4]}。${body}` : body }));
@@ -107,4 +107,15 @@ test('property: a phrase hit always holds the phrase; the phrase between punctua
     }
     await index.close();
   }
+});
+
+test('long bodies: the phrase is found wherever it stands, and near misses repeated all over are not a match', async (t) => {
+  const filler = '打开对话框，然后编辑器会显示。'.repeat(12_000); // 对话框 and 编辑器 everywhere, never adjacent
+  const index = await phraseIndex(t, [
+    { id: 'far', title: '长文', body: `${filler}最后一段：对话框编辑器。` },
+    { id: 'never', title: '长文二', body: filler },
+    { id: 'upper', title: 'Long', body: `${'The dialog, then the editor. '.repeat(5_000)}Finally THE DIALOG EDITOR.` },
+  ]);
+  assert.deepEqual(ids(index, '"对话框编辑器"'), ['far']);
+  assert.deepEqual(ids(index, '"dialog editor"'), ['upper']);
 });

@@ -162,6 +162,12 @@ export function slotSpans(main: Int32Array, expansions: readonly Int32Array[], s
 export interface PhraseText {
   literal: string;
   key: string;
+  /**
+   * Strings that any text holding the phrase holds literally once normalized (its words, or
+   * the pieces of the sub-words that tile one), longest first: a text without one of them is
+   * rejected at once, and only the text around the rarest is compared.
+   */
+  pieces: string[];
   converts: ((text: string) => boolean) | null;
 }
 
@@ -183,16 +189,53 @@ function spaced(c: string | undefined): boolean {
  * 对话框编辑器): the words, in order, as the analyzer sees them, with the stop words.
  */
 export function phraseKey(text: string): string {
-  return normalizeText(text).replace(NOT_WORD, (run: string, at: number, all: string) =>
+  return keyOfNormalized(normalizeText(text));
+}
+
+function keyOfNormalized(normalized: string): string {
+  return normalized.replace(NOT_WORD, (run: string, at: number, all: string) =>
     spaced(all[at - 1]) && spaced(all[at + run.length]) ? ' ' : '',
   );
 }
 
-/** The phrase's text for holdsPhrase; null if it holds no letter or digit. */
-export function phraseText(text: string, converts: ((text: string) => boolean) | null): PhraseText | null {
+/** The phrase's text for holdsPhrase (see PhraseText); null if it holds no letter or digit. */
+export function phraseText(text: string, pieces: string[], converts: ((text: string) => boolean) | null): PhraseText | null {
   const key = phraseKey(text);
-  if (key === '') return null;
-  return { literal: normalizeText(text).trim(), key, converts };
+  if (key === '' || pieces.length === 0) return null;
+  return { literal: normalizeText(text).trim(), key, pieces, converts };
+}
+
+/** Occurrences counted to pick the rarest piece as the anchor: past this many, any will do. */
+const ANCHOR_COUNT_CAP = 16;
+
+/** Characters NFKC turns into Han ones: CJK radicals, compatibility ideographs (and their supplement's high surrogate). */
+const HAN_COMPAT = /[\u2e80-\u2fdf\uf900-\ufaff\ud87e]/;
+const ONLY_HAN = /^[\u4e00-\u9fff]+$/;
+
+/**
+ * Whether `raw` (not normalized) surely lacks one of the pieces: a piece of plain Han
+ * characters that it does not hold, and nothing in it that normalizing would turn into Han.
+ */
+function surelyLacks(raw: string, pieces: readonly string[]): boolean {
+  const missing = pieces.some((piece) => ONLY_HAN.test(piece) && !raw.includes(piece));
+  return missing && !HAN_COMPAT.test(raw);
+}
+
+/** The piece with the fewest occurrences in `normalized`; null if one of them is missing. */
+function rarestPiece(normalized: string, pieces: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestCount = Number.POSITIVE_INFINITY;
+  for (const piece of pieces) {
+    let count = 0;
+    for (let at = normalized.indexOf(piece); at >= 0 && count < ANCHOR_COUNT_CAP; at = normalized.indexOf(piece, at + piece.length))
+      count++;
+    if (count === 0) return null;
+    if (count < bestCount) {
+      best = piece;
+      bestCount = count;
+    }
+  }
+  return best;
 }
 
 /** Whether `needle` occurs in `hay` without cutting a spaced-script word at either end. */
@@ -214,7 +257,28 @@ function occursAsWords(hay: string, needle: string): boolean {
  */
 export function holdsPhrase(text: string, phrase: PhraseText): boolean {
   if (phrase.literal !== '' && occursAsWords(text, phrase.literal)) return true;
-  if (occursAsWords(phraseKey(text), phrase.key)) return true;
+  // Most candidates that positions let through lack a stop word or a piece outright.
+  if (surelyLacks(text, phrase.pieces)) return phrase.converts?.(text) ?? false;
+  // Han pieces in a text where nothing normalizes into Han are found as they are: only the
+  // windows around them are normalized, not a whole long body.
+  const asIs = phrase.pieces.every((piece) => ONLY_HAN.test(piece)) && !HAN_COMPAT.test(text);
+  const hay = asIs ? text : normalizeText(text);
+  const anchor = rarestPiece(hay, phrase.pieces);
+  if (anchor === null) return phrase.converts?.(text) ?? false;
+  const reach = phrase.literal.length * 4 + 64;
+  let covered = -1;
+  for (let at = hay.indexOf(anchor); at >= 0; at = hay.indexOf(anchor, at + 1)) {
+    // An anchor well inside the window just compared: the phrase around it was in that window.
+    if (at + anchor.length + reach / 2 <= covered) continue;
+    let start = Math.max(0, at - reach);
+    let end = Math.min(hay.length, at + anchor.length + reach);
+    // Whole words at the window's edges, so that the word boundaries checked are real ones.
+    while (start > 0 && spaced(hay[start - 1])) start--;
+    while (end < hay.length && spaced(hay[end])) end++;
+    covered = end;
+    const window = hay.slice(start, end);
+    if (occursAsWords(asIs ? phraseKey(window) : keyOfNormalized(window), phrase.key)) return true;
+  }
   return phrase.converts?.(text) ?? false;
 }
 

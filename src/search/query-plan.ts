@@ -255,7 +255,36 @@ export class QueryPlanner {
     }
     // Pinyin alternatives and converted (traditional) text are not in the document as typed.
     const literal = phrase && slots.every((slot) => slot.expansions.length === 0) && !this.analyzer.converts(text);
-    return { kind: 'text', phrase, field, slots, check: literal ? phraseText(text, this.analyzer.options.traditional ? (t) => this.analyzer.converts(t) : null) : null };
+    const converts = this.analyzer.options.traditional ? (t: string) => this.analyzer.converts(t) : null;
+    return {
+      kind: 'text',
+      phrase,
+      field,
+      slots,
+      check: literal ? phraseText(text, this.requiredPieces(text, slots, words), converts) : null,
+    };
+  }
+
+  /**
+   * What a document that holds the phrase holds literally once normalized: each stop word of
+   * it, each word matched as itself, and for a word the document may have cut into sub-words
+   * (a slot with a cover) the pieces of the cover, which the word holds too.
+   */
+  private requiredPieces(text: string, slots: readonly Slot[], words: readonly string[][]): string[] {
+    const pieces: string[] = [];
+    let slot = 0;
+    for (const word of [...this.analyzer.wordChunks(text)].flat()) {
+      const main = words[slot]?.[0];
+      if (main !== word) {
+        pieces.push(word); // a stop word: it has no slot
+        continue;
+      }
+      const cover = (slots[slot] as Slot).cover;
+      if (cover.length > 0) for (const t of cover) pieces.push((this.terms[t] as PlanTerm).term);
+      else pieces.push(word);
+      slot++;
+    }
+    return [...new Set(pieces)].sort((a, b) => b.length - a.length);
   }
 }
 
