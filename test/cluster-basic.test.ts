@@ -87,6 +87,35 @@ test('cluster init/up/status/down start and stop real searchd; an unreachable cl
   assert.equal(removed.code, 0, removed.stderr);
   assert.deepEqual(JSON.parse(removed.stdout), { removed: 1, missing: 1, failed: [] });
 
+  // Without --update, ruyi index rebuilds: what the input does not hold is removed afterwards.
+  const some = join(dir, 'some.ndjson');
+  writeFileSync(
+    some,
+    `${sampleDocs()
+      .slice(0, 40)
+      .map((d) => JSON.stringify(d))
+      .join('\n')}\n`,
+  );
+  const rebuilt = ruyi('index', some, '--db', dir, '--json');
+  assert.equal(rebuilt.code, 0, rebuilt.stderr);
+  assert.deepEqual(
+    [JSON.parse(rebuilt.stdout).mode, JSON.parse(rebuilt.stdout).docs, JSON.parse(rebuilt.stdout).removed],
+    [
+      'rebuild',
+      40,
+      349 -
+        40 +
+        (sampleDocs()
+          .slice(0, 40)
+          .some((d) => d.id === 'manpages-zh:man1/ls.1')
+          ? 1
+          : 0),
+    ],
+  );
+  const opened = await ClusterIndex.open(dir);
+  assert.equal(opened.stats().docs, 40);
+  await opened.close();
+
   const stopped = ruyi('cluster', 'down', dir, '--json');
   assert.equal(stopped.code, 0, stopped.stderr);
   assert.ok(JSON.parse(stopped.stdout).nodes.every((n: { up: boolean; pid: null }) => !n.up && n.pid === null));
