@@ -186,6 +186,11 @@ test('openIndex(DIR) on a cluster: add, search, get, has, remove, stats as on a 
   assert.equal(page.total, local.search('文件').total);
   assert.equal(index.search('文件', { countOnly: true }).hits.length, 0);
 
+  // Snippets: ruyi's makeSnippet over the stored body, as for a local index.
+  const withSnippets = index.search('列出目录内容', { limit: 3, snippets: true }).hits;
+  assert.ok(withSnippets.length > 0 && withSnippets.every((h) => h.snippet?.includes('<mark>')), JSON.stringify(withSnippets));
+  assert.equal(withSnippets[0]?.snippet, local.search('列出目录内容', { limit: 1, snippets: true }).hits[0]?.snippet);
+
   const doc = docs[5] as Doc;
   assert.deepEqual(index.get(doc.id), local.get(doc.id));
   assert.equal(index.has(doc.id), true);
