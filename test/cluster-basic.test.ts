@@ -250,3 +250,22 @@ test('ruyi index on a cluster refuses a document larger than a Sphinx string att
   assert.equal(report.failed, 1);
   assert.match(report.errors[0].reason, /2097152 bytes/);
 });
+
+test('a pinyin cluster finds 内存 by neicun and nc, as a local pinyin index does', async (t) => {
+  const cluster = await startCluster(t, { nodes: 1, shards: 1, replicas: 1, pinyin: true });
+  const index = await openIndex(cluster.dir, { threads: 1 });
+  t.after(() => index.close());
+  await index.add([
+    { id: 'mem', title: '内存溢出', body: '服务器的内存不够了' },
+    { id: 'srv', title: '服务器', body: '机房里的服务器' },
+  ]);
+  await index.flush();
+  const ids = (q: string) =>
+    index
+      .search(q)
+      .hits.map((h) => h.id)
+      .sort();
+  assert.deepEqual(ids('neicun'), ['mem']);
+  assert.deepEqual(ids('nc'), ['mem']);
+  assert.deepEqual(ids('fuwuqi'), ['mem', 'srv']);
+});
