@@ -92,6 +92,35 @@ test('cluster init/up/status/down start and stop real searchd; an unreachable cl
   assert.equal(removed.code, 0, removed.stderr);
   assert.deepEqual(JSON.parse(removed.stdout), { removed: 1, missing: 1, failed: [] });
 
+  // Without --update, ruyi index rebuilds: what the input does not hold is removed afterwards.
+  const some = join(dir, 'some.ndjson');
+  writeFileSync(
+    some,
+    `${sampleDocs()
+      .slice(0, 40)
+      .map((d) => JSON.stringify(d))
+      .join('\n')}\n`,
+  );
+  const rebuilt = ruyi('index', some, '--db', dir, '--json');
+  assert.equal(rebuilt.code, 0, rebuilt.stderr);
+  assert.deepEqual(
+    [JSON.parse(rebuilt.stdout).mode, JSON.parse(rebuilt.stdout).docs, JSON.parse(rebuilt.stdout).removed],
+    [
+      'rebuild',
+      40,
+      349 -
+        40 +
+        (sampleDocs()
+          .slice(0, 40)
+          .some((d) => d.id === 'manpages-zh:man1/ls.1')
+          ? 1
+          : 0),
+    ],
+  );
+  const opened = await ClusterIndex.open(dir);
+  assert.equal(opened.stats().docs, 40);
+  await opened.close();
+
   const stopped = ruyi('cluster', 'down', dir, '--json');
   assert.equal(stopped.code, 0, stopped.stderr);
   assert.ok(JSON.parse(stopped.stdout).nodes.every((n: { up: boolean; pid: null }) => !n.up && n.pid === null));
@@ -162,6 +191,11 @@ test('openIndex(DIR) on a cluster: add, search, get, has, remove, stats as on a 
   assert.equal(page.total, local.search('文件').total);
   assert.equal(index.search('文件', { countOnly: true }).hits.length, 0);
 
+  // Snippets: ruyi's makeSnippet over the stored body, as for a local index.
+  const withSnippets = index.search('列出目录内容', { limit: 3, snippets: true }).hits;
+  assert.ok(withSnippets.length > 0 && withSnippets.every((h) => h.snippet?.includes('<mark>')), JSON.stringify(withSnippets));
+  assert.equal(withSnippets[0]?.snippet, local.search('列出目录内容', { limit: 1, snippets: true }).hits[0]?.snippet);
+
   const doc = docs[5] as Doc;
   assert.deepEqual(index.get(doc.id), local.get(doc.id));
   assert.equal(index.has(doc.id), true);
@@ -220,4 +254,23 @@ test('ruyi index on a cluster refuses a document larger than a Sphinx string att
   assert.equal(report.docs, 1);
   assert.equal(report.failed, 1);
   assert.match(report.errors[0].reason, /2097152 bytes/);
+});
+
+test('a pinyin cluster finds 内存 by neicun and nc, as a local pinyin index does', async (t) => {
+  const cluster = await startCluster(t, { nodes: 1, shards: 1, replicas: 1, pinyin: true });
+  const index = await openIndex(cluster.dir, { threads: 1 });
+  t.after(() => index.close());
+  await index.add([
+    { id: 'mem', title: '内存溢出', body: '服务器的内存不够了' },
+    { id: 'srv', title: '服务器', body: '机房里的服务器' },
+  ]);
+  await index.flush();
+  const ids = (q: string) =>
+    index
+      .search(q)
+      .hits.map((h) => h.id)
+      .sort();
+  assert.deepEqual(ids('neicun'), ['mem']);
+  assert.deepEqual(ids('nc'), ['mem']);
+  assert.deepEqual(ids('fuwuqi'), ['mem', 'srv']);
 });

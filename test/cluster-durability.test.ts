@@ -10,6 +10,13 @@ import { SAMPLE_FILE, sampleDocs } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 
+/** The first n sample articles as an NDJSON file in `dir`: enough for tests that need a few shards' worth. */
+function someArticles(dir: string, n: number): string {
+  const file = join(dir, `first-${n}.ndjson`);
+  writeFileSync(file, `${sampleDocs().slice(0, n).map((d) => JSON.stringify(d)).join('\n')}\n`);
+  return file;
+}
+
 function ruyi(...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -60,7 +67,7 @@ test('a write whose replica is down fails naming the node and the shard, exit 3'
   const cluster = await startCluster(t, { nodes: 2, shards: 2, replicas: 2 });
   await cluster.kill(1);
   const dead = (cluster.config.nodes[1] as { address: string }).address;
-  const r = ruyi('index', SAMPLE_FILE, '--db', cluster.dir, '--threads', '1');
+  const r = ruyi('index', someArticles(cluster.dir, 40), '--db', cluster.dir, '--threads', '1');
   assert.equal(r.code, 3, r.stdout + r.stderr);
   const lines = r.stderr.trim().split('\n');
   assert.equal(lines.length, 1, r.stderr);
@@ -72,7 +79,7 @@ test('a write whose replica is down fails naming the node and the shard, exit 3'
 
 test('cluster check names a replica that lost or changed rows, and --repair makes the replicas equal again', async (t) => {
   const cluster = await startCluster(t, { nodes: 2, shards: 2, replicas: 2 });
-  assert.equal(ruyi('index', SAMPLE_FILE, '--db', cluster.dir, '--threads', '2').code, 0);
+  assert.equal(ruyi('index', someArticles(cluster.dir, 150), '--db', cluster.dir, '--threads', '2').code, 0);
   const [a, b] = (cluster.config.shards[0] as { replicas: string[] }).replicas as [string, string];
   // What a lost commit leaves: node b's copy of s0 misses rows and holds an old version of one.
   const nodes = new SphinxNodes();

@@ -10,10 +10,10 @@ import { startCluster } from './cluster-helpers.js';
 import { sampleDocs, uniqueTitles } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
-const docs = sampleDocs();
+const docs = sampleDocs().slice(0, 200);
 const QUERIES = [
   ...uniqueTitles(docs)
-    .filter((_, i) => i % 15 === 0)
+    .filter((_, i) => i % 10 === 0)
     .map((d) => d.title),
   '内存',
   '文件 目录',

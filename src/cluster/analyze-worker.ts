@@ -8,6 +8,8 @@ export interface AnalyzeTask {
   docs: DocInput[];
   analysis: AnalysisOptions;
   truncate: boolean;
+  /** The writing run's mark (see ClusterWriter.sweep). */
+  loadId: number;
 }
 
 export interface AnalyzeResult {
@@ -30,7 +32,7 @@ export function analyzeDocs(task: AnalyzeTask): AnalyzeResult {
   const rejected: AnalyzeResult['rejected'] = [];
   task.docs.forEach((doc, at) => {
     try {
-      rows.push(docRow(analyzer as Analyzer, doc, task.truncate));
+      rows.push(docRow(analyzer as Analyzer, doc, task.truncate, task.loadId));
     } catch (err) {
       rejected.push({ at, reason: (err as Error).message });
     }

@@ -102,6 +102,7 @@ interface StoredRow {
   tgs: string;
   dat: string;
   fld: string;
+  load_id: string;
 }
 
 function storedDoc(r: StoredRow): DocInput {
@@ -137,10 +138,10 @@ async function repairReplica(
     const list = copy.splice(0).map((id) => idLiteral(id.toString()));
     const [rows] = (await nodes.run(
       source,
-      [{ sql: `SELECT id, rid, ttl, bdy, tgs, dat, fld FROM ${shard} WHERE id IN (${list.join(',')}) LIMIT ${list.length}` }],
+      [{ sql: `SELECT id, rid, ttl, bdy, tgs, dat, fld, load_id FROM ${shard} WHERE id IN (${list.join(',')}) LIMIT ${list.length}` }],
       shard,
     )) as StoredRow[][];
-    const values = (rows ?? []).map((r) => docRow(analyzer, storedDoc(r), true).values);
+    const values = (rows ?? []).map((r) => docRow(analyzer, storedDoc(r), true, Number(r.load_id)).values);
     if (values.length > 0)
       await nodes.run(target, [{ sql: `REPLACE INTO ${shard} (${COLUMNS.join(',')}) VALUES ${values.join(',')}` }], shard);
     copied += values.length;

@@ -122,7 +122,7 @@ export function shardsOfNode(config: ClusterConfig, addr: string): string[] {
 /** Columns of every shard's RT index, in the order REPLACE lists them (see doc-rows.ts). */
 export const FIELDS = ['title', 'body', 'tsub', 'bsub', 'tags', 'tchars', 'texact'] as const;
 export const STRING_ATTRS = ['rid', 'ttl', 'bdy', 'tgs', 'dat', 'fld'] as const;
-export const BIGINT_ATTRS = ['date_ms', 'ver'] as const;
+export const BIGINT_ATTRS = ['date_ms', 'ver', 'load_id'] as const;
 export const UINT_ATTRS = ['dated'] as const;
 
 /**

@@ -117,6 +117,16 @@ export class ClusterIndex {
     return this.writer().flush();
   }
 
+  /**
+   * Flushes, then removes every document this instance did not write: `ruyi index` without
+   * --update (a rebuild) on a cluster. Returns how many were removed. See ClusterWriter.sweep.
+   * @internal the CLI.
+   */
+  async sweepOthers(): Promise<number> {
+    this.live();
+    return this.writer().sweep();
+  }
+
   /** Nothing to merge that searchd does not do itself; kept for the API. */
   async optimize(): Promise<void> {
     await this.flush();

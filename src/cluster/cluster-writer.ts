@@ -53,6 +53,8 @@ export class ClusterWriter {
   private readonly touched = new Set<number>();
   private report = emptyReport();
   private failure: Error | null = null;
+  /** Marks every row this writer writes (ms since the epoch at its start): what sweep() keeps. */
+  readonly loadId = Date.now();
 
   constructor(
     private readonly config: ClusterConfig,
@@ -92,7 +94,12 @@ export class ClusterWriter {
 
   private async dispatch(): Promise<void> {
     if (this.pendingDocs.length === 0) return;
-    const task: AnalyzeTask = { docs: this.pendingDocs, analysis: this.options.analysis, truncate: this.options.truncate };
+    const task: AnalyzeTask = {
+      docs: this.pendingDocs,
+      analysis: this.options.analysis,
+      truncate: this.options.truncate,
+      loadId: this.loadId,
+    };
     const result = this.workers().run(task) as Promise<AnalyzeResult>;
     // Awaited in order by takeOne; a close() after a failure rejects tasks nobody takes any more.
     result.catch(() => {});
@@ -218,6 +225,50 @@ export class ClusterWriter {
     const report = this.report;
     this.report = emptyReport();
     return report;
+  }
+
+  /**
+   * After a flush: deletes, on every replica, the documents no row of this writer replaced
+   * (an older load_id): what makes `ruyi index` without --update a rebuild on a cluster. Not
+   * atomic: searches meanwhile see the new documents and the old ones until they are gone.
+   * Sphinx 2.2 deletes only by id, so the ids are listed first, a page at a time. Returns
+   * the documents removed (counted on each shard's first replica).
+   */
+  async sweep(): Promise<number> {
+    await this.flush();
+    let removed = 0;
+    await Promise.all(
+      this.config.shards.map(async (shard) => {
+        const counts = await Promise.all(
+          shard.replicas.map(async (node) => {
+            let n = 0;
+            let after = 0n;
+            for (;;) {
+              const [rows] = (await this.nodes.run(
+                node,
+                [
+                  {
+                    sql: `SELECT id FROM ${shard.name} WHERE load_id < ${this.loadId} AND id > ${after} ORDER BY id ASC LIMIT ${IDS_PER_STATEMENT} OPTION max_matches=${IDS_PER_STATEMENT}`,
+                  },
+                ],
+                shard.name,
+              )) as { id: string }[][];
+              const ids = (rows ?? []).map((r) => idLiteral(r.id));
+              if (ids.length > 0)
+                await this.nodes.run(node, [{ sql: `DELETE FROM ${shard.name} WHERE id IN (${ids.join(',')})` }], shard.name);
+              n += ids.length;
+              const last = ids[ids.length - 1];
+              if (ids.length < IDS_PER_STATEMENT || last === undefined) break;
+              after = BigInt(last);
+            }
+            await this.nodes.run(node, [{ sql: `FLUSH RTINDEX ${shard.name}` }], shard.name);
+            return n;
+          }),
+        );
+        removed += counts[0] ?? 0;
+      }),
+    );
+    return removed;
   }
 
   async close(): Promise<void> {

@@ -95,8 +95,11 @@ export function exactTitleKey(text: string): string {
   return encodeTerm(`\u0004${(normalizeText(text.slice(0, MAX_TITLE_CHARS)).match(TITLE_TOKEN) ?? []).join(' ')}`);
 }
 
-/** The row of a validated document; throws a message (the caller names the document) when it cannot be stored whole. */
-export function docRow(analyzer: Analyzer, doc: DocInput, truncate: boolean): DocRow {
+/**
+ * The row of a validated document; throws a message (the caller names the document) when it
+ * cannot be stored whole. `loadId` marks the run that wrote it (see ClusterWriter.sweep).
+ */
+export function docRow(analyzer: Analyzer, doc: DocInput, truncate: boolean, loadId: number): DocRow {
   let body = doc.body;
   let bdy = storedText(body);
   if (Buffer.byteLength(bdy) > MAX_STRING_ATTR_BYTES) {
@@ -128,6 +131,6 @@ export function docRow(analyzer: Analyzer, doc: DocInput, truncate: boolean): Do
     storedText(doc.date),
     storedText(doc.fields),
   ];
-  const values = `(${idLiteral(id)},${strings.map((s) => mysqlEscape(s)).join(',')},${dated ? Math.trunc(ms) : 0},${ver},${dated})`;
+  const values = `(${idLiteral(id)},${strings.map((s) => mysqlEscape(s)).join(',')},${dated ? Math.trunc(ms) : 0},${ver},${Math.trunc(loadId)},${dated})`;
   return { rid: doc.id, id, values, bytes: Buffer.byteLength(values) };
 }

@@ -9,8 +9,9 @@ const MAX_LISTED_ERRORS = 100;
 
 /**
  * `ruyi index <inputs> --db CLUSTER_DIR`: the documents are added to (or replace those in)
- * the cluster, always as `--update` does (a cluster has no generations to switch), and the
- * command exits 0 only after every replica of every shard written has flushed them to disk.
+ * the cluster; without --update, documents the input did not hold are then removed (a
+ * rebuild, but not atomic: a cluster has no generations to switch; a run that stopped early
+ * removes nothing). Exits 0 only after every replica of every shard written has flushed to disk.
  * Records are read and validated here, analyzed by the worker pool, sent per shard.
  */
 export async function clusterIndexCommand(db: string, inputs: string[], flags: IndexCommandFlags): Promise<number> {
@@ -28,6 +29,7 @@ export async function clusterIndexCommand(db: string, inputs: string[], flags: I
   let accepted = 0;
   let bytes = 0;
   let stopped: IndexReport['stopped'] = null;
+  let swept = 0;
   const reject = (r: RejectedRecord): void => {
     failed++;
     if (errors.length < MAX_LISTED_ERRORS) errors.push(r);
@@ -54,6 +56,7 @@ export async function clusterIndexCommand(db: string, inputs: string[], flags: I
       if (stopped !== null) break;
     }
     report = await index.flush();
+    if (!flags.update && stopped === null && report.added > 0) swept = await index.sweepOthers();
   } catch (err) {
     progress.stop();
     await index.close().catch(() => {});
@@ -65,8 +68,8 @@ export async function clusterIndexCommand(db: string, inputs: string[], flags: I
   failed += report.failedCount - report.failed.length;
   const seconds = (performance.now() - started) / 1000;
   const docs = report.added;
-  const out: IndexReport & { cluster: true } = {
-    mode: 'update',
+  const out: IndexReport & { cluster: true; removed: number } = {
+    mode: flags.update ? 'update' : 'rebuild',
     docs,
     failed,
     duplicates: report.superseded,
@@ -83,11 +86,12 @@ export async function clusterIndexCommand(db: string, inputs: string[], flags: I
     generation: null,
     errors,
     cluster: true,
+    removed: swept,
   };
   if (flags.json) printJson(out);
   else {
     printLine(
-      `indexed ${docs} documents (${(bytes / 1e6).toFixed(1)} MB) into the cluster in ${out.seconds.toFixed(1)} s: ${out.docsPerSecond} docs/s, ${out.mbPerSecond} MB/s, ${out.threads} threads, ${out.shards} shards; durable on every replica`,
+      `indexed ${docs} documents (${(bytes / 1e6).toFixed(1)} MB) into the cluster in ${out.seconds.toFixed(1)} s: ${out.docsPerSecond} docs/s, ${out.mbPerSecond} MB/s, ${out.threads} threads, ${out.shards} shards; durable on every replica${swept > 0 ? `; ${swept} documents not in the input removed` : ''}`,
     );
     if (failed > 0) {
       printError(`${failed} records rejected:`);
