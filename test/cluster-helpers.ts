@@ -18,6 +18,24 @@ process.on('exit', () => {
   }
 });
 
+/**
+ * A fresh directory for a cluster that a test drives through the CLI: after the test, every
+ * searchd whose pid file is in it is killed, then it is removed (in that order: node:test
+ * runs `after` hooks in the order they were added, so one hook does both).
+ */
+export function cliClusterDir(t: TestContext): string {
+  const base = mkdtempSync(join(tmpdir(), 'ruyi-cluster-cli-'));
+  const dir = join(base, 'c');
+  t.after(() => {
+    for (let i = 0; i < 64; i++) {
+      const pid = nodePid(dir, `n${i}`);
+      if (pid !== null) process.kill(pid, 'SIGKILL');
+    }
+    rmSync(base, { recursive: true, force: true });
+  });
+  return dir;
+}
+
 export interface TestCluster {
   dir: string;
   config: ClusterConfig;
