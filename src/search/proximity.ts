@@ -168,6 +168,8 @@ export interface PhraseText {
    * rejected at once, and only the text around the rarest is compared.
    */
   pieces: string[];
+  /** The key as a pattern over text as it is (see keyPattern): one native scan, no copy. */
+  pattern: RegExp;
   converts: ((text: string) => boolean) | null;
 }
 
@@ -202,8 +204,42 @@ function keyOfNormalized(normalized: string): string {
 export function phraseText(text: string, pieces: string[], converts: ((text: string) => boolean) | null): PhraseText | null {
   const key = phraseKey(text);
   if (key === '' || pieces.length === 0) return null;
-  return { literal: normalizeText(text).trim(), key, pieces, converts };
+  return { literal: normalizeText(text).trim(), key, pieces, pattern: keyPattern(key), converts };
 }
+
+const SEPARATORS = '[^\\p{L}\\p{N}\\p{M}]';
+const SPACED_CLASS = '[\\p{Script=Latin}\\p{Script=Greek}\\p{Script=Cyrillic}\\p{N}]';
+
+/**
+ * A case-insensitive pattern that matches, in text that is not normalized, what phraseKey
+ * maps onto `key`: separators allowed between characters where phraseKey drops them
+ * (around Han), required where it keeps a space (between two words of a spaced script),
+ * and a spaced-script word not cut at either end.
+ */
+function keyPattern(key: string): RegExp {
+  const chars = [...key];
+  let source = spaced(chars[0]) ? `(?<!${SPACED_CLASS})` : '';
+  chars.forEach((c, i) => {
+    if (c === ' ') return;
+    if (i > 0) {
+      const prev = chars[i - 1] as string;
+      if (prev === ' ') source += `${SEPARATORS}+`;
+      else if (!(spaced(prev) && spaced(c))) source += `${SEPARATORS}*`;
+    }
+    source += c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+  });
+  if (spaced(chars[chars.length - 1])) source += `(?!${SPACED_CLASS})`;
+  return new RegExp(source, 'iu');
+}
+
+/**
+ * Characters whose NFKC form is a letter or digit other than themselves, which can make or
+ * break a match: full-width letters and digits, half-width katakana and hangul, CJK radicals
+ * and compatibility ideographs (and their supplement), enclosed and squared forms,
+ * letter-like symbols, ligatures. Full-width punctuation (，：（）) is not among them: it is a
+ * separator before and after NFKC. A text with none is compared as it is.
+ */
+const NFKC_SENSITIVE = /[\u2100-\u214f\u2460-\u24ff\u2e80-\u2fdf\u3200-\u33ff\uf900-\ufaff\ufb00-\ufb4f\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff66-\uffdc\ud87e]/;
 
 /** Occurrences counted to pick the rarest piece as the anchor: past this many, any will do. */
 const ANCHOR_COUNT_CAP = 16;
@@ -257,6 +293,9 @@ function occursAsWords(hay: string, needle: string): boolean {
  */
 export function holdsPhrase(text: string, phrase: PhraseText): boolean {
   if (phrase.literal !== '' && occursAsWords(text, phrase.literal)) return true;
+  // A match in the text as it is is one (NFKC keeps those letters, and separators stay separators).
+  if (phrase.pattern.test(text)) return true;
+  if (!NFKC_SENSITIVE.test(text)) return phrase.converts?.(text) ?? false;
   // Most candidates that positions let through lack a stop word or a piece outright.
   if (surelyLacks(text, phrase.pieces)) return phrase.converts?.(text) ?? false;
   // Han pieces in a text where nothing normalizes into Han are found as they are: only the

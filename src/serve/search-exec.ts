@@ -1,4 +1,5 @@
 import type { SearchOptions } from '../index.js';
+import { MAX_QUERY_CLAUSES } from '../search/query-parser.js';
 import { type DocStore, holdsLong } from './doc-store.js';
 import { ApiError } from './errors.js';
 import { attributeValues, type JsonObject, matchesFilter } from './filter-eval.js';
@@ -95,6 +96,10 @@ export function ruyiQuery(q: string, settings: IndexSettings): { text: string; s
   const kept = tokens.filter((t) => !stop.has(t.toLowerCase()));
   if (kept.length > 0) tokens = kept;
   const synonyms = new Map(Object.entries(settings.synonyms).map(([k, v]) => [k.toLowerCase(), v]));
+  // Synonyms that would take the query past ruyi's clause limit are left out: the words
+  // alone are searched (as plain words, cut to the limit), never a query made unreadable.
+  const clauses = tokens.reduce((n, t) => n + 1 + (synonyms.get(t.toLowerCase())?.length ?? 0), 0);
+  if (clauses > MAX_QUERY_CLAUSES) return { text: tokens.join(' '), syntax: 'plain' };
   const whole = synonyms.get(tokens.join(' ').toLowerCase());
   const quote = (w: string): string => `"${w.replace(/["\\]/g, ' ').trim()}"`;
   if (whole !== undefined && tokens.length > 1) return { text: [tokens.join(' '), ...whole].map(quote).join(' OR '), syntax: 'query' };
