@@ -16,9 +16,10 @@
  * Prints a table with the targets' pass/fail and writes bench-results/bench-serve.json.
  * The numbers are printed, never asserted: they depend on the machine.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import {
+  copyFileSync,
   createReadStream,
   createWriteStream,
   mkdirSync,
@@ -56,6 +57,8 @@ const LIMIT = 10;
 // not of shipping whole documents (man pages of up to 200 KB) that the library never returns.
 const RETRIEVED = ['id', 'title', 'tags', 'date'];
 const TASK_TIMEOUT_MS = 30 * 60_000;
+/** No CPU used for this long with a task unfinished: stuck. */
+const STALL_MS = 60_000;
 // One upload per 32 MB: well under the server's default payload limit, as a client would batch.
 const CHUNK_BYTES = 32e6;
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -196,9 +199,43 @@ function upload(base: string, file: string): Promise<number> {
   });
 }
 
+/** CPU seconds the server has used (all its threads), from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * A task that stays unfinished while the server uses no CPU is stuck, not slow (a stall
+ * seen once in a 100 MB upload): the native stacks of every thread go to the work
+ * directory (gdb, when installed) for the bug report, and the run fails now.
+ */
+function stallCheck(pid: number): () => void {
+  let last = -1;
+  let since = Date.now();
+  return () => {
+    const cpu = cpuSeconds(pid);
+    if (cpu > last + 0.05) {
+      last = cpu;
+      since = Date.now();
+      return;
+    }
+    if (Date.now() - since < STALL_MS) return;
+    const stacks = join(work, 'stall-stacks.txt');
+    const gdb = spawnSync('gdb', ['-p', String(pid), '-batch', '-ex', 'thread apply all bt 30'], { encoding: 'utf8', timeout: 60_000 });
+    writeFileSync(stacks, gdb.error ? `gdb: ${gdb.error.message}` : `${gdb.stdout}${gdb.stderr}`);
+    // The work directory goes with the process: keep the stacks beside the results.
+    mkdirSync('bench-results', { recursive: true });
+    copyFileSync(stacks, join('bench-results', 'bench-serve-stall-stacks.txt'));
+    throw new Error(`the server used no CPU for ${STALL_MS / 1000} s with a task unfinished: stalled (stacks in bench-results/bench-serve-stall-stacks.txt)`);
+  };
+}
+
 async function waitForTask(base: string, uid: number): Promise<void> {
   const deadline = Date.now() + TASK_TIMEOUT_MS;
+  const checkStall = stallCheck(server.child.pid as number);
   while (Date.now() < deadline) {
+    checkStall();
     const task = (await (await fetch(`${base}/tasks/${uid}`)).json()) as { status: string; error?: unknown };
     if (task.status === 'succeeded') return;
     if (task.status === 'failed' || task.status === 'canceled') throw new Error(`task ${uid}: ${JSON.stringify(task)}`);
