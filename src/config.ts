@@ -4,6 +4,7 @@ import { type MemoryPlan, planMemory } from './memory-plan.js';
 
 const MiB = 1024 * 1024;
 
+export { machineMemoryBytes } from './machine.js';
 export {
   DEFAULT_BUDGET_MAX,
   DEFAULT_BUDGET_SHARE,
@@ -15,7 +16,6 @@ export {
   planMemory,
   threadsForBudget,
 } from './memory-plan.js';
-export { machineMemoryBytes } from './machine.js';
 
 export const DEFAULT_SHARDS = 4;
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;

@@ -166,8 +166,14 @@ export function planMemory(
       (threads > 1 && threadsOption !== undefined ? 'use fewer --threads or ' : '') +
       `give it --max-memory ${Math.ceil(minimum / MiB)}M or more`;
   }
-  const available = Math.max(MAIN_WORK_MIN_BYTES + threads * WORKER_WORK_MIN_BYTES, maxMemory - PROCESS_BASE_BYTES - threads * WORKER_BASE_BYTES);
-  const mainWork = Math.max(MAIN_WORK_MIN_BYTES, Math.min(MAIN_WORK_MAX_BYTES, available * 0.15, available - threads * WORKER_WORK_MIN_BYTES));
+  const available = Math.max(
+    MAIN_WORK_MIN_BYTES + threads * WORKER_WORK_MIN_BYTES,
+    maxMemory - PROCESS_BASE_BYTES - threads * WORKER_BASE_BYTES,
+  );
+  const mainWork = Math.max(
+    MAIN_WORK_MIN_BYTES,
+    Math.min(MAIN_WORK_MAX_BYTES, available * 0.15, available - threads * WORKER_WORK_MIN_BYTES),
+  );
   const work = Math.min(WORKER_WORK_MAX_BYTES, Math.max(WORKER_WORK_MIN_BYTES, (available - mainWork) / threads));
   // A worker's share, by what measured: its V8 heap (a batch's strings, jieba's token arrays,
   // the term dictionary's Map) about half, buffered postings a quarter, a write transaction
@@ -195,7 +201,10 @@ export function planMemory(
     // the process and their isolates, is theirs to map, up to MAX_MERGE_STEP_BYTES a step.
     optimizeMergeBytes: Math.max(
       256 * 1024,
-      Math.min(MAX_MERGE_STEP_BYTES, Math.floor((maxMemory - PROCESS_BASE_BYTES - mainWork - threads * WORKER_MERGE_BASE_BYTES) / threads / 8)),
+      Math.min(
+        MAX_MERGE_STEP_BYTES,
+        Math.floor((maxMemory - PROCESS_BASE_BYTES - mainWork - threads * WORKER_MERGE_BASE_BYTES) / threads / 8),
+      ),
     ),
     // A long document is held once, whole: its line is decoded in place into its body's UTF-8
     // bytes, which are moved (not copied) to the worker, which segments and stores it a piece

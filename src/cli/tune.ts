@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAX_DEFAULT_THREADS, planMemory } from '../config.js';
-import { usableCores } from '../machine.js';
 import { type InputOptions, readInputs } from '../ingest/index.js';
+import { usableCores } from '../machine.js';
 
 /** One trial reindex of the sample at a thread count. */
 export interface TuneTrial {

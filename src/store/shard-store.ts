@@ -18,7 +18,7 @@ import { type Database, open, type RootDatabase } from 'lmdb';
  * (little-endian, see crc32c.ts), checked whenever it is read.
  *             'version'            -> number          bumped by every commit (cheap to poll)
  */
-export const KEY_LAYOUT_VERSION = 2;
+export const KEY_LAYOUT_VERSION = 3;
 
 export const SegmentKey = {
   Block: 0,
