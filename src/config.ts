@@ -4,6 +4,7 @@ import { type MemoryPlan, planMemory, QUERY_ANALYZER_BYTES } from './memory-plan
 
 const MiB = 1024 * 1024;
 
+export { machineMemoryBytes } from './machine.js';
 export {
   DEFAULT_BUDGET_MAX,
   DEFAULT_BUDGET_SHARE,
@@ -16,7 +17,6 @@ export {
   QUERY_ANALYZER_BYTES,
   threadsForBudget,
 } from './memory-plan.js';
-export { machineMemoryBytes } from './machine.js';
 
 export const DEFAULT_SHARDS = 4;
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;

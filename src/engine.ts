@@ -17,7 +17,17 @@ import { checkIndexDir, createGeneration, currentToken, readCurrent, removeStale
 import { analysisOf, type IndexMeta, openMeta } from './store/index-meta.js';
 import { openShardDbs, readShardState, shardDir } from './store/shard-store.js';
 import { WriterLock } from './store/writer-lock.js';
-import type { BatchOp, Doc, RawRecordOptions, WorkerShares, DocInput, IndexStats, SearchOptions, SearchResult, StructuredQuery } from './types.js';
+import type {
+  BatchOp,
+  Doc,
+  DocInput,
+  IndexStats,
+  RawRecordOptions,
+  SearchOptions,
+  SearchResult,
+  StructuredQuery,
+  WorkerShares,
+} from './types.js';
 import { validateDoc, validateId } from './validate.js';
 
 /** Batches are sized by JavaScript string memory (2 bytes a char) plus a per-document overhead. */

@@ -31,10 +31,7 @@ export interface DocInput {
  * A large body travels as UTF-8 bytes (`bodyUtf8`, transferred, not copied) with `doc.body`
  * empty, so that neither thread holds it twice or as one huge string.
  */
-export type BatchOp =
-  | { op: 'add'; doc: DocInput; bodyUtf8?: Uint8Array; transfer?: boolean }
-  | { op: 'remove'; id: string }
-  | RawRecordOp;
+export type BatchOp = { op: 'add'; doc: DocInput; bodyUtf8?: Uint8Array; transfer?: boolean } | { op: 'remove'; id: string } | RawRecordOp;
 
 /** An op a shard writer applies: raw records are parsed into adds first. */
 export type ParsedOp = Exclude<BatchOp, RawRecordOp>;

@@ -15,18 +15,24 @@ function topK<T>(items: Iterable<T>, k: number, better: (a: T, b: T) => boolean)
 import { mulberry32 as prng } from '../scripts/prng.js';
 import { crc32c, sealed, sealFault, unseal } from '../src/store/crc32c.js';
 import {
+  BLOCK_DOCS,
+  decodePositions,
   decodePostings,
   type EncodeColumns,
   encodePayload,
   PayloadMerger,
+  PositionLists,
   PostingColumns,
+  positionsBytes,
   type SegmentNorms,
+  SkipTable,
 } from '../src/store/postings-codec.js';
 import { SegmentReader } from '../src/store/segment-reader.js';
 import { BLOCK_TARGET_BYTES, LARGE_TERM_BYTES, SegmentWriter } from '../src/store/segment-writer.js';
 import { type SegmentInfo, SegmentKey, type ShardDbs } from '../src/store/shard-store.js';
 import { sortedTermIds } from '../src/store/term-order.js';
 import { ByteReader, ByteWriter } from '../src/store/varint.js';
+import { PayloadWalker } from '../src/verify/payload-check.js';
 
 const utf8 = new TextEncoder();
 const utf8Decode = new TextDecoder();
@@ -611,8 +617,8 @@ test('PayloadMerger equals encoding the surviving postings directly', () => {
         assert.deepEqual(plainColumns(cols), expectedColumns(survivors));
       }
 
-      // The merger is reusable, and sources without deleted documents take the byte-copy path
-      // (dead = null) to the same bytes, mixed with Set sources or not.
+      // The merger is reusable, and sources without deleted documents (dead = null) give the
+      // same bytes, mixed with Set sources or not.
       for (const useNull of [(s: (typeof sources)[number]) => s.dead.size === 0, () => false]) {
         merger.start(firstOfAll);
         for (const s of sources) merger.append(s.payload, s.first, useNull(s) ? null : allDead);
@@ -656,7 +662,7 @@ test('PayloadMerger with two segments, a concrete case', () => {
   // gap 0, packed 1*2+1, tfTitle 2; gap 5, packed 2*2; gap 285 (two bytes), packed 1*2+1, tfTitle 1.
   assert.deepEqual([...out.toBuffer().subarray(0, 11)], [3, 9, 0, 3, 2, 5, 4, 0x9d, 0x02, 3, 1]);
 
-  // Nothing dead: both sources are copied as bytes, only b's first gap is rebased (from 18 to 15).
+  // Nothing dead: only b's first gap is rebased (from 18 to 15).
   merger.start(8);
   merger.append(encode(10, a), 10, null);
   merger.append(encode(18, b), 18, null);
@@ -1291,5 +1297,164 @@ test('SegmentReader: a flipped byte in any value of a segment is an E_CORRUPT na
     expectCorrupt(() => [...reader.entries()]);
     assert.ok(raised > 0, `damage to ${key} went unnoticed`);
     original.copy(value);
+  }
+});
+
+// ---------------------------------------------------------------- blocks of 128 (format 3)
+
+/** Postings of 1..700 documents from segFirst (1 or large), with small positions: many blocks quickly. */
+function longList(rand: () => number): Posting[] {
+  const count = 1 + Math.floor(rand() * 700);
+  let doc = rand() < 0.5 ? 1 : 1 + Math.floor(rand() * 100_000_000);
+  return Array.from({ length: count }, (_, i): Posting => {
+    doc += i === 0 ? 0 : 1 + Math.floor(rand() * 5);
+    const tfT = Math.floor(rand() * 4);
+    const tfB = Math.floor(rand() * 4);
+    const tl = Math.max(Math.floor(rand() * 31), tfT);
+    const bl = Math.max(Math.floor(rand() * 401), tfB * 2 + 1);
+    const positions = [...Array.from({ length: tfT }, (_, k) => k), ...Array.from({ length: tfB }, (_, k) => tl + 1 + k * 2)];
+    return { doc, titleLen: tl, bodyLen: bl, positions };
+  });
+}
+
+test('long lists: blocks of 128 with skip entries decode to every posting, positions and bounds', () => {
+  const walker = new PayloadWalker();
+  const rand = prng(128);
+  for (let run = 0; run < 60; run++) {
+    {
+      const postings = longList(rand);
+      const wantPicks = Array.from({ length: Math.floor(rand() * 60) }, () => Math.floor(rand() * 1e6));
+      const deadPicks = Array.from({ length: Math.floor(rand() * 30) }, () => Math.floor(rand() * 1e6));
+      const segFirst = (postings[0] as Posting).doc - 1;
+      const norms = normsFor(segFirst, postings);
+      const out = new ByteWriter(8);
+      encodePayload(out, new ByteWriter(8), segFirst, columnsOf(postings), norms);
+      const payload = out.toBuffer();
+      if (postings.length <= BLOCK_DOCS)
+        assert.deepEqual(decodeAll(payload, segFirst), expectedPostings(postings), 'one block: the plain layout');
+      const cols = new PostingColumns();
+      assert.equal(decodePostings(payload, segFirst, norms, null, cols), postings.length);
+      assert.deepEqual(plainColumns(cols), expectedColumns(postings));
+      // Dead documents are skipped in any block.
+      const dead = new Set(deadPicks.map((p) => (postings[p % postings.length] as Posting).doc));
+      const alive = postings.filter((p) => !dead.has(p.doc));
+      const live = new PostingColumns();
+      assert.equal(decodePostings(payload, segFirst, norms, dead, live), alive.length);
+      assert.deepEqual(plainColumns(live), expectedColumns(alive));
+      // Positions of any sorted set of wanted docNums (some absent), through the skip table.
+      const wanted = [
+        ...new Set(wantPicks.map((p) => (p % 3 === 0 ? segFirst + (p % 5000) : (postings[p % postings.length] as Posting).doc))),
+      ].sort((a, b) => a - b);
+      const lists = new PositionLists().reset(Int32Array.from(wanted));
+      decodePositions(payload, segFirst, lists);
+      wanted.forEach((doc, k) => {
+        const p = postings.find((x) => x.doc === doc);
+        assert.deepEqual([...lists.of(k)], p?.positions ?? [], `positions of ${doc}`);
+      });
+      assert.equal(positionsBytes(payload), positionSectionBytes(postings));
+      // The skip table: last docNums and exact bounds per block.
+      const skip = new SkipTable().read(payload, segFirst);
+      assert.equal(skip.blocks, Math.ceil(postings.length / BLOCK_DOCS));
+      if (skip.blocks > 1) {
+        for (let b = 0; b < skip.blocks; b++) {
+          const inBlock = postings.slice(b * BLOCK_DOCS, (b + 1) * BLOCK_DOCS);
+          assert.equal(skip.lastDoc[b], (inBlock.at(-1) as Posting).doc);
+          assert.equal(skip.maxTfTitle[b], Math.max(...inBlock.map(tfTitleOf)));
+          assert.equal(skip.maxTfBody[b], Math.max(...inBlock.map((p) => p.positions.length - tfTitleOf(p))));
+          assert.equal(skip.minTitleLen[b], Math.min(...inBlock.map((p) => p.titleLen)));
+          assert.equal(skip.minBodyLen[b], Math.min(...inBlock.map((p) => p.bodyLen)));
+        }
+      }
+      // verify's walker accepts it and sees every posting.
+      const seen: number[] = [];
+      assert.equal(
+        walker.walk(payload, segFirst, segFirst + 1_000_000, (doc) => seen.push(doc), norms),
+        null,
+      );
+      assert.deepEqual(
+        seen,
+        postings.map((p) => p.doc),
+      );
+      // A merge of the list cut in two sources, with deaths, equals encoding the survivors.
+      const cut = Math.floor(postings.length / 2);
+      const a = postings.slice(0, cut);
+      const b = postings.slice(cut);
+      const bFirst = a.length > 0 ? (a.at(-1) as Posting).doc + 1 : segFirst;
+      const encodeWith = (first: number, ps: Posting[]): Buffer => {
+        const w = new ByteWriter(8);
+        encodePayload(w, new ByteWriter(8), first, columnsOf(ps), normsFor(segFirst, postings));
+        return w.toBuffer();
+      };
+      const merger = new PayloadMerger();
+      merger.start(segFirst, norms);
+      merger.append(encodeWith(segFirst, a), segFirst, dead);
+      merger.append(encodeWith(bFirst, b), bFirst, dead);
+      const merged = new ByteWriter(8);
+      if (merger.finish(merged)) {
+        const expect = new ByteWriter(8);
+        encodePayload(expect, new ByteWriter(8), segFirst, columnsOf(alive), norms);
+        assert.deepEqual(merged.toBuffer(), expect.toBuffer());
+      } else assert.equal(alive.length, 0);
+    }
+  }
+});
+
+/** Bytes the positions of these postings take (gaps from 0 within each, as varints). */
+function positionSectionBytes(postings: Posting[]): number {
+  let bytes = 0;
+  for (const p of postings) {
+    let prev = 0;
+    for (const pos of p.positions) {
+      const gap = pos - prev;
+      prev = pos;
+      bytes += gap < 0x80 ? 1 : gap < 0x4000 ? 2 : gap < 0x200000 ? 3 : 4;
+    }
+  }
+  return bytes;
+}
+
+test('long lists: a flipped bit anywhere is an E_CORRUPT or, where the read does not reach, the same answer', () => {
+  const rand = prng(7);
+  for (let run = 0; run < 300; run++) {
+    {
+      const postings = longList(rand);
+      if (postings.length <= BLOCK_DOCS) continue;
+      const pick = Math.floor(rand() * 1e6);
+      const bit = Math.floor(rand() * 8);
+      const segFirst = (postings[0] as Posting).doc;
+      const norms = normsFor(segFirst, postings);
+      const out = new ByteWriter(8);
+      encodePayload(out, new ByteWriter(8), segFirst, columnsOf(postings), norms);
+      const payload = out.toBuffer();
+      // The count's own bytes are covered by the value's seal when they read as one block (see SegmentReader.readLarge).
+      const i = 2 + Math.floor(rand() * (payload.length - 2));
+      payload[i] = (payload[i] as number) ^ (1 << bit);
+      const typed = (f: () => void): boolean => {
+        try {
+          f();
+          return false;
+        } catch (err) {
+          assert.ok(err instanceof EngineError && err.code === 'E_CORRUPT', `byte ${i} bit ${bit}: ${String(err)}`);
+          return true;
+        }
+      };
+      // A full decode of the postings (not their positions): caught, or exactly right.
+      const cols = new PostingColumns();
+      if (!typed(() => decodePostings(payload, segFirst, norms, null, cols)))
+        assert.deepEqual(plainColumns(cols), expectedColumns(postings));
+      // Merging reads everything, positions too: always caught.
+      const merger = new PayloadMerger();
+      merger.start(segFirst, norms);
+      assert.ok(
+        typed(() => merger.append(payload, segFirst, null)),
+        `byte ${i} bit ${bit} not caught by a merge`,
+      );
+      // One document's positions: caught, or exactly right.
+      const doc = (postings[pick % postings.length] as Posting).doc;
+      const lists = new PositionLists().reset(Int32Array.of(doc));
+      if (!typed(() => decodePositions(payload, segFirst, lists))) {
+        assert.deepEqual([...lists.of(0)], (postings.find((p) => p.doc === doc) as Posting).positions);
+      }
+    }
   }
 });

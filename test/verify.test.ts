@@ -11,6 +11,7 @@ import { openIndex } from '../src/index.js';
 import { shardOf } from '../src/router.js';
 import { SEAL_BYTES, sealed } from '../src/store/crc32c.js';
 import { readCurrent } from '../src/store/generations.js';
+import { FORMAT_VERSION } from '../src/store/index-meta.js';
 import { encodePayload } from '../src/store/postings-codec.js';
 import { type HitRecord, openShardDbs, readShardState, SegmentKey, type ShardDbs, type StoredDoc } from '../src/store/shard-store.js';
 import { ByteReader, ByteWriter } from '../src/store/varint.js';
@@ -534,19 +535,25 @@ test('a random flipped byte anywhere in a segment or a stored body: verify names
   assertClean(await verifyIndex(root), 350);
 });
 
-test('an index of format 1 (no checksums) is refused with a clear "rebuild" error, and verify says why', async (t) => {
+test('an index of an older format (no checksums, no skip data) is refused with a clear "rebuild" error, and verify says why', async (t) => {
   const { root, gen } = copyOfIndex(t);
   const file = join(gen, 'ruyi.json');
   const meta = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  assert.equal(meta.formatVersion, 2);
-  writeFileSync(file, JSON.stringify({ ...meta, formatVersion: 1, keyLayout: 1 }));
+  assert.equal(meta.formatVersion, FORMAT_VERSION);
+  assert.equal(FORMAT_VERSION, 3);
+  writeFileSync(file, JSON.stringify({ ...meta, formatVersion: 2, keyLayout: 2 }));
   await assert.rejects(
     openIndex(root, { threads: 1, create: false }),
     (err) =>
       isEngineError(err, 'E_META_MISMATCH') &&
-      /was built with formatVersion 1, this version uses 2; rebuild it \(ruyi index <dump> --db <dir>, without --update\)/.test(err.message),
+      /was built with formatVersion 2, this version uses 3; rebuild it \(ruyi index <dump> --db <dir>, without --update\)/.test(
+        err.message,
+      ),
   );
   const report = await verifyIndex(root);
   assert.equal(report.ok, false);
-  assert.ok(report.problems.some((p) => p.check === 'meta' && /formatVersion/.test(p.message)), describe(report));
+  assert.ok(
+    report.problems.some((p) => p.check === 'meta' && /formatVersion/.test(p.message)),
+    describe(report),
+  );
 });

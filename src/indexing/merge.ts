@@ -36,7 +36,6 @@ export function mergeSegments(dbs: ShardDbs, segments: readonly SegmentInfo[], t
   const bounded = new BoundedWriter(dbs.env, txnBytes);
   const writer = new SegmentWriter(newId, (key, value) => bounded.put(dbs.postings, key, value));
 
-  // A source without deleted documents is merged by copying bytes (see PayloadMerger).
   const sources = segments.map((info) => {
     let deadHere = false;
     for (const n of dead) if (n >= info.first && n <= info.last) deadHere = true;
@@ -44,13 +43,15 @@ export function mergeSegments(dbs: ShardDbs, segments: readonly SegmentInfo[], t
     return { info, reader, dead: deadHere ? dead : null, it: reader.entries() };
   });
   const heads = sources.map((s) => s.it.next());
+  // Segments cover adjacent docNum ranges, so the merged norms are the sources' back to back.
+  const norms = concatNorms(sources.map((s) => s.reader.norms()));
   const merger = new PayloadMerger();
   const out = new ByteWriter();
   for (;;) {
     let term: string | null = null;
     for (const h of heads) if (!h.done && (term === null || h.value.term < term)) term = h.value.term;
     if (term === null) break;
-    merger.start(first);
+    merger.start(first, norms);
     // Sources are in docNum order, so appending them in order keeps postings sorted.
     for (let i = 0; i < sources.length; i++) {
       const h = heads[i] as IteratorResult<{ term: string; payload: Uint8Array }>;
@@ -63,8 +64,7 @@ export function mergeSegments(dbs: ShardDbs, segments: readonly SegmentInfo[], t
     out.reset();
     if (merger.finish(out)) writer.addTerm(term, out);
   }
-  // Segments cover adjacent docNum ranges, so the merged norms are the sources' back to back.
-  const blocks = writer.finish(concatNorms(sources.map((s) => s.reader.norms())));
+  const blocks = writer.finish(norms);
   const merged: SegmentInfo = {
     id: newId,
     first,

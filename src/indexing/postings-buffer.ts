@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Analyzer } from '../analysis/analyzer.js';
-import { appendFullPostings, type FullPostings, PayloadBuilder, type SegmentNorms } from '../store/postings-codec.js';
+import { appendFullPostings, type FullPostings, PayloadBuilder, RunPayloadBuilder, type SegmentNorms } from '../store/postings-codec.js';
 import type { SegmentWriter } from '../store/segment-writer.js';
 import { sortedTermIds } from '../store/term-order.js';
 import { ByteWriter } from '../store/varint.js';
@@ -79,6 +79,7 @@ export class PostingsBuffer {
   private scatterPositions = new Int32Array(1 << 16);
   private readonly out = new ByteWriter();
   private readonly builder = new PayloadBuilder();
+  private readonly runBuilder = new RunPayloadBuilder();
   private runs: string[] = [];
   private runDir: string | null = null;
 
@@ -126,7 +127,8 @@ export class PostingsBuffer {
    * lengths, and an estimate of the term table. Cheap: call it after every document.
    */
   get memoryBytes(): number {
-    const arrays = (this.tokTerm.length * 3 + this.scatterDocs.length * 2) * 4 + this.out.buf.length + this.builder.bytes;
+    const arrays =
+      (this.tokTerm.length * 3 + this.scatterDocs.length * 2) * 4 + this.out.buf.length + this.builder.bytes + this.runBuilder.bytes;
     return (
       arrays + (this.titleLens.length + this.bodyLens.length + this.terms.length) * 8 + this.chunkEntries.length * 4 + this.table.bytes
     );
@@ -225,7 +227,7 @@ export class PostingsBuffer {
     const path = join(this.runDir, `run-${process.pid}-${Date.now()}-${this.runs.length}.bin`);
     const run = new RunWriter(path);
     this.runs.push(path);
-    this.encodeTerms(0, (term, payload) => run.add(term, payload));
+    this.encodeTerms(0, this.runBuilder, null, (term, payload) => run.add(term, payload));
     run.close();
     this.clearTokens();
   }
@@ -237,19 +239,20 @@ export class PostingsBuffer {
 
   /** Writes every term in order into `segment`, batch-local doc i becoming docNum first + i. */
   writeSegment(segment: SegmentWriter, first: number): void {
+    const norms = this.norms();
     if (this.runs.length === 0) {
-      this.encodeTerms(first, (term, payload) => segment.addTerm(term, payload));
+      this.encodeTerms(first, this.builder, norms, (term, payload) => segment.addTerm(term, payload));
       return;
     }
     if (this.n > 0) this.spill();
-    this.mergeRuns(segment, first);
+    this.mergeRuns(segment, first, norms);
   }
 
   /**
    * K-way merge of the spilled runs by term. A document cut by a spill ends one run and
    * starts the next; appendFullPostings joins its two halves.
    */
-  private mergeRuns(segment: SegmentWriter, first: number): void {
+  private mergeRuns(segment: SegmentWriter, first: number, norms: SegmentNorms): void {
     const readers = this.runs.map((path) => new RunReader(path));
     try {
       const heads = readers.map((r) => r.next());
@@ -270,7 +273,7 @@ export class PostingsBuffer {
           }
         }
         const { builder } = this;
-        builder.start(first);
+        builder.start(first, norms);
         let p = 0;
         for (let i = 0; i < into.docNums.length; i++) {
           const tfTitle = into.tfTitle[i] as number;
@@ -293,8 +296,17 @@ export class PostingsBuffer {
     }
   }
 
-  /** Encodes the buffered postings of every term, in term order, doc numbers offset by `first`. */
-  private encodeTerms(first: number, emit: (term: string, payload: ByteWriter) => void): void {
+  /**
+   * Encodes the buffered postings of every term, in term order, doc numbers offset by
+   * `first`: with the segment format (and the segment's norms, for block bounds) or, for a
+   * spill, the run format.
+   */
+  private encodeTerms(
+    first: number,
+    builder: PayloadBuilder | RunPayloadBuilder,
+    norms: SegmentNorms | null,
+    emit: (term: string, payload: ByteWriter) => void,
+  ): void {
     const termCount = this.terms.length;
     // Counting sort of token indexes by term id; stable, so each term's tokens stay in doc order.
     const start = new Int32Array(termCount + 1);
@@ -322,9 +334,10 @@ export class PostingsBuffer {
     const terms = this.terms;
     const byTerm = sortedTermIds(terms);
 
-    const { out, builder, titleLens } = this;
+    const { out, titleLens } = this;
     for (const t of byTerm) {
-      builder.start(first);
+      if (norms === null) (builder as RunPayloadBuilder).start(first);
+      else (builder as PayloadBuilder).start(first, norms);
       const end = start[t + 1] as number;
       let k = start[t] as number;
       while (k < end) {

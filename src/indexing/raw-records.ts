@@ -56,7 +56,12 @@ export function parseRawOps(
     // The main thread routed by the id it read from the bytes; the parser must agree, or the
     // document would live in a shard that a later replace or remove never reaches.
     if (shardOf(doc.id, shards) !== shard || op.id !== doc.id) {
-      reject({ file, line, id: doc.id, reason: `internal: the id read for routing (${JSON.stringify(op.id)}) differs from the parsed one` });
+      reject({
+        file,
+        line,
+        id: doc.id,
+        reason: `internal: the id read for routing (${JSON.stringify(op.id)}) differs from the parsed one`,
+      });
       continue;
     }
     try {

@@ -37,7 +37,11 @@ export function parseNdjson(chunks: AsyncIterable<Buffer>, name: string, o: Ndjs
 }
 
 /** parseNdjson, except that non-blank lines up to LARGE_RECORD_BYTES are yielded unparsed (`raw`). */
-export function parseNdjsonRaw(chunks: AsyncIterable<Buffer>, name: string, o: NdjsonOptions = {}): AsyncGenerator<NdjsonItem | NdjsonRawItem> {
+export function parseNdjsonRaw(
+  chunks: AsyncIterable<Buffer>,
+  name: string,
+  o: NdjsonOptions = {},
+): AsyncGenerator<NdjsonItem | NdjsonRawItem> {
   return parseLines(chunks, name, o, true);
 }
 

@@ -115,9 +115,15 @@ export class ShardReader {
       // Norms first: loading them reads LMDB, which would overwrite the payload's buffer.
       const norms = segment.norms();
       const payload = segment.payload(term, termBytes);
-      if (payload !== null) kept += decodePostings(payload, segment.info.first, norms, dead, cols);
+      if (payload !== null) kept += segment.guard(term, () => decodePostings(payload, segment.info.first, norms, dead, cols));
       // A copy: Buffer#slice would be a view of LMDB's buffer, which the next read overwrites.
-      memo.push(payload === null ? null : payload.length <= MEMO_PAYLOAD_BYTES ? copyOf(payload) : positionsBytes(payload));
+      memo.push(
+        payload === null
+          ? null
+          : payload.length <= MEMO_PAYLOAD_BYTES
+            ? copyOf(payload)
+            : segment.guard(term, () => positionsBytes(payload)),
+      );
     }
     if (this.memoVersion !== view.version) {
       this.memo.clear();
@@ -149,8 +155,8 @@ export class ShardReader {
       if (typeof kept === 'number' && kept > maxBytes) return false;
       const payload = kept instanceof Uint8Array ? kept : segment.payload(term, termBytes);
       if (payload === null) continue;
-      if (maxBytes !== Number.POSITIVE_INFINITY && positionsBytes(payload) > maxBytes) return false;
-      decodePositions(payload, first, lists);
+      if (maxBytes !== Number.POSITIVE_INFINITY && segment.guard(term, () => positionsBytes(payload)) > maxBytes) return false;
+      segment.guard(term, () => decodePositions(payload, first, lists));
     }
     return true;
   }

@@ -1,7 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { closeSync, createWriteStream, fsyncSync, openSync, rmSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse';
 import { splitJsonValues } from '../ingest/json-stream.js';

@@ -28,8 +28,10 @@ export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length): number
   let c = ~0;
   let i = start;
   for (const stop = end - 7; i < stop; i += 8) {
-    const lo = c ^ ((bytes[i] as number) | ((bytes[i + 1] as number) << 8) | ((bytes[i + 2] as number) << 16) | ((bytes[i + 3] as number) << 24));
-    const hi = (bytes[i + 4] as number) | ((bytes[i + 5] as number) << 8) | ((bytes[i + 6] as number) << 16) | ((bytes[i + 7] as number) << 24);
+    const lo =
+      c ^ ((bytes[i] as number) | ((bytes[i + 1] as number) << 8) | ((bytes[i + 2] as number) << 16) | ((bytes[i + 3] as number) << 24));
+    const hi =
+      (bytes[i + 4] as number) | ((bytes[i + 5] as number) << 8) | ((bytes[i + 6] as number) << 16) | ((bytes[i + 7] as number) << 24);
     c =
       (t[1792 + (lo & 0xff)] as number) ^
       (t[1536 + ((lo >>> 8) & 0xff)] as number) ^
@@ -68,7 +70,9 @@ export function sealed(data: Uint8Array): Buffer {
 export function storedChecksum(value: Uint8Array): number {
   const n = value.length;
   if (n < SEAL_BYTES) return -1;
-  return ((value[n - 4] as number) | ((value[n - 3] as number) << 8) | ((value[n - 2] as number) << 16) | ((value[n - 1] as number) << 24)) >>> 0;
+  return (
+    ((value[n - 4] as number) | ((value[n - 3] as number) << 8) | ((value[n - 2] as number) << 16) | ((value[n - 1] as number) << 24)) >>> 0
+  );
 }
 
 /** Why a sealed value fails its check, or null when it is whole. */

@@ -9,8 +9,8 @@ import { KEY_LAYOUT_VERSION } from './shard-store.js';
 
 export const META_FILE = 'ruyi.json';
 export const FORMAT = 'ruyi-index';
-/** 2: every postings and body value ends with a CRC32C. */
-export const FORMAT_VERSION = 2;
+/** 2: every postings and body value ends with a CRC32C. 3: postings in blocks of 128 with skip data (postings-codec.ts). */
+export const FORMAT_VERSION = 3;
 
 /** Everything that decides where a document lives and how text becomes terms. */
 export interface IndexMeta {

@@ -87,7 +87,10 @@ export class SegmentWriter {
   /** Writes the last block, the block index and the norms; returns the number of blocks. */
   finish(norms: SegmentNorms): number {
     this.flushBlock();
-    this.put([this.segId, SegmentKey.TitleNorms], sealed(new Uint8Array(norms.title.buffer, norms.title.byteOffset, norms.title.byteLength)));
+    this.put(
+      [this.segId, SegmentKey.TitleNorms],
+      sealed(new Uint8Array(norms.title.buffer, norms.title.byteOffset, norms.title.byteLength)),
+    );
     this.put([this.segId, SegmentKey.BodyNorms], sealed(new Uint8Array(norms.body.buffer, norms.body.byteOffset, norms.body.byteLength)));
     this.put([this.segId, SegmentKey.BlockIndex], concatBuffer(this.blocks, this.index, null));
     return this.blocks;

@@ -19,7 +19,7 @@ import { MAP_SIZE_BYTES } from './map-size.js';
  * (little-endian, see crc32c.ts), checked whenever it is read.
  *             'version'            -> number          bumped by every commit (cheap to poll)
  */
-export const KEY_LAYOUT_VERSION = 2;
+export const KEY_LAYOUT_VERSION = 3;
 
 export const SegmentKey = {
   Block: 0,

@@ -35,7 +35,8 @@ function analyzeDoc(analyzer: Analyzer, title: string, body: string, tags: reado
 
 function readBodyText(snap: ShardSnapshot, n: number): string {
   const parts: Buffer[] = [];
-  for (const { value } of snap.bodies.getRange({ start: [n, 0], end: [n + 1, 0], ...snap.at })) parts.push(Buffer.from(value.subarray(0, Math.max(0, value.length - SEAL_BYTES))));
+  for (const { value } of snap.bodies.getRange({ start: [n, 0], end: [n + 1, 0], ...snap.at }))
+    parts.push(Buffer.from(value.subarray(0, Math.max(0, value.length - SEAL_BYTES))));
   return Buffer.concat(parts).toString('utf8');
 }
 

@@ -175,24 +175,30 @@ export function checkSegmentPostings(
       }
       bytes += payload.length;
       let badPosition: string | null = null;
-      const fault = walker.walk(payload, seg.first, seg.last, (doc, tfTitle, tfBody, positions) => {
-        tally.postings++;
-        const i = doc - seg.first;
-        if (docs.live[i] !== 1 && !docs.dead.has(doc)) {
-          const u = unknownDocs.get(doc);
-          if (u === undefined) unknownDocs.set(doc, { count: 1, term });
-          else u.count++;
-        }
-        if (isTag) {
-          if (tfTitle + tfBody > 0) badPosition ??= `tag posting of doc ${doc} has ${tfTitle + tfBody} positions (tags have none)`;
-          if (docs.live[i] === 1) tagPostings[i] = Math.min(0xffff, (tagPostings[i] as number) + 1);
-        } else {
-          if (tfTitle + tfBody === 0) badPosition ??= `posting of doc ${doc} has no occurrences`;
-          badPosition ??= positionFault(doc, tfTitle, tfTitle + tfBody, positions, norms.title[i] as number, norms.body[i] as number);
-        }
-        const terms = record?.get(doc);
-        if (terms !== undefined) terms.set(term, { tfTitle, tfBody, positions: Array.from(positions.subarray(0, tfTitle + tfBody)) });
-      });
+      const fault = walker.walk(
+        payload,
+        seg.first,
+        seg.last,
+        (doc, tfTitle, tfBody, positions) => {
+          tally.postings++;
+          const i = doc - seg.first;
+          if (docs.live[i] !== 1 && !docs.dead.has(doc)) {
+            const u = unknownDocs.get(doc);
+            if (u === undefined) unknownDocs.set(doc, { count: 1, term });
+            else u.count++;
+          }
+          if (isTag) {
+            if (tfTitle + tfBody > 0) badPosition ??= `tag posting of doc ${doc} has ${tfTitle + tfBody} positions (tags have none)`;
+            if (docs.live[i] === 1) tagPostings[i] = Math.min(0xffff, (tagPostings[i] as number) + 1);
+          } else {
+            if (tfTitle + tfBody === 0) badPosition ??= `posting of doc ${doc} has no occurrences`;
+            badPosition ??= positionFault(doc, tfTitle, tfTitle + tfBody, positions, norms.title[i] as number, norms.body[i] as number);
+          }
+          const terms = record?.get(doc);
+          if (terms !== undefined) terms.set(term, { tfTitle, tfBody, positions: Array.from(positions.subarray(0, tfTitle + tfBody)) });
+        },
+        norms,
+      );
       if (fault !== null) {
         findings.problem({ ...where, key: payloadKey, message: `postings do not decode: ${fault}` });
         tagsUnreliable ||= isTag;

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { ApiError } from '../errors.js';
+import { readJsonBody } from '../http-body.js';
 import { checkUid, type IndexRecord } from '../registry.js';
 import type { RequestContext, Route } from '../router.js';
-import { readJsonBody } from '../http-body.js';
 import { accepted, intParam } from './task-reply.js';
 
 const createSchema = z.strictObject({ uid: z.string(), primaryKey: z.string().min(1).max(512).nullable().optional() });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ApiError } from '../errors.js';
 import type { RequestContext, Route } from '../router.js';
 import { searchIndex } from '../search-exec.js';
-import { parseSearchParams, searchParamsFromQuery, type SearchParams } from '../search-params.js';
+import { parseSearchParams, type SearchParams, searchParamsFromQuery } from '../search-params.js';
 import { jsonBody } from './indexes.js';
 
 /** More queries than this in one multi-search are refused: each may scan every match. */
