@@ -31,7 +31,6 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type BetterSqlite3 from 'better-sqlite3';
 import { Analyzer } from '../src/analysis/analyzer.js';
 import { openIndex, type RuyiIndex, type SearchOptions } from '../src/index.js';
 import { log, machineInfo } from './bench/machine.js';
@@ -61,6 +60,24 @@ interface FlexEngine {
   build(docs: AsyncIterable<{ id: string; title: string; body: string }>, tokenize: Tokenize): Promise<unknown>;
   search(index: unknown, query: string, mode: 'or' | 'and-or', limit: number): unknown[];
 }
+/**
+ * The part of better-sqlite3 used here: it is a bench peer in scripts/bench's own package,
+ * whose types the root type check does not see.
+ */
+interface SqliteStatement {
+  run(...params: unknown[]): { lastInsertRowid: number | bigint };
+  all(...params: unknown[]): unknown[];
+}
+interface SqliteDatabase {
+  prepare(sql: string): SqliteStatement;
+  exec(sql: string): unknown;
+  pragma(source: string): unknown;
+  // biome-ignore lint/suspicious/noExplicitAny: better-sqlite3's own signature
+  transaction<F extends (...args: any[]) => unknown>(fn: F): F;
+  close(): unknown;
+}
+type SqliteConstructor = new (file: string, options?: { readonly?: boolean }) => SqliteDatabase;
+
 const peerModule = (path: string): Promise<unknown> => import(new URL(path, import.meta.url).href);
 const { flexsearch } = (await peerModule('./bench/engines/flexsearch.mjs')) as { flexsearch: FlexEngine };
 const { loadTokenizer } = (await peerModule('./bench/tokenizer.mjs')) as { loadTokenizer: () => Tokenize };
@@ -178,13 +195,13 @@ function makeCases(sample: RawDoc[], analyzer: Analyzer, tokenize: (text: string
 }
 
 interface Fts {
-  db: BetterSqlite3.Database;
+  db: SqliteDatabase;
   run(c: Case, mode: 'and' | 'or'): unknown[];
 }
 
 /** FTS5 with the jieba tokens, plus tags and dates, built from the same tokenized documents. */
-async function ftsBuild(file: string): Promise<{ db: BetterSqlite3.Database; add: (d: RawDoc, titleTokens: string, bodyTokens: string) => void; finish: () => void }> {
-  const Database = benchRequire('better-sqlite3') as typeof BetterSqlite3;
+async function ftsBuild(file: string): Promise<{ db: SqliteDatabase; add: (d: RawDoc, titleTokens: string, bodyTokens: string) => void; finish: () => void }> {
+  const Database = benchRequire('better-sqlite3') as SqliteConstructor;
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -222,7 +239,7 @@ async function ftsBuild(file: string): Promise<{ db: BetterSqlite3.Database; add
   };
 }
 
-function ftsQueries(db: BetterSqlite3.Database): Fts {
+function ftsQueries(db: SqliteDatabase): Fts {
   const plain = db.prepare('SELECT d.id FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE fts MATCH ? ORDER BY rank LIMIT ?');
   // The tag checked per match through the (doc, tag) index: an IN (SELECT doc ...) of a tag
   // that 80,000 documents carry made SQLite build that list first (150 ms a query).
@@ -375,7 +392,7 @@ async function benchCorpus(name: string, file: string, work: string) {
   const analyzer = Analyzer.load();
   const cases = makeCases(sample, analyzer, tokenize, hasDates);
 
-  const Database = benchRequire('better-sqlite3') as typeof BetterSqlite3;
+  const Database = benchRequire('better-sqlite3') as SqliteConstructor;
   const fts = ftsQueries(new Database(ftsFile, { readonly: true }));
   const index: RuyiIndex = await openIndex(ruyiDb, { create: false, threads: 1 });
   const latency: Record<string, Record<string, Stats | undefined>> = {};
