@@ -159,8 +159,8 @@ test('hostile input: 2,000 junk queries reach SphinxQL only as bound values: no 
       {
         weight: 3,
         arbitrary: fc
-          .array(fc.constantFrom(...pieces), { minLength: 1, maxLength: 12 })
-          .map((a) => a.join(fc.sample(fc.constantFrom('', ' '), 1)[0])),
+          .tuple(fc.array(fc.constantFrom(...pieces), { minLength: 1, maxLength: 12 }), fc.constantFrom('', ' '))
+          .map(([a, sep]) => a.join(sep)),
       },
       { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 60 }) },
     ),
@@ -189,6 +189,10 @@ test('hostile input: 2,000 junk queries reach SphinxQL only as bound values: no 
       else assert.fail(`${JSON.stringify(q)} (strict) threw ${isEngineError(err) ? err.code : ''} ${(err as Error).message}`);
     }
   }
+  // What SphinxQL cannot express is searched as plain words too, and refused only in strict syntax.
+  const dateInOr = 'NOT $ SENTENCE date:2019 OR xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx ^ *';
+  assert.equal(index.search(dateInOr, { limit: 5 }).syntax, 'plain');
+  assert.throws(() => index.search(dateInOr, { syntax: 'strict', limit: 5 }), QuerySyntaxError);
   // A search box never fails: junk that is not valid query syntax is searched as plain words.
   assert.equal(answered, 2 * (junk.length + pieces.length));
   assert.ok(readPlain > 0 && strictErrors === readPlain, `${readPlain} read as plain words, ${strictErrors} refused in strict syntax`);

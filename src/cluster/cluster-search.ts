@@ -1,6 +1,7 @@
 import type { Analyzer } from '../analysis/analyzer.js';
 import { shardOf } from '../router.js';
 import type { BoolNode, QueryNode } from '../search/query-ast.js';
+import { QuerySyntaxError } from '../search/query-parser.js';
 import { resolve, queryTree } from '../search/search-request.js';
 import { makeSnippet } from '../search/snippets.js';
 import type { SearchHit, SearchOptions, SearchResult, StructuredQuery } from '../types.js';
@@ -77,8 +78,9 @@ export function searchCluster(
   const started = performance.now();
   const o = resolve(options);
   // As the local engine reads it: text that is not valid query syntax is searched as plain words.
-  const { root, syntax, error } = queryTree(query, options);
-  const reading = error === null ? { syntax } : { syntax, syntaxError: error };
+  const read = readForCluster(query, options, analyzer, config.analysis.pinyin);
+  const { root, mq } = read;
+  const reading = read.error === null ? { syntax: read.syntax } : { syntax: read.syntax, syntaxError: read.error };
   const empty = (): ClusterSearchResult => ({
     ...reading,
     total: 0,
@@ -89,7 +91,6 @@ export function searchCluster(
     missingShards: [],
   });
   if (root.must.length + root.should.length + root.not.length === 0) return empty();
-  const mq = toMatch(root, analyzer, config.analysis.pinyin);
   if (mq.match === null && mq.dates.length === 0) return empty();
   let result = runOnce(config, run, mq, options, o, false);
   if (result.total === 0 && !result.partial && plainWords(root) && mq.slots.length > 1) {
@@ -99,6 +100,23 @@ export function searchCluster(
   if (options.snippets && result.hits.length > 0) attachSnippets(config, run, analyzer, result.hits, root, options);
   result.tookMs = performance.now() - started;
   return { ...result, ...reading };
+}
+
+/**
+ * The query as the cluster can run it. What SphinxQL cannot express (a date: inside OR or a
+ * group) is, like text that is not valid query syntax, searched as plain words, and the
+ * result says so; only `syntax: 'strict'` (or a StructuredQuery) makes it an error.
+ */
+function readForCluster(query: string | StructuredQuery, options: SearchOptions, analyzer: Analyzer, pinyin: boolean) {
+  const tree = queryTree(query, options);
+  try {
+    return { ...tree, mq: toMatch(tree.root, analyzer, pinyin) };
+  } catch (err) {
+    if (!(err instanceof QuerySyntaxError) || options.syntax === 'strict' || typeof query !== 'string') throw err;
+    const plain = queryTree(query, { ...options, syntax: 'plain' });
+    const error = plain.error ?? { position: err.position, message: err.detail ?? err.message };
+    return { ...plain, syntax: 'plain' as const, error, mq: toMatch(plain.root, analyzer, pinyin) };
+  }
 }
 
 function runOnce(
