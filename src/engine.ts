@@ -434,8 +434,7 @@ export class RuyiIndex {
     // their jieba dictionaries and everything their heaps and buffers grew to (memory a
     // thread does not give back while it lives). The merges then get that room for the
     // index pages they map, and read more per step, leaving fewer segments.
-    await this.pool.destroy();
-    this.pool = newPool(this.options, this.meta);
+    await this.renewPool();
     const dir = this.generation.dir;
     const memory = { ...workerShares(this.options.memory), mergeBytes: this.options.memory.optimizeMergeBytes };
     const budget = { maxMemory: this.options.memory.maxMemory, threads: this.options.threads };
@@ -527,9 +526,14 @@ export class RuyiIndex {
   async releaseWorkers(): Promise<WriteReport> {
     this.live();
     const report = await this.flush();
+    await this.renewPool();
+    return report;
+  }
+
+  /** Ends the workers (and what their heaps grew to); the next write starts fresh ones. */
+  private async renewPool(): Promise<void> {
     await this.pool.destroy();
     this.pool = newPool(this.options, this.meta);
-    return report;
   }
 
   /** Flushes, ends the workers and closes the shards. Safe to call twice. */

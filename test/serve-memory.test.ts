@@ -15,7 +15,7 @@ import { planMemory } from '../src/config.js';
 import { SERVE_HOST_BYTES } from '../src/serve/server.js';
 import { tempDir } from './helpers.js';
 import { cgroupForTest, writeDump } from './memory-helpers.js';
-import { BIN } from './serve-helpers.js';
+import { BIN, startBin } from './serve-helpers.js';
 
 const MiB = 1024 * 1024;
 
@@ -130,3 +130,31 @@ for (const mb of [160, 256]) {
     assert.equal(code, 0, stderr.slice(-2000));
   });
 }
+
+test('an upload holding one document larger than the budget can index fails whole, naming it; nothing of it is written', async (t) => {
+  const dir = tempDir(t);
+  // 242 MB is a server's least budget for one thread: it holds documents of 1 MiB, and the
+  // server's parse limit (4 MiB) lets a 2 MiB one through to the index.
+  const server = await startBin(join(dir, 'db'), ['--max-memory', '242M']);
+  t.after(() => server.stop());
+  const long = '内存预算由测量得来。'.repeat(Math.ceil((2 * MiB) / 30));
+  const docs = [
+    { id: 'a', title: '第一篇短文', body: '中文分词测试' },
+    { id: 'b', title: '第二篇短文', body: '全文检索' },
+    { id: 'huge', title: '很长的文章', body: long },
+    { id: 'c', title: '第三篇短文', body: '倒排索引' },
+  ];
+  const posted = await fetch(`${server.url}/indexes/posts/documents?primaryKey=id`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson' },
+    body: docs.map((d) => JSON.stringify(d)).join('\n'),
+  });
+  assert.equal(posted.status, 202, await posted.clone().text());
+  const task = await waitForTask(server.url, ((await posted.json()) as { taskUid: number }).taskUid);
+  assert.equal(task.status, 'failed', JSON.stringify(task));
+  const error = task.error as { code: string; message: string };
+  assert.equal(error.code, 'invalid_document_fields');
+  assert.match(error.message, /document 2 \(id "huge"\): document is 2\.\d MiB, over what the 242\.0 MiB memory budget can hold/);
+  const found = (await (await fetch(`${server.url}/indexes/posts/documents?limit=10`)).json()) as { results: unknown[] };
+  assert.deepEqual(found.results, []);
+});

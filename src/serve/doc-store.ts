@@ -5,7 +5,8 @@ import type { JsonObject } from './filter-eval.js';
 /** Strings longer than this are left out of the attribute projection (see project()). */
 const MAX_PROJECTED_CHARS = 256;
 /** Stands for a long string in the projection: it exists, is not null or empty, and equals nothing. */
-const LONG = { '…': 1 };
+const LONG_KEY = '…';
+const LONG = { [LONG_KEY]: 1 };
 
 /**
  * The document without its long strings: what filters, facets and sorting read. Parsing
@@ -23,7 +24,7 @@ export function project(value: unknown): unknown {
 export function holdsLong(value: unknown): boolean {
   if (value === null || typeof value !== 'object') return false;
   if (Array.isArray(value)) return value.some(holdsLong);
-  if ((value as Record<string, unknown>)['…'] === 1 && Object.keys(value).length === 1) return true;
+  if ((value as Record<string, unknown>)[LONG_KEY] === 1 && Object.keys(value).length === 1) return true;
   return Object.values(value).some(holdsLong);
 }
 

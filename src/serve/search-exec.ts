@@ -141,20 +141,12 @@ function hitSource(docs: DocStore, id: string, p: SearchParams, settings: IndexS
   if (p.showMatchesPosition) return docs.get(id);
   const attrs = docs.getAttrs(id);
   if (attrs === undefined) return undefined;
-  const shown = [...(p.attributesToRetrieve ?? ['*']), ...(p.attributesToHighlight ?? []), ...cropAttributes(p)];
+  const shown = [...(p.attributesToRetrieve ?? ['*']), ...(p.attributesToHighlight ?? []), ...cropLengths(p).keys()];
   return holdsLong(project(attrs, shown, settings.displayedAttributes)) ? docs.get(id) : attrs;
 }
 
-function cropAttributes(p: SearchParams): string[] {
-  return (p.attributesToCrop ?? []).map((item) => {
-    const at = item.lastIndexOf(':');
-    return at > 0 && Number.isInteger(Number(item.slice(at + 1))) ? item.slice(0, at) : item;
-  });
-}
-
-function formatHit(doc: JsonObject, p: SearchParams, settings: IndexSettings, terms: string[]): JsonObject {
-  const hit = project(doc, p.attributesToRetrieve ?? ['*'], settings.displayedAttributes);
-  const toHighlight = p.attributesToHighlight ?? [];
+/** attributesToCrop as attribute -> crop length: `body:20`, or `body` with cropLength. */
+function cropLengths(p: SearchParams): Map<string, number> {
   const toCrop = new Map<string, number>();
   for (const item of p.attributesToCrop ?? []) {
     const at = item.lastIndexOf(':');
@@ -162,6 +154,13 @@ function formatHit(doc: JsonObject, p: SearchParams, settings: IndexSettings, te
     if (Number.isInteger(n) && n >= 0) toCrop.set(item.slice(0, at), n);
     else toCrop.set(item, p.cropLength ?? DEFAULT_CROP_LENGTH);
   }
+  return toCrop;
+}
+
+function formatHit(doc: JsonObject, p: SearchParams, settings: IndexSettings, terms: string[]): JsonObject {
+  const hit = project(doc, p.attributesToRetrieve ?? ['*'], settings.displayedAttributes);
+  const toHighlight = p.attributesToHighlight ?? [];
+  const toCrop = cropLengths(p);
   if (toHighlight.length > 0 || toCrop.size > 0) {
     const formatted: JsonObject = {};
     // As in Meilisearch, attributes to highlight or crop are formatted even when not retrieved.

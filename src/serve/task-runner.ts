@@ -1,4 +1,4 @@
-import { createReadStream, rmSync } from 'node:fs';
+import { createReadStream, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type DocSizeLimit, fitDocSize } from '../doc-size.js';
@@ -70,6 +70,9 @@ async function addDocuments(task: Task, registry: Registry, p: Extract<TaskPaylo
   // any is written, so that a bad upload fails whole, as in Meilisearch.
   const { ruyi, docs } = await registry.open(uid);
   const sizeLimit = ruyi.docSizeLimit();
+  // A document's title and body each come from its own JSON text (the body is the title again
+  // at most): an upload of at most half the limit holds no document over it, and is not mapped twice.
+  const mayHoldTooLarge = 2 * statSync(join(registry.spoolDir, p.file)).size > sizeLimit.maxDocBytes;
   const settings = record.settings;
   let primaryKey = record.primaryKey ?? p.primaryKey;
   let received = 0;
@@ -78,7 +81,7 @@ async function addDocuments(task: Task, registry: Registry, p: Extract<TaskPaylo
     await slices.pause();
     if (primaryKey === null) primaryKey = inferPrimaryKey(doc);
     const id = documentId(doc, primaryKey);
-    checkSize(toRuyiDoc(id, doc, primaryKey, settings), sizeLimit, received);
+    if (mayHoldTooLarge) checkSize(toRuyiDoc(id, doc, primaryKey, settings), sizeLimit, received);
     received++;
   }
   if (primaryKey === null) return { receivedDocuments: 0, indexedDocuments: 0 };
