@@ -1,5 +1,6 @@
 import { type EngineError, isEngineError } from './errors.js';
 import type { BatchOp, BatchResult, RawRejection } from './types.js';
+import { heapPeak, type WorkerHeap } from './worker-heap.js';
 
 export interface FailedDoc {
   id: string;
@@ -22,6 +23,12 @@ export interface WriteReport {
   /** Raw records (see RuyiIndex.enqueueRaw) a worker could not index, by file and line; first 100. */
   rejected: RawRejection[];
   rejectedCount: number;
+  /**
+   * The workers' heap at its largest after any batch of this report (absent when no batch
+   * was written): the heap is held by accounting (batch and document sizes), the limit is
+   * only a backstop, and this shows how far apart they are.
+   */
+  workerHeap?: WorkerHeap;
 }
 
 const MAX_REPORTED_FAILURES = 100;
@@ -221,6 +228,8 @@ export class Batcher {
     this.report.superseded += result.superseded;
     this.report.removed += result.removed;
     this.report.missing += result.missing;
+    const heap = heapPeak(this.report.workerHeap, result.heap);
+    if (heap !== undefined) this.report.workerHeap = heap;
   }
 
   private fail(op: BatchOp, err: Error): void {

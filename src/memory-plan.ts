@@ -40,6 +40,17 @@ export const MAIN_WORK_MAX_BYTES = 8 * MiB;
 export const WORKER_WORK_MIN_BYTES = 16 * MiB;
 /** Past this, more working memory only spills less often (and --threads 1 at the defaults stays under 160 MB). */
 export const WORKER_WORK_MAX_BYTES = 20 * MiB;
+/**
+ * V8's old-generation limit of each worker: a backstop, so that a runaway worker dies
+ * alone, not a share of the budget. What a worker holds is bounded by its shares above
+ * (batch, postings, transaction, the largest document), and its heap is measured after
+ * every batch (WriteReport.workerHeap): at most 20 MB committed, 15 MB live, on the dev
+ * and the manuals corpus. Every budget was measured with workers at this limit: the CLI's
+ * --max-old-space-size=64 is process-wide and overrides a worker's resourceLimits. A
+ * tighter limit saves nothing and makes V8 collect all the time: at the 12 MB this plan
+ * once set, a host app in plain node indexed the dev corpus in 71 s instead of 1.9 s.
+ */
+export const WORKER_HEAP_LIMIT_MB = 64;
 /** Without a budget: 40% of the machine, at most this. */
 export const DEFAULT_BUDGET_MAX = 256 * MiB;
 export const DEFAULT_BUDGET_SHARE = 0.4;
@@ -118,7 +129,7 @@ export interface MemoryPlan {
   mainPendingBytes: number;
   /** A worker's share: everything it holds while indexing, bytes. */
   workerWorkBytes: number;
-  /** V8 old-generation limit of each worker, MiB. */
+  /** V8 old-generation limit of each worker, MiB (WORKER_HEAP_LIMIT_MB: a backstop, not a share). */
   workerHeapMb: number;
   /** V8 young generation of each worker, MiB. */
   workerYoungMb: number;
@@ -183,11 +194,14 @@ export function planMemory(
     MAIN_WORK_MIN_BYTES + threads * WORKER_WORK_MIN_BYTES,
     maxMemory - PROCESS_BASE_BYTES - hostBytes - threads * WORKER_BASE_BYTES,
   );
-  const mainWork = Math.max(MAIN_WORK_MIN_BYTES, Math.min(MAIN_WORK_MAX_BYTES, available * 0.15, available - threads * WORKER_WORK_MIN_BYTES));
+  const mainWork = Math.max(
+    MAIN_WORK_MIN_BYTES,
+    Math.min(MAIN_WORK_MAX_BYTES, available * 0.15, available - threads * WORKER_WORK_MIN_BYTES),
+  );
   const work = Math.min(WORKER_WORK_MAX_BYTES, Math.max(WORKER_WORK_MIN_BYTES, (available - mainWork) / threads));
-  // A worker's share, by what measured: its V8 heap (a batch's strings, jieba's token arrays,
-  // the term dictionary's Map) about half, buffered postings a quarter, a write transaction
-  // and a merge's mapped pages the rest.
+  // A worker's share, by what measured: its V8 heap's growth (a batch's strings, jieba's
+  // token arrays, the term dictionary's Map) about half, buffered postings a quarter, a write
+  // transaction and a merge's mapped pages the rest.
   const batchBytes = Math.max(256 * 1024, Math.min(2 * MiB, Math.floor(Math.min(work / 12, mainWork / 4))));
   return {
     maxMemory,
@@ -200,7 +214,7 @@ export function planMemory(
     refusal,
     mainPendingBytes: Math.floor(mainWork / 2),
     workerWorkBytes: Math.floor(work),
-    workerHeapMb: Math.max(12, Math.floor((work * 0.5) / MiB)),
+    workerHeapMb: WORKER_HEAP_LIMIT_MB,
     workerYoungMb: work >= 24 * MiB ? 4 : 2,
     batchBytes,
     postingsBytes: Math.floor(work * 0.25),
@@ -212,7 +226,10 @@ export function planMemory(
     // the process and their isolates, is theirs to map, up to MAX_MERGE_STEP_BYTES a step.
     optimizeMergeBytes: Math.max(
       256 * 1024,
-      Math.min(MAX_MERGE_STEP_BYTES, Math.floor((maxMemory - PROCESS_BASE_BYTES - hostBytes - mainWork - threads * WORKER_MERGE_BASE_BYTES) / threads / 8)),
+      Math.min(
+        MAX_MERGE_STEP_BYTES,
+        Math.floor((maxMemory - PROCESS_BASE_BYTES - hostBytes - mainWork - threads * WORKER_MERGE_BASE_BYTES) / threads / 8),
+      ),
     ),
     // A long document is held once, whole: its line is decoded in place into its body's UTF-8
     // bytes, which are moved (not copied) to the worker, which segments and stores it a piece

@@ -1,5 +1,6 @@
 import type { MemoryPlan } from './config.js';
 import type { SnippetOptions } from './search/snippets.js';
+import type { WorkerHeap } from './worker-heap.js';
 
 /** A document as callers give it to `add()`. */
 export interface Doc {
@@ -96,6 +97,8 @@ export interface BatchResult {
   merges: number;
   /** Where the worker's time went, in milliseconds: segmentation, the commit, merges. */
   ms: { analyze: number; write: number; merge: number };
+  /** The worker's heap after the batch (set by the worker, not the writer). */
+  heap?: WorkerHeap;
 }
 
 /** A date bound: an ISO date (`2019`, `2019-05`, `2019-05-01`, or a full time) or ms since the epoch. */

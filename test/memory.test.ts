@@ -335,7 +335,8 @@ test('every share of the plan fits its budget, on any machine and budget', () =>
         const planned =
           PROCESS_BASE_BYTES + plan.mainPendingBytes * 2 + plan.threads * (WORKER_BASE_BYTES + plan.workerWorkBytes);
         assert.ok(planned <= plan.maxMemory + MiB, `${planned} > ${plan.maxMemory}`);
-        assert.ok(plan.workerHeapMb * MiB + plan.postingsBytes + plan.txnBytes <= plan.workerWorkBytes + 12 * MiB);
+        // The heap's growth is a share like the others (its limit is a backstop: worker-heap.test.ts).
+        assert.ok(plan.postingsBytes + plan.txnBytes <= plan.workerWorkBytes * 0.5, 'the heap keeps half of the share');
         if (budgetMb === undefined && constrained) assert.ok(plan.maxMemory <= machineMb * MiB);
       },
     ),

@@ -9,10 +9,11 @@ import { type AnalysisOptions, analysisFingerprint } from '../src/analysis/analy
 import { Analyzer } from '../src/analysis/analyzer.js';
 import { mergeSourceBytes } from '../src/indexing/merge-policy.js';
 import { PostingsBuffer } from '../src/indexing/postings-buffer.js';
+import { type ParsedBatch, parseRawOps } from '../src/indexing/raw-records.js';
 import { ShardWriter } from '../src/indexing/shard-writer.js';
 import { batchWriteEstimate, checkDiskSpace } from '../src/store/disk-space.js';
-import { type ParsedBatch, parseRawOps } from '../src/indexing/raw-records.js';
 import type { BatchOp, BatchResult, ParsedOp, RawRecordOptions, WorkerShares } from '../src/types.js';
+import { heapNow } from '../src/worker-heap.js';
 
 /** One analyzer per analysis fingerprint (a worker serves one index, so nearly always one). */
 const analyzers = new Map<string, Analyzer>();
@@ -91,6 +92,7 @@ export async function indexBatch(task: IndexBatchTask): Promise<BatchResult> {
   );
   result.rejected = parsed.rejected;
   result.rejectedCount = parsed.rejectedCount;
+  result.heap = heapNow();
   return result;
 }
 

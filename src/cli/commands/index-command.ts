@@ -1,12 +1,13 @@
 import { accessSync, constants } from 'node:fs';
 import type { WriteReport } from '../../batcher.js';
-import type { IndexOptions } from '../../config.js';
 import { isClusterDir } from '../../cluster/cluster-config.js';
+import type { IndexOptions } from '../../config.js';
 import { openIndex, type RuyiIndex } from '../../engine.js';
 import { EngineError, isEngineError } from '../../errors.js';
 import { type InputFormat, inputSize, type RejectedRecord, readInputsRaw } from '../../ingest/index.js';
 import { Rebuild } from '../../rebuild.js';
 import { readCurrent } from '../../store/generations.js';
+import { heapPeak, type WorkerHeap } from '../../worker-heap.js';
 import { EXIT } from '../exit-codes.js';
 import { peakRssMb, printError, printJson, printLine, threadCount } from '../output.js';
 import { startProgress } from '../progress.js';
@@ -30,6 +31,8 @@ export interface IndexReport {
   maxMemoryMb: number;
   threadsReason: string;
   peakRssMb: number;
+  /** The workers' heap at its largest, committed MB (the limit is a backstop: see WORKER_HEAP_LIMIT_MB); null when nothing was written. */
+  workerHeapPeakMb?: number | null;
   /** Why the run stopped early, or null when it read everything. */
   stopped: null | 'interrupted' | 'strict' | 'max-errors' | 'empty';
   /** The live generation after the run (a rebuild that stopped leaves the old one). */
@@ -216,6 +219,7 @@ export async function indexCommand(inputs: string[], flags: IndexCommandFlags): 
     maxMemoryMb: Math.round(index.options.memory.maxMemory / 2 ** 20),
     threadsReason: index.options.memory.threadsReason,
     peakRssMb: peakRssMb(),
+    workerHeapPeakMb: written?.workerHeap === undefined ? null : Math.round(written.workerHeap.committedBytes / 2 ** 20),
     stopped,
     generation: liveGeneration(db),
     errors,
@@ -238,7 +242,12 @@ function addReports(a: WriteReport, b: WriteReport): WriteReport {
     failedCount: a.failedCount + b.failedCount,
     rejected: [...a.rejected, ...b.rejected].slice(0, MAX_LISTED_ERRORS),
     rejectedCount: a.rejectedCount + b.rejectedCount,
+    ...withHeap(heapPeak(a.workerHeap, b.workerHeap)),
   };
+}
+
+function withHeap(workerHeap: WorkerHeap | undefined): { workerHeap?: WorkerHeap } {
+  return workerHeap === undefined ? {} : { workerHeap };
 }
 
 function liveGeneration(db: string): string | null {
