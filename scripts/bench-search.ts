@@ -4,12 +4,14 @@
  * Query latency by query type and multi-process throughput, on two corpora unlike each other in
  * one run: the dev corpus recombined to `--mb` MB (make-scale-corpus.py) and the manuals corpus
  * recombined to the same size (scripts/corpus/build-manuals-corpus.sh). For each corpus:
- *  1. ruyi's index is built by `ruyi index` (defaults, the built bin); SQLite FTS5 and
- *     FlexSearch are fed the same jieba tokens (scripts/bench/tokenizer.mjs, what every peer of
+ *  1. ruyi's index is built by `ruyi index` (defaults, the built bin); SQLite FTS5, LanceDB's
+ *     native FTS and FlexSearch are fed the same jieba tokens (scripts/bench/tokenizer.mjs, what every peer of
  *     `npm run bench` gets), tokenized once: FTS5 on disk (better-sqlite3: a contentless FTS5
  *     table of the tokens, bm25 with title 3 / body 1 as its rank, plus a tag table and a date
- *     column so tag filters and date sorts run in SQL), FlexSearch in memory (its Document
- *     index of scripts/bench/engines/flexsearch.mjs). Index size on disk of ruyi and FTS5.
+ *     column so tag filters and date sorts run in SQL), LanceDB on disk (the table and FTS index
+ *     `npm run bench:index` builds: scripts/bench/peer-index.mjs; AND, OR and phrase queries; no
+ *     prefix, tags or dates in that table: n/a), FlexSearch in memory (its Document index of
+ *     scripts/bench/engines/flexsearch.mjs). Index size on disk of ruyi, FTS5 and LanceDB.
  *  2. Query sets from 200 seeded documents of the corpus: plain 1, 2 and 3 words of a title;
  *     a phrase of 2-3 words of a body sentence; A OR B; a prefix (the first characters of a
  *     title word); a word with a tag filter; a word sorted by date (newest first). FTS5 runs
@@ -33,8 +35,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Analyzer } from '../src/analysis/analyzer.js';
 import { openIndex, type RuyiIndex, type SearchOptions } from '../src/index.js';
+import { buildLance, type LanceCase, openLance } from './bench/lancedb-queries.js';
 import { log, machineInfo } from './bench/machine.js';
-import { sqliteLoads } from './bench/native-peers.js';
+import { lancedbLoads, sqliteLoads } from './bench/native-peers.js';
 import { benchRequire } from './bench/setup.js';
 import { manualsCorpus, scaleCorpus } from './corpus-cache.js';
 import { mulberry32 } from './prng.js';
@@ -103,6 +106,8 @@ interface Case {
   byDate?: boolean;
   /** FlexSearch's query text, or undefined where it has no equivalent. */
   flex?: string;
+  /** LanceDB's query, or undefined where its table has no equivalent (prefix, tags, dates). */
+  lance?: LanceCase;
 }
 
 interface Stats {
@@ -139,13 +144,22 @@ const HAN = /\p{Script=Han}/u;
 const WORD = /[\p{L}\p{N}]/u;
 
 /** Query sets of every type from SAMPLE_DOCS seeded documents (precise jieba words of titles and bodies). */
-function makeCases(sample: RawDoc[], analyzer: Analyzer, tokenize: (text: string) => string[], hasDates: boolean): Record<QueryType, Case[]> {
+function makeCases(
+  sample: RawDoc[],
+  analyzer: Analyzer,
+  tokenize: (text: string) => string[],
+  hasDates: boolean,
+): Record<QueryType, Case[]> {
   const rand = mulberry32(12);
   const words = (text: string): string[] =>
     [...analyzer.wordChunks(text)].flat().filter((w) => WORD.test(w) && analyzer.indexTermsOf(w) !== null && !w.includes('"'));
   const ftsOf = (text: string) => {
     const tokens = [...new Set(tokenize(text))];
-    return { ftsAnd: tokens.map(quote).join(' '), ftsOr: tokens.map(quote).join(' OR ') };
+    return {
+      ftsAnd: tokens.map(quote).join(' '),
+      ftsOr: tokens.map(quote).join(' OR '),
+      lance: { text: tokens.join(' '), op: 'and' as const },
+    };
   };
   const join2 = (ws: string[]): string =>
     ws.reduce((out, w) => (out === '' ? w : HAN.test(out.slice(-1)) && HAN.test(w[0] as string) ? out + w : `${out} ${w}`), '');
@@ -171,6 +185,7 @@ function makeCases(sample: RawDoc[], analyzer: Analyzer, tokenize: (text: string
         ruyi: { query: `"${text}"`, options: {} },
         ftsAnd: quote(tokens.join(' ')),
         ftsOr: quote(tokens.join(' ')),
+        lance: { text: tokens.join(' '), op: 'phrase' },
       });
     }
     const other = sample[(i + 1) % sample.length] as RawDoc;
@@ -178,7 +193,13 @@ function makeCases(sample: RawDoc[], analyzer: Analyzer, tokenize: (text: string
     const b = pick(words(other.title ?? ''), 1)[0];
     if (a !== undefined && b !== undefined) {
       const f = ftsOf(`${a} ${b}`);
-      cases.OR.push({ ruyi: { query: `${a} OR ${b}`, options: {} }, ftsAnd: f.ftsOr, ftsOr: f.ftsOr, flex: `${a} ${b}` });
+      cases.OR.push({
+        ruyi: { query: `${a} OR ${b}`, options: {} },
+        ftsAnd: f.ftsOr,
+        ftsOr: f.ftsOr,
+        flex: `${a} ${b}`,
+        lance: { ...f.lance, op: 'or' },
+      });
     }
     const w = title.find((x) => x.length >= 2);
     if (w !== undefined) {
@@ -187,9 +208,10 @@ function makeCases(sample: RawDoc[], analyzer: Analyzer, tokenize: (text: string
       cases.prefix.push({ ruyi: { query: `${pre}*`, options: {} }, ftsAnd: `${quote(p)}*`, ftsOr: `${quote(p)}*` });
     }
     const tag = doc.tags?.[0];
-    if (a !== undefined && tag !== undefined) cases['tag filter'].push({ ruyi: { query: `${a} tag:"${tag}"`, options: {} }, ...ftsOf(a), tag });
+    if (a !== undefined && tag !== undefined)
+      cases['tag filter'].push({ ruyi: { query: `${a} tag:"${tag}"`, options: {} }, ...ftsOf(a), lance: undefined, tag });
     if (a !== undefined && (hasDates || i % 2 === 0))
-      cases['date sort'].push({ ruyi: { query: a, options: { sort: 'date' } }, ...ftsOf(a), byDate: true });
+      cases['date sort'].push({ ruyi: { query: a, options: { sort: 'date' } }, ...ftsOf(a), lance: undefined, byDate: true });
   }
   return cases;
 }
@@ -200,7 +222,9 @@ interface Fts {
 }
 
 /** FTS5 with the jieba tokens, plus tags and dates, built from the same tokenized documents. */
-async function ftsBuild(file: string): Promise<{ db: SqliteDatabase; add: (d: RawDoc, titleTokens: string, bodyTokens: string) => void; finish: () => void }> {
+async function ftsBuild(
+  file: string,
+): Promise<{ db: SqliteDatabase; add: (d: RawDoc, titleTokens: string, bodyTokens: string) => void; finish: () => void }> {
   const Database = benchRequire('better-sqlite3') as SqliteConstructor;
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
@@ -274,6 +298,20 @@ function time(cases: Case[], run: (c: Case) => unknown): Stats | undefined {
   return stats(times);
 }
 
+/** time() for an engine whose queries are asynchronous (LanceDB): each awaited before the next. */
+async function timeAsync(cases: Case[], run: (c: Case) => Promise<unknown>): Promise<Stats | undefined> {
+  if (cases.length === 0) return undefined;
+  const times: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const c of cases) {
+      const t0 = performance.now();
+      await run(c);
+      if (round > 0) times.push(performance.now() - t0);
+    }
+  }
+  return stats(times);
+}
+
 /** A searching process: opens the index, warms up, on "go" runs the mix for `seconds`, prints its count and CPU split. */
 const CHILD = `
   import { readFileSync } from 'node:fs';
@@ -320,7 +358,12 @@ interface ChildResult {
   allTicks: number;
 }
 
-async function throughput(db: string, queriesFile: string, processes: number, v8Flags: string[]): Promise<{ qps: number; cpuBesideMain: number; children: ChildResult[] }> {
+async function throughput(
+  db: string,
+  queriesFile: string,
+  processes: number,
+  v8Flags: string[],
+): Promise<{ qps: number; cpuBesideMain: number; children: ChildResult[] }> {
   const children = Array.from({ length: processes }, () =>
     spawn(process.execPath, [...v8Flags, '--input-type=module', '-e', CHILD, INDEX_JS, db, queriesFile, String(SECONDS)], {
       stdio: ['pipe', 'pipe', 'inherit'],
@@ -339,7 +382,7 @@ async function throughput(db: string, queriesFile: string, processes: number, v8
   return { qps, cpuBesideMain: main > 0 ? (all - main) / main : 0, children: done };
 }
 
-async function benchCorpus(name: string, file: string, work: string) {
+async function benchCorpus(name: string, file: string, work: string, withLance: boolean) {
   log(`== ${name}: ${file} (${fmt(statSync(file).size / 1e6, 1)} MB)`);
   const ruyiDb = join(work, `${name}-ruyi`);
   // A second try: on this shared machine a worker has run out of heap under heavy load (load ~20).
@@ -361,7 +404,11 @@ async function benchCorpus(name: string, file: string, work: string) {
   // FlexSearch tokenizes in its encoder: give it the tokens already made for this document.
   let current: { title: string; body: string; titleTokens: string[]; bodyTokens: string[] } | null = null;
   const flexTokenize = (text: string): string[] =>
-    current !== null && text === current.title ? current.titleTokens : current !== null && text === current.body ? current.bodyTokens : tokenize(text);
+    current !== null && text === current.title
+      ? current.titleTokens
+      : current !== null && text === current.body
+        ? current.bodyTokens
+        : tokenize(text);
   const flex = await flexsearch.build(
     (async function* () {
       const t0 = performance.now();
@@ -381,6 +428,14 @@ async function benchCorpus(name: string, file: string, work: string) {
   builder?.finish();
   builder?.db.close();
   const heapMb = process.memoryUsage().heapUsed / 1e6;
+  const lanceDir = join(work, `${name}-lancedb`);
+  if (withLance) {
+    const t0 = performance.now();
+    const built = buildLance(file, lanceDir);
+    log(
+      built === null ? 'LanceDB: reusing its table' : `LanceDB: table and FTS index built in ${fmt((performance.now() - t0) / 1000, 1)} s`,
+    );
+  }
 
   // The sample: SAMPLE_DOCS documents spread over the corpus, with a title.
   const all: RawDoc[] = [];
@@ -395,6 +450,7 @@ async function benchCorpus(name: string, file: string, work: string) {
   const Database = benchRequire('better-sqlite3') as SqliteConstructor;
   const fts = ftsQueries(new Database(ftsFile, { readonly: true }));
   const index: RuyiIndex = await openIndex(ruyiDb, { create: false, threads: 1 });
+  const lance = withLance ? await openLance(lanceDir) : null;
   const latency: Record<string, Record<string, Stats | undefined>> = {};
   for (const type of TYPES) {
     const cs = cases[type];
@@ -402,6 +458,10 @@ async function benchCorpus(name: string, file: string, work: string) {
       ruyi: time(cs, (c) => index.search(c.ruyi.query, { ...c.ruyi.options, limit: LIMIT })),
       'fts5 AND': time(cs, (c) => fts.run(c, 'and')),
       'fts5 OR': time(cs, (c) => fts.run(c, 'or')),
+      lancedb:
+        lance !== null && cs.every((c) => c.lance !== undefined)
+          ? await timeAsync(cs, (c) => lance.run(c.lance as LanceCase, LIMIT))
+          : undefined,
       flexsearch: cs.every((c) => c.flex !== undefined)
         ? time(cs, (c) => flexsearch.search(flex, c.flex as string, type === 'OR' ? 'or' : 'and-or', LIMIT))
         : undefined,
@@ -416,6 +476,7 @@ async function benchCorpus(name: string, file: string, work: string) {
   }
   await index.close();
   fts.db.close();
+  lance?.close();
 
   const mix = [...cases['plain 1 word'], ...cases['plain 2 words'], ...cases['plain 3 words'], ...cases.phrase, ...cases.OR].map((c) => ({
     query: c.ruyi.query,
@@ -436,8 +497,15 @@ async function benchCorpus(name: string, file: string, work: string) {
         `CPU beside the main thread ${fmt(one.cpuBesideMain * 100, 0)}% / ${fmt(two.cpuBesideMain * 100, 0)}%`,
     );
   }
-  const disk = { ruyiMb: bytesUnder(ruyiDb) / 1e6, fts5Mb: statSync(ftsFile).size / 1e6 };
-  log(`on disk: ruyi ${fmt(disk.ruyiMb, 0)} MB (stored bodies included), FTS5 ${fmt(disk.fts5Mb, 0)} MB; FlexSearch heap ~${fmt(heapMb, 0)} MB`);
+  const disk = {
+    ruyiMb: bytesUnder(ruyiDb) / 1e6,
+    fts5Mb: statSync(ftsFile).size / 1e6,
+    lancedbMb: withLance ? bytesUnder(lanceDir) / 1e6 : undefined,
+  };
+  log(
+    `on disk: ruyi ${fmt(disk.ruyiMb, 0)} MB (stored bodies included), FTS5 ${fmt(disk.fts5Mb, 0)} MB, ` +
+      `LanceDB ${fmt(disk.lancedbMb, 0)} MB (bodies stored too); FlexSearch heap ~${fmt(heapMb, 0)} MB`,
+  );
   if (keep === undefined) rmSync(ftsFile, { force: true });
   return { name, file, cases: Object.fromEntries(TYPES.map((t) => [t, cases[t].length])), latency, qps, disk, flexHeapMb: heapMb };
 }
@@ -445,15 +513,18 @@ async function benchCorpus(name: string, file: string, work: string) {
 type CorpusResult = Awaited<ReturnType<typeof benchCorpus>>;
 
 function summary(results: CorpusResult[]): string {
-  const lines = ['', '| corpus | query type | ruyi p50/p95/p99 ms | FTS5 AND | FTS5 OR | FlexSearch | ruyi p50 / FTS5 AND p50 | ruyi p99 / FTS5 AND p99 |'];
-  lines.push('| --- | --- | --- | --- | --- | --- | ---: | ---: |');
+  const lines = [
+    '',
+    '| corpus | query type | ruyi p50/p95/p99 ms | FTS5 AND | FTS5 OR | LanceDB | FlexSearch | ruyi p50 / FTS5 AND p50 | ruyi p99 / FTS5 AND p99 |',
+  ];
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | ---: | ---: |');
   const cell = (s: Stats | undefined) => (s ? `${fmt(s.p50, 3)} / ${fmt(s.p95, 3)} / ${fmt(s.p99, 3)}` : 'n/a');
   for (const r of results) {
     for (const type of TYPES) {
       const row = r.latency[type] as Record<string, Stats | undefined>;
       const [ruyi, and] = [row.ruyi, row['fts5 AND']];
       lines.push(
-        `| ${r.name} | ${type} | ${cell(ruyi)} | ${cell(and)} | ${cell(row['fts5 OR'])} | ${cell(row.flexsearch)} | ${fmt(ruyi && and ? ruyi.p50 / and.p50 : undefined)} | ${fmt(ruyi && and ? ruyi.p99 / and.p99 : undefined)} |`,
+        `| ${r.name} | ${type} | ${cell(ruyi)} | ${cell(and)} | ${cell(row['fts5 OR'])} | ${cell(row.lancedb)} | ${cell(row.flexsearch)} | ${fmt(ruyi && and ? ruyi.p50 / and.p50 : undefined)} | ${fmt(ruyi && and ? ruyi.p99 / and.p99 : undefined)} |`,
       );
     }
   }
@@ -467,15 +538,26 @@ function summary(results: CorpusResult[]): string {
       );
     }
   }
-  lines.push('', '| corpus | ruyi on disk MB | FTS5 on disk MB | ratio |', '| --- | ---: | ---: | ---: |');
-  for (const r of results) lines.push(`| ${r.name} | ${fmt(r.disk.ruyiMb, 0)} | ${fmt(r.disk.fts5Mb, 0)} | ${fmt(r.disk.ruyiMb / r.disk.fts5Mb)} |`);
+  lines.push(
+    '',
+    '| corpus | ruyi on disk MB | FTS5 on disk MB | ruyi / FTS5 | LanceDB on disk MB |',
+    '| --- | ---: | ---: | ---: | ---: |',
+  );
+  for (const r of results)
+    lines.push(
+      `| ${r.name} | ${fmt(r.disk.ruyiMb, 0)} | ${fmt(r.disk.fts5Mb, 0)} | ${fmt(r.disk.ruyiMb / r.disk.fts5Mb)} | ${fmt(r.disk.lancedbMb, 0)} |`,
+    );
   return lines.join('\n');
 }
 
 async function main(): Promise<void> {
   const machine = machineInfo();
-  log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.ramGb} GB, Node ${machine.node}, load ${fmt(machine.loadAverageAtStart)}`);
+  log(
+    `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.ramGb} GB, Node ${machine.node}, load ${fmt(machine.loadAverageAtStart)}`,
+  );
   if (!sqliteLoads()) throw new Error('better-sqlite3 does not load: the FTS5 peer cannot run');
+  const withLance = lancedbLoads();
+  if (!withLance) log('@lancedb/lancedb does not load on this platform: the LanceDB runs are SKIPPED');
   const corpora = [
     { name: `dev-${MB}`, file: () => scaleCorpus(MB) },
     { name: `manuals-${MB}`, file: () => manualsCorpus(MB) },
@@ -484,15 +566,20 @@ async function main(): Promise<void> {
   mkdirSync(work, { recursive: true });
   const results: CorpusResult[] = [];
   try {
-    for (const c of corpora) results.push(await benchCorpus(c.name, c.file(), work));
+    for (const c of corpora) results.push(await benchCorpus(c.name, c.file(), work, withLance));
   } finally {
     if (keep === undefined) rmSync(work, { recursive: true, force: true });
   }
   console.log(summary(results));
-  log(`load average now ${fmt(os.loadavg()[0])} (at the start ${fmt(machine.loadAverageAtStart)}): a shared machine, the numbers are noisy`);
+  log(
+    `load average now ${fmt(os.loadavg()[0])} (at the start ${fmt(machine.loadAverageAtStart)}): a shared machine, the numbers are noisy`,
+  );
   mkdirSync(join(root, 'bench-results'), { recursive: true });
   const out = join(root, 'bench-results', 'bench-search.json');
-  writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), machine: { ...machine, loadAverageAtEnd: os.loadavg()[0] }, mb: MB, seconds: SECONDS, corpora: results }, null, 2)}\n`);
+  writeFileSync(
+    out,
+    `${JSON.stringify({ date: new Date().toISOString(), machine: { ...machine, loadAverageAtEnd: os.loadavg()[0] }, mb: MB, seconds: SECONDS, corpora: results }, null, 2)}\n`,
+  );
   log(`wrote ${out}`);
 }
 
