@@ -1,12 +1,14 @@
 import { Analyzer } from '../analysis/analyzer.js';
 import type { WriteReport } from '../batcher.js';
-import { type IndexOptions, type ResolvedOptions, resolveOptions } from '../config.js';
+import { type IndexOptions, QUERY_ANALYZER_BYTES, type ResolvedOptions, resolveOptions } from '../config.js';
+import { type DocSizeLimit, docSizeLimit } from '../doc-size.js';
 import { EngineError } from '../errors.js';
 import { shardOf } from '../router.js';
 import type { Doc, IndexStats, SearchOptions, StructuredQuery } from '../types.js';
 import { validateDoc, validateId } from '../validate.js';
 import { type ClusterConfig, readClusterConfig } from './cluster-config.js';
 import { ClusterError } from './cluster-error.js';
+import { CLUSTER_CLIENT_BYTES, type ClusterMemoryPlan, planClusterMemory } from './cluster-memory.js';
 import { ClusterWriter, emptyReport } from './cluster-writer.js';
 import { type ClusterSearchResult, SEARCH_TIMEOUT_MS, searchCluster } from './cluster-search.js';
 import { idLiteral, sphinxId } from './doc-ids.js';
@@ -38,7 +40,9 @@ export class ClusterIndex {
 
   static async open(dir: string, options: IndexOptions = {}): Promise<ClusterIndex> {
     const config = readClusterConfig(dir);
-    const resolved = resolveOptions(options);
+    // The SphinxQL client is part of what the process keeps besides the workers (cluster-memory.ts).
+    const hostBytes = options.hostBytes ?? (options.preloadAnalyzer === false ? 0 : QUERY_ANALYZER_BYTES);
+    const resolved = resolveOptions({ ...options, hostBytes: hostBytes + CLUSTER_CLIENT_BYTES });
     for (const [name, asked] of [
       ['pinyin', resolved.pinyin],
       ['traditional', resolved.traditional],
@@ -68,9 +72,19 @@ export class ClusterIndex {
     return this.analyzerInstance;
   }
 
+  /** The writer's buffers and heaps, planned from the budget (cluster-memory.ts). */
+  get memoryPlan(): ClusterMemoryPlan {
+    const replicas = Math.max(...this.config.shards.map((s) => s.replicas.length));
+    return planClusterMemory(this.options.memory, this.config.shards.length, replicas);
+  }
+
   private writer(): ClusterWriter {
-    this.writerInstance ??= new ClusterWriter(this.config, this.nodes, {
-      threads: this.options.threads,
+    if (this.writerInstance !== null) return this.writerInstance;
+    // Up front, before any document is taken, as for a local index: a budget below the minimum is refused.
+    const memory = this.memoryPlan;
+    if (memory.refusal !== null) throw new EngineError('E_CONFIG', memory.refusal);
+    this.writerInstance = new ClusterWriter(this.config, this.nodes, {
+      memory,
       analysis: { pinyin: this.config.analysis.pinyin, traditional: this.config.analysis.traditional },
       truncate: this.options.truncateLongDocs,
     });
@@ -125,6 +139,22 @@ export class ClusterIndex {
   async sweepOthers(): Promise<number> {
     this.live();
     return this.writer().sweep();
+  }
+
+  /** Flushes, then ends the analysis workers now (see RuyiIndex.releaseWorkers); the next write starts fresh ones. */
+  async releaseWorkers(): Promise<WriteReport> {
+    this.live();
+    if (this.writerInstance === null) return emptyReport();
+    const report = await this.writerInstance.flush();
+    await this.writerInstance.close();
+    this.writerInstance = null;
+    return report;
+  }
+
+  /** The size limit documents are held to (see RuyiIndex.docSizeLimit): the body an analysis worker's heap can take. */
+  docSizeLimit(): DocSizeLimit {
+    const { maxBodyBytes } = this.memoryPlan;
+    return docSizeLimit(maxBodyBytes, true, this.options.memory.maxMemory, this.options.truncateLongDocs);
   }
 
   /** Nothing to merge that searchd does not do itself; kept for the API. */

@@ -1,4 +1,5 @@
 import type { Analyzer } from '../analysis/analyzer.js';
+import { EngineError } from '../errors.js';
 import { shardOf } from '../router.js';
 import type { BoolNode, QueryNode } from '../search/query-ast.js';
 import { QuerySyntaxError } from '../search/query-parser.js';
@@ -20,6 +21,12 @@ export interface ClusterSearchResult extends SearchResult {
 
 /** Statement timeout of a search, per replica tried. */
 export const SEARCH_TIMEOUT_MS = 4000;
+
+/**
+ * Matches a custom scorer sees at most (SearchOptions.scorer): each shard returns up to this
+ * many, best first by Sphinx's weight; the scorer ranks what came back.
+ */
+export const SCORER_MAX_MATCHES = 20_000;
 
 /** Sphinx's weights are integers: the ranker's score is scaled by this, and divided back for `score`. */
 const SCORE_SCALE = 1000;
@@ -92,11 +99,14 @@ export function searchCluster(
   });
   if (root.must.length + root.should.length + root.not.length === 0) return empty();
   if (mq.match === null && mq.dates.length === 0) return empty();
-  let result = runOnce(config, run, mq, options, o, false);
+  // A custom scorer ranks every match (up to SCORER_MAX_MATCHES), then the page is cut.
+  const scan = options.scorer === undefined ? o : { ...o, offset: 0, limit: SCORER_MAX_MATCHES };
+  let result = runOnce(config, run, mq, options, scan, false);
   if (result.total === 0 && !result.partial && plainWords(root) && mq.slots.length > 1) {
-    const relaxedResult = runOnce(config, run, { ...mq, match: `(${mq.slots.join(' | ')})` }, options, o, true);
+    const relaxedResult = runOnce(config, run, { ...mq, match: `(${mq.slots.join(' | ')})` }, options, scan, true);
     if (relaxedResult.total > 0) result = { ...relaxedResult, relaxed: true };
   }
+  if (options.scorer !== undefined) result.hits = rescore(result.hits, options.scorer).slice(o.offset, o.offset + o.limit);
   if (options.snippets && result.hits.length > 0) attachSnippets(config, run, analyzer, result.hits, root, options);
   result.tookMs = performance.now() - started;
   return { ...result, ...reading };
@@ -215,6 +225,17 @@ function collect(answers: ShardAnswer[]): { rows: Row[]; total: number; missing:
     );
   }
   return { rows, total, missing };
+}
+
+/** The hits ranked by a custom scorer's values (ties by id), as the local engine's applyScorer checks them. */
+function rescore(hits: SearchHit[], scorer: NonNullable<SearchOptions['scorer']>): SearchHit[] {
+  for (const h of hits) {
+    const value = scorer({ id: h.id, score: h.score, title: h.title, tags: h.tags, date: h.date });
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      throw new EngineError('E_CONFIG', `the scorer returned ${String(value)} for ${JSON.stringify(h.id)}; it must return a finite number`);
+    h.score = value;
+  }
+  return hits.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 function toHit(r: Row): SearchHit {

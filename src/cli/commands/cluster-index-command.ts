@@ -1,4 +1,6 @@
 import { ClusterIndex } from '../../cluster/cluster-index.js';
+import { cutUtf8 } from '../../cluster/cluster-writer.js';
+import { EngineError } from '../../errors.js';
 import { type InputFormat, inputSize, type RejectedRecord, readInputs } from '../../ingest/index.js';
 import { EXIT } from '../exit-codes.js';
 import { peakRssMb, printError, printJson, printLine } from '../output.js';
@@ -18,6 +20,8 @@ export async function clusterIndexCommand(db: string, inputs: string[], flags: I
   const started = performance.now();
   const quiet = flags.quiet === true || flags.json === true;
   const index = await ClusterIndex.open(db, {
+    // A load never searches: the query analyzer is not loaded, so the budget does not keep room for it.
+    preloadAnalyzer: false,
     ...(flags.threads === undefined ? {} : { threads: flags.threads }),
     ...(flags.maxMemory === undefined ? {} : { maxMemory: flags.maxMemory }),
     ...(flags.truncate ? { truncateLongDocs: true } : {}),
@@ -34,6 +38,12 @@ export async function clusterIndexCommand(db: string, inputs: string[], flags: I
     failed++;
     if (errors.length < MAX_LISTED_ERRORS) errors.push(r);
   };
+  // Refused before any input is read, as for a local index.
+  const { refusal, maxBodyBytes } = index.memoryPlan;
+  if (refusal !== null) {
+    await index.close();
+    throw new EngineError('E_CONFIG', refusal);
+  }
   const progress = startProgress(await inputSize(inputs), !quiet);
   let report: Awaited<ReturnType<ClusterIndex['flush']>>;
   try {
@@ -46,7 +56,8 @@ export async function clusterIndexCommand(db: string, inputs: string[], flags: I
       bytes += item.bytes;
       if ('rejected' in item) reject(item.rejected);
       else {
-        if (item.bodyUtf8 !== null) item.doc.body = Buffer.from(item.bodyUtf8).toString('utf8');
+        // A long body comes as UTF-8: with --truncate, cut before it becomes a (twice as large) string.
+        if (item.bodyUtf8 !== null) item.doc.body = flags.truncate ? cutUtf8(item.bodyUtf8, maxBodyBytes) : Buffer.from(item.bodyUtf8).toString('utf8');
         await index.enqueue(item.doc, `${item.file}:${item.line}`);
         accepted++;
       }
