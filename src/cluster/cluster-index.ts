@@ -1,6 +1,6 @@
 import { Analyzer } from '../analysis/analyzer.js';
 import type { WriteReport } from '../batcher.js';
-import { type IndexOptions, QUERY_ANALYZER_BYTES, type ResolvedOptions, resolveOptions } from '../config.js';
+import { type IndexOptions, type ResolvedOptions, resolveOptions } from '../config.js';
 import { type DocSizeLimit, docSizeLimit } from '../doc-size.js';
 import { EngineError } from '../errors.js';
 import { shardOf } from '../router.js';
@@ -8,7 +8,7 @@ import type { Doc, IndexStats, SearchOptions, StructuredQuery } from '../types.j
 import { validateDoc, validateId } from '../validate.js';
 import { type ClusterConfig, readClusterConfig } from './cluster-config.js';
 import { ClusterError } from './cluster-error.js';
-import { CLUSTER_CLIENT_BYTES, type ClusterMemoryPlan, planClusterMemory } from './cluster-memory.js';
+import { type ClusterMemoryPlan, clusterIndexOptions, planClusterMemory } from './cluster-memory.js';
 import { ClusterWriter, emptyReport } from './cluster-writer.js';
 import { type ClusterSearchResult, SEARCH_TIMEOUT_MS, searchCluster } from './cluster-search.js';
 import { idLiteral, sphinxId } from './doc-ids.js';
@@ -41,8 +41,7 @@ export class ClusterIndex {
   static async open(dir: string, options: IndexOptions = {}): Promise<ClusterIndex> {
     const config = readClusterConfig(dir);
     // The SphinxQL client is part of what the process keeps besides the workers (cluster-memory.ts).
-    const hostBytes = options.hostBytes ?? (options.preloadAnalyzer === false ? 0 : QUERY_ANALYZER_BYTES);
-    const resolved = resolveOptions({ ...options, hostBytes: hostBytes + CLUSTER_CLIENT_BYTES });
+    const resolved = resolveOptions(clusterIndexOptions(options));
     for (const [name, asked] of [
       ['pinyin', resolved.pinyin],
       ['traditional', resolved.traditional],

@@ -1,4 +1,5 @@
-import type { MemoryPlan } from '../memory-plan.js';
+import type { IndexOptions } from '../config.js';
+import { defaultMaxMemory, type MemoryPlan, minimumBytes, plannableBytes, QUERY_ANALYZER_BYTES } from '../memory-plan.js';
 import { MAX_STRING_ATTR_BYTES } from './doc-rows.js';
 
 const MiB = 1024 * 1024;
@@ -41,6 +42,19 @@ export const STATEMENT_MAX_BYTES = MiB;
 export const TASK_MAX_BYTES = 256 * 1024;
 /** Past this, buffered rows only wait: a statement per shard is what a round trip needs. */
 export const BUFFERED_MAX_BYTES = 16 * MiB;
+
+/**
+ * A cluster index's options: the SphinxQL client counted in what the host keeps, and without
+ * a budget, the default one raised to the minimum when the machine has it (a server's
+ * minimum, 262 MB with the client, is past the 256 MB a default budget stops at).
+ */
+export function clusterIndexOptions(options: IndexOptions): IndexOptions {
+  const hostBytes = (options.hostBytes ?? (options.preloadAnalyzer === false ? 0 : QUERY_ANALYZER_BYTES)) + CLUSTER_CLIENT_BYTES;
+  if (options.maxMemory !== undefined) return { ...options, hostBytes };
+  const needed = minimumBytes(options.threads ?? 1, hostBytes);
+  const budget = defaultMaxMemory(undefined, undefined, hostBytes);
+  return budget < needed && needed <= plannableBytes() ? { ...options, hostBytes, maxMemory: needed } : { ...options, hostBytes };
+}
 
 export interface ClusterMemoryPlan {
   threads: number;
