@@ -108,6 +108,19 @@ test('ruyi serve on a cluster directory: documents, search with highlight and fi
   assert.equal((again as unknown as { partial?: boolean }).partial, undefined);
   assert.equal(again.estimatedTotalHits, before.estimatedTotalHits);
 
+  // No node at all: 503 naming a node, in one line; then both back.
+  await cluster.kill(0);
+  await cluster.kill(1);
+  await assert.rejects(index.search('人'), (err: unknown) => {
+    assert.ok(err instanceof MeilisearchApiError);
+    assert.equal(err.response.status, 503);
+    assert.equal(err.cause?.code, 'cluster_unavailable');
+    assert.match(err.message, /^(ruyi: )?node 127\.0\.0\.1:\d+: no replica of any shard answers/);
+    return true;
+  });
+  await cluster.restart();
+  assert.equal((await index.search('人', { limit: 1000 })).estimatedTotalHits, before.estimatedTotalHits);
+
   // Deleting the index empties the cluster, and the uid is free again.
   assert.equal((await index.delete().waitTask(WAIT)).status, 'succeeded');
   assert.equal(direct.stats().docs, 0);
