@@ -8,7 +8,8 @@ import { ROUTER_HASH } from '../router.js';
 import { CHARSET_TABLE, STOP_MARK } from './term-codec.js';
 
 export const CLUSTER_FILE = 'cluster.json';
-export const CLUSTER_FORMAT = 1;
+/** 2: the `dates` field (date-keys.ts). A cluster of another format is refused: make a new one and reindex. */
+export const CLUSTER_FORMAT = 2;
 
 const address = z.string().regex(/^[A-Za-z0-9.-]+:[0-9]{1,5}$/, 'host:port');
 
@@ -38,6 +39,12 @@ export function readClusterConfig(dir: string): ClusterConfig {
   } catch (err) {
     throw new EngineError('E_CONFIG', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
+  const format = (raw as { format?: unknown } | null)?.format;
+  if (typeof format === 'number' && format !== CLUSTER_FORMAT)
+    throw new EngineError(
+      'E_META_MISMATCH',
+      `${file} is cluster format ${format}, this ruyi has ${CLUSTER_FORMAT} (its shards have other fields): make a new cluster (ruyi cluster init) and reindex`,
+    );
   const parsed = clusterSchema.safeParse(raw);
   if (!parsed.success) throw new EngineError('E_CONFIG', `${file}: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
   const config = parsed.data;
@@ -120,7 +127,7 @@ export function shardsOfNode(config: ClusterConfig, addr: string): string[] {
 }
 
 /** Columns of every shard's RT index, in the order REPLACE lists them (see doc-rows.ts). */
-export const FIELDS = ['title', 'body', 'tsub', 'bsub', 'tags', 'tchars', 'texact'] as const;
+export const FIELDS = ['title', 'body', 'tsub', 'bsub', 'tags', 'tchars', 'texact', 'dates'] as const;
 export const STRING_ATTRS = ['rid', 'ttl', 'bdy', 'tgs', 'dat', 'fld'] as const;
 export const BIGINT_ATTRS = ['date_ms', 'ver', 'load_id'] as const;
 export const UINT_ATTRS = ['dated'] as const;

@@ -50,7 +50,7 @@ export function rankerExpr(relaxed: boolean): string {
 function fieldWeights(title: number, body: number): string {
   const t = Math.round(title * 10);
   const b = Math.round(body * 10);
-  return `field_weights=(title=${t},body=${b},tsub=${Math.round(t / 3)},bsub=${Math.round(b / 3)},tags=0,tchars=${t},texact=${t * 10})`;
+  return `field_weights=(title=${t},body=${b},tsub=${Math.round(t / 3)},bsub=${Math.round(b / 3)},tags=0,tchars=${t},texact=${t * 10},dates=0)`;
 }
 
 interface Row {
@@ -113,9 +113,9 @@ export function searchCluster(
 }
 
 /**
- * The query as the cluster can run it. What SphinxQL cannot express (a date: inside OR or a
- * group) is, like text that is not valid query syntax, searched as plain words, and the
- * result says so; only `syntax: 'strict'` (or a StructuredQuery) makes it an error.
+ * The query as the cluster can run it. What it cannot express exactly (a date: with a time,
+ * not whole days, inside OR or a group: see date-keys.ts) is, like text that is not valid
+ * query syntax, searched as plain words, and the result says so; only `syntax: 'strict'` (or a StructuredQuery) makes it an error.
  */
 function readForCluster(query: string | StructuredQuery, options: SearchOptions, analyzer: Analyzer, pinyin: boolean) {
   const tree = queryTree(query, options);
