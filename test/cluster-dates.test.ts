@@ -116,4 +116,6 @@ test('a cluster of the format before the dates field is refused: make a new one 
   writeCluster(dir, config);
   writeFileSync(join(dir, CLUSTER_FILE), JSON.stringify({ ...config, format: 1 }));
   assert.throws(() => readClusterConfig(dir), /cluster format 1, this ruyi has 2 .*make a new cluster \(ruyi cluster init\) and reindex/);
+  // Its nodes can still be listed, started and stopped.
+  assert.equal(readClusterConfig(dir, { nodesOnly: true }).nodes.length, 1);
 });

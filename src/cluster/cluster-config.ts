@@ -31,7 +31,12 @@ export function isClusterDir(dir: string): boolean {
   return existsSync(join(dir, CLUSTER_FILE));
 }
 
-export function readClusterConfig(dir: string): ClusterConfig {
+/**
+ * DIR/cluster.json, checked. `nodesOnly`: for starting, stopping and listing nodes, which
+ * need only the nodes, a cluster of another format or analyzer is read too (so that an
+ * upgraded ruyi can still stop the nodes of a cluster it refuses to search).
+ */
+export function readClusterConfig(dir: string, options: { nodesOnly?: boolean } = {}): ClusterConfig {
   const file = join(dir, CLUSTER_FILE);
   let raw: unknown;
   try {
@@ -40,7 +45,8 @@ export function readClusterConfig(dir: string): ClusterConfig {
     throw new EngineError('E_CONFIG', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
   const format = (raw as { format?: unknown } | null)?.format;
-  if (typeof format === 'number' && format !== CLUSTER_FORMAT)
+  if (options.nodesOnly && typeof format === 'number') raw = { ...(raw as object), format: CLUSTER_FORMAT };
+  else if (typeof format === 'number' && format !== CLUSTER_FORMAT)
     throw new EngineError(
       'E_META_MISMATCH',
       `${file} is cluster format ${format}, this ruyi has ${CLUSTER_FORMAT} (its shards have other fields): make a new cluster (ruyi cluster init) and reindex`,
@@ -52,7 +58,7 @@ export function readClusterConfig(dir: string): ClusterConfig {
   for (const s of config.shards)
     for (const r of s.replicas) if (!known.has(r)) throw new EngineError('E_CONFIG', `${file}: shard ${s.name} names unknown node ${r}`);
   const want = `${ANALYZER_VERSION}/${analysisFingerprint(config.analysis)}`;
-  if (config.analysis.fingerprint !== want)
+  if (config.analysis.fingerprint !== want && !options.nodesOnly)
     throw new EngineError('E_META_MISMATCH', `${file} was made by analyzer ${config.analysis.fingerprint}, this ruyi has ${want}: reindex`);
   return config;
 }
