@@ -6,7 +6,7 @@ import { QuerySyntaxError } from '../search/query-parser.js';
 import { resolve, queryTree } from '../search/search-request.js';
 import { makeSnippet } from '../search/snippets.js';
 import type { SearchHit, SearchOptions, SearchResult, StructuredQuery } from '../types.js';
-import type { ClusterConfig } from './cluster-config.js';
+import { type ClusterConfig, tableOf } from './cluster-config.js';
 import { ClusterError } from './cluster-error.js';
 import { idLiteral, sphinxId } from './doc-ids.js';
 import { type MatchQuery, toMatch } from './match-query.js';
@@ -176,7 +176,7 @@ function runOnce(
     { sql: 'SHOW META' },
   ];
   const answers = run(
-    config.shards.map((s) => ({ shard: s.name, replicas: s.replicas, statements: statements(s.name) })),
+    config.shards.map((s) => ({ shard: s.name, replicas: s.replicas, statements: statements(tableOf(config, s.name)) })),
     SEARCH_TIMEOUT_MS,
   );
   const { rows, total, missing } = collect(answers);
@@ -275,7 +275,7 @@ function attachSnippets(
       shard,
       replicas: (config.shards.find((s) => s.name === shard) as ClusterConfig['shards'][number]).replicas,
       statements: [
-        { sql: `SELECT rid, bdy FROM ${shard} WHERE id IN (${ids.map((i) => idLiteral(sphinxId(i))).join(',')}) LIMIT ${ids.length}` },
+        { sql: `SELECT rid, bdy FROM ${tableOf(config, shard)} WHERE id IN (${ids.map((i) => idLiteral(sphinxId(i))).join(',')}) LIMIT ${ids.length}` },
       ],
     })),
     SEARCH_TIMEOUT_MS,

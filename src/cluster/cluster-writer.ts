@@ -6,7 +6,7 @@ import { utf8Boundary } from '../doc-size.js';
 import { shardOf } from '../router.js';
 import type { DocInput } from '../types.js';
 import type { AnalyzeResult, AnalyzeTask } from './analyze-worker.js';
-import type { ClusterConfig } from './cluster-config.js';
+import { type ClusterConfig, tableOf } from './cluster-config.js';
 import type { ClusterMemoryPlan } from './cluster-memory.js';
 import { idLiteral, sphinxId } from './doc-ids.js';
 import { COLUMNS, type DocRow, MAX_STRING_ATTR_BYTES } from './doc-rows.js';
@@ -167,7 +167,7 @@ export class ClusterWriter {
     buf.rows = new Map();
     buf.bytes = 0;
     const shard = this.config.shards[k] as ClusterConfig['shards'][number];
-    const sql = `REPLACE INTO ${shard.name} (${COLUMNS.join(',')}) VALUES ${rows.map((r) => r.values).join(',')}`;
+    const sql = `REPLACE INTO ${tableOf(this.config, shard.name)} (${COLUMNS.join(',')}) VALUES ${rows.map((r) => r.values).join(',')}`;
     this.touched.add(k);
     buf.sending = this.onEveryReplica(k, [{ sql }]).then(
       () => {
@@ -207,7 +207,7 @@ export class ClusterWriter {
       byShard.set(k, [...(byShard.get(k) ?? []), sphinxId(id)]);
     }
     for (const [k, all] of byShard) {
-      const name = (this.config.shards[k] as ClusterConfig['shards'][number]).name;
+      const name = tableOf(this.config, (this.config.shards[k] as ClusterConfig['shards'][number]).name);
       for (let i = 0; i < all.length; i += IDS_PER_STATEMENT) {
         const list = [...new Set(all.slice(i, i + IDS_PER_STATEMENT))].map(idLiteral).join(',');
         const [found] = await this.onEveryReplica(k, [
@@ -232,7 +232,7 @@ export class ClusterWriter {
     const touched = [...this.touched];
     await Promise.all(
       touched.map((k) =>
-        this.onEveryReplica(k, [{ sql: `FLUSH RTINDEX ${(this.config.shards[k] as ClusterConfig['shards'][number]).name}` }]),
+        this.onEveryReplica(k, [{ sql: `FLUSH RTINDEX ${tableOf(this.config, (this.config.shards[k] as ClusterConfig['shards'][number]).name)}` }]),
       ),
     );
     this.touched.clear();
@@ -243,8 +243,8 @@ export class ClusterWriter {
 
   /**
    * After a flush: deletes, on every replica, the documents no row of this writer replaced
-   * (an older load_id): what makes `ruyi index` without --update a rebuild on a cluster. Not
-   * atomic: searches meanwhile see the new documents and the old ones until they are gone.
+   * (an older load_id): a served index deleted (a writer that wrote nothing deletes all).
+   * A rebuild does not sweep: it fills the other table set (ClusterIndex.beginRebuild).
    * Sphinx 2.2 deletes only by id, so the ids are listed first, a page at a time. Returns
    * the documents removed (counted on each shard's first replica).
    */
@@ -262,20 +262,20 @@ export class ClusterWriter {
                 node,
                 [
                   {
-                    sql: `SELECT id FROM ${shard.name} WHERE load_id < ${this.loadId} AND id > ${after} ORDER BY id ASC LIMIT ${IDS_PER_STATEMENT} OPTION max_matches=${IDS_PER_STATEMENT}`,
+                    sql: `SELECT id FROM ${tableOf(this.config, shard.name)} WHERE load_id < ${this.loadId} AND id > ${after} ORDER BY id ASC LIMIT ${IDS_PER_STATEMENT} OPTION max_matches=${IDS_PER_STATEMENT}`,
                   },
                 ],
                 shard.name,
               )) as { id: string }[][];
               const ids = (rows ?? []).map((r) => idLiteral(r.id));
               if (ids.length > 0)
-                await this.nodes.run(node, [{ sql: `DELETE FROM ${shard.name} WHERE id IN (${ids.join(',')})` }], shard.name);
+                await this.nodes.run(node, [{ sql: `DELETE FROM ${tableOf(this.config, shard.name)} WHERE id IN (${ids.join(',')})` }], shard.name);
               n += ids.length;
               const last = ids[ids.length - 1];
               if (ids.length < IDS_PER_STATEMENT || last === undefined) break;
               after = BigInt(last);
             }
-            await this.nodes.run(node, [{ sql: `FLUSH RTINDEX ${shard.name}` }], shard.name);
+            await this.nodes.run(node, [{ sql: `FLUSH RTINDEX ${tableOf(this.config, shard.name)}` }], shard.name);
             return n;
           }),
         );
