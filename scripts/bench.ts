@@ -9,7 +9,11 @@
  *  4. the peers (MiniSearch, FlexSearch, Orama, Lunr, SQLite FTS5 with jieba tokens and with
  *     its trigram tokenizer), each in its own process with the same tokenizer, fields and
  *     title boost: index time, peak RSS, size, load time, latency, QPS;
- *  5. known-item MRR@10 and hit@1 on the dev corpus: title queries and the harder set.
+ *  5. known-item MRR@10 and hit@1 on the dev corpus: title queries and the harder set;
+ *  6. the cluster row (README "Past one machine"): the dev and the manuals corpus into a local
+ *     index and into 2 local searchd nodes (4 shards, 2 replicas) at the same --threads: load
+ *     MB/s and its ratio, peak RSS, search p50/p99, MRR@10 of both on held-out queries. Skipped,
+ *     with the reason printed, when searchd is not installed (`--engines` without `cluster`).
  * Full: dev corpus, 25, 100 and 400 MB (ruyi; the peers up to what they hold in minutes).
  * --quick: the dev corpus only. Results: bench-results/bench.json (bench-quick.json),
  * charts in bench-results/*.svg and BENCHMARKS.md (full runs only).
@@ -23,16 +27,17 @@ import { summarizeProfiles, type ThreadProfile } from './bench/cpu-profile.js';
 import { writeReport } from './bench/report.js';
 import { sqliteLoads } from './bench/native-peers.js';
 import { type EngineRun, openRun, peerIndex, type QuerySet, queryRun, ruyiIndex, serveQps } from './bench/runs.js';
-import { CACHE_DIR, devCorpus, devQueries, longDoc, scaleCorpus } from './corpus-cache.js';
+import { CACHE_DIR, devCorpus, devQueries, longDoc, manualsCorpus, scaleCorpus } from './corpus-cache.js';
 import { hardQueries } from './hard-queries.js';
 import { measureChild } from './measure-child.js';
+import { type ClusterMeasurement, clusterTable, measureCluster, querySets, searchdMissing } from './bench-cluster.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const CLI = join(ROOT, 'dist/src/cli/main.js');
 const quick = process.argv.includes('--quick');
 const enginesArg = process.argv.indexOf('--engines');
 const PEERS = ['minisearch', 'flexsearch', 'orama', 'lunr', 'fts5-jieba', 'fts5-trigram'];
-const wanted = new Set(enginesArg > 0 ? (process.argv[enginesArg + 1] ?? '').split(',') : ['ruyi', ...PEERS]);
+const wanted = new Set(enginesArg > 0 ? (process.argv[enginesArg + 1] ?? '').split(',') : ['ruyi', 'cluster', ...PEERS]);
 const cores = os.availableParallelism();
 const THREADS = Array.from({ length: cores }, (_, i) => i + 1);
 
@@ -148,6 +153,7 @@ async function main(): Promise<void> {
   let before: Ceiling[] = [];
   let after: Ceiling[] = [];
   let profile: ThreadProfile[] | undefined;
+  const cluster: { rows: ClusterMeasurement[]; skipped: string | null } = { rows: [], skipped: null };
   const sweepFile = corpusFile(plan.sweep);
 
   const serveClients = cores;
@@ -246,6 +252,23 @@ async function main(): Promise<void> {
       }
     }
 
+    // 6. The cluster row, on both corpora.
+    cluster.skipped = wanted.has('cluster') ? searchdMissing() : 'not in --engines';
+    if (cluster.skipped !== null) log(`cluster row skipped: ${cluster.skipped}`);
+    else {
+      for (const name of ['dev', 'manuals'] as const) {
+        const setup = { threads: Math.min(2, cores), nodes: 2, shards: 4, replicas: 2 };
+        const file = name === 'dev' ? devCorpus() : manualsCorpus();
+        const r = await measureCluster({ name, file, sets: await querySets(name), setup, work });
+        cluster.rows.push(r);
+        const mrrs = Object.entries(r.mrr10).map(([k, v]) => `${k} ${fmt(v.local ?? undefined, 3)} / ${fmt(v.cluster, 3)}`);
+        log(
+          `cluster on ${name}: load ${fmt(r.load.localMBps ?? undefined, 2)} / ${fmt(r.load.clusterMBps, 2)} MB/s local / cluster (${fmt(r.load.ratio ?? undefined, 2)}), ` +
+            `p50/p99 ${fmt(r.searchMs.cluster.p50, 2)} / ${fmt(r.searchMs.cluster.p99, 2)} ms; MRR@10 local / cluster: ${mrrs.join(', ')}`,
+        );
+      }
+    }
+
     // Where ruyi's indexing time goes, when it misses the ceiling target.
     const at2 = sweep.find((r) => r.threads === 2);
     const ceiling2 = mean(before, after, 2);
@@ -287,11 +310,12 @@ async function main(): Promise<void> {
   const corpora = Object.fromEntries(
     [...new Set([...plan.scale, ...plan.peersAt.map(([name]) => name), plan.sweep])].map((n) => [n, statSync(corpusFile(n)).size / 1e6]),
   );
-  const results = { date: new Date().toISOString(), quick, seconds, machine, plan, corpora, ceiling, sweep, runs, longDocs, profile };
+  const results = { date: new Date().toISOString(), quick, seconds, machine, plan, corpora, ceiling, sweep, runs, longDocs, profile, cluster };
   mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
   writeFileSync(join(ROOT, 'bench-results', quick ? 'bench-quick.json' : 'bench.json'), `${JSON.stringify(results, null, 2)}\n`);
   const summary = writeReport(results, ROOT);
   console.log(`\n${summary}`);
+  console.log(cluster.skipped === null ? `\nCluster (Sphinx 2.2.11, same run):\n${clusterTable(cluster.rows)}` : `\nCluster: skipped (${cluster.skipped})`);
   log(`done in ${fmt(seconds / 60, 1)} min`);
 }
 

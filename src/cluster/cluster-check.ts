@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Analyzer } from '../analysis/analyzer.js';
 import type { DocInput } from '../types.js';
-import type { ClusterConfig } from './cluster-config.js';
+import { type ClusterConfig, tableOf } from './cluster-config.js';
 import { reasonOf } from './cluster-error.js';
 import { idLiteral } from './doc-ids.js';
 import { COLUMNS, docRow } from './doc-rows.js';
@@ -34,15 +34,15 @@ export interface CheckReport {
   problems: string[];
 }
 
-/** (id, version) pairs of one replica, in id order, a page at a time. */
-async function* listRows(nodes: SphinxNodes, node: string, shard: string): AsyncGenerator<{ id: bigint; ver: number }> {
+/** (id, version) pairs of one replica's `table` (of shard `shard`), in id order, a page at a time. */
+export async function* listRows(nodes: SphinxNodes, node: string, table: string, shard: string): AsyncGenerator<{ id: bigint; ver: number }> {
   let after = 0n;
   for (;;) {
     const [rows] = (await nodes.run(
       node,
       [
         {
-          sql: `SELECT id, ver FROM ${shard} WHERE id > ${after.toString()} ORDER BY id ASC LIMIT ${PAGE_ROWS} OPTION max_matches=${PAGE_ROWS}`,
+          sql: `SELECT id, ver FROM ${table} WHERE id > ${after.toString()} ORDER BY id ASC LIMIT ${PAGE_ROWS} OPTION max_matches=${PAGE_ROWS}`,
         },
       ],
       shard,
@@ -55,11 +55,31 @@ async function* listRows(nodes: SphinxNodes, node: string, shard: string): Async
   }
 }
 
-async function stateOf(nodes: SphinxNodes, node: string, shard: string): Promise<ReplicaState> {
+/** Ids in `fromTable` that `inTable` lacks, on one node (both listed in id order): what a rebuild's switch drops. */
+export async function countMissing(nodes: SphinxNodes, node: string, fromTable: string, inTable: string, shard: string): Promise<number> {
+  const a = listRows(nodes, node, fromTable, shard);
+  const b = listRows(nodes, node, inTable, shard);
+  let missing = 0;
+  let x = await a.next();
+  let y = await b.next();
+  while (!x.done) {
+    if (y.done || x.value.id < y.value.id) {
+      missing++;
+      x = await a.next();
+    } else if (y.value.id < x.value.id) y = await b.next();
+    else {
+      x = await a.next();
+      y = await b.next();
+    }
+  }
+  return missing;
+}
+
+async function stateOf(nodes: SphinxNodes, node: string, table: string, shard: string): Promise<ReplicaState> {
   try {
     const hash = createHash('sha256');
     let docs = 0;
-    for await (const r of listRows(nodes, node, shard)) {
+    for await (const r of listRows(nodes, node, table, shard)) {
       hash.update(`${r.id}:${r.ver}\n`);
       docs++;
     }
@@ -73,7 +93,7 @@ async function stateOf(nodes: SphinxNodes, node: string, shard: string): Promise
 export async function checkCluster(config: ClusterConfig, nodes: SphinxNodes): Promise<CheckReport> {
   const shards = await Promise.all(
     config.shards.map(async (s): Promise<ShardCheck> => {
-      const replicas = await Promise.all(s.replicas.map((node) => stateOf(nodes, node, s.name)));
+      const replicas = await Promise.all(s.replicas.map((node) => stateOf(nodes, node, tableOf(config, s.name), s.name)));
       const reachable = replicas.every((r) => r.digest !== null);
       const consistent = reachable && new Set(replicas.map((r) => r.digest)).size === 1;
       return { shard: s.name, replicas, consistent };
@@ -125,6 +145,7 @@ function storedDoc(r: StoredRow): DocInput {
 async function repairReplica(
   nodes: SphinxNodes,
   analyzer: Analyzer,
+  table: string,
   shard: string,
   source: string,
   target: string,
@@ -138,22 +159,22 @@ async function repairReplica(
     const list = copy.splice(0).map((id) => idLiteral(id.toString()));
     const [rows] = (await nodes.run(
       source,
-      [{ sql: `SELECT id, rid, ttl, bdy, tgs, dat, fld, load_id FROM ${shard} WHERE id IN (${list.join(',')}) LIMIT ${list.length}` }],
+      [{ sql: `SELECT id, rid, ttl, bdy, tgs, dat, fld, load_id FROM ${table} WHERE id IN (${list.join(',')}) LIMIT ${list.length}` }],
       shard,
     )) as StoredRow[][];
     const values = (rows ?? []).map((r) => docRow(analyzer, storedDoc(r), true, Number(r.load_id)).values);
     if (values.length > 0)
-      await nodes.run(target, [{ sql: `REPLACE INTO ${shard} (${COLUMNS.join(',')}) VALUES ${values.join(',')}` }], shard);
+      await nodes.run(target, [{ sql: `REPLACE INTO ${table} (${COLUMNS.join(',')}) VALUES ${values.join(',')}` }], shard);
     copied += values.length;
   };
   const flushDrop = async () => {
     if (drop.length === 0) return;
     const list = drop.splice(0).map((id) => idLiteral(id.toString()));
-    await nodes.run(target, [{ sql: `DELETE FROM ${shard} WHERE id IN (${list.join(',')})` }], shard);
+    await nodes.run(target, [{ sql: `DELETE FROM ${table} WHERE id IN (${list.join(',')})` }], shard);
     deleted += list.length;
   };
-  const a = listRows(nodes, source, shard);
-  const b = listRows(nodes, target, shard);
+  const a = listRows(nodes, source, table, shard);
+  const b = listRows(nodes, target, table, shard);
   let x = await a.next();
   let y = await b.next();
   while (!x.done || !y.done) {
@@ -173,7 +194,7 @@ async function repairReplica(
   }
   await flushCopy();
   await flushDrop();
-  await nodes.run(target, [{ sql: `FLUSH RTINDEX ${shard}` }], shard);
+  await nodes.run(target, [{ sql: `FLUSH RTINDEX ${table}` }], shard);
   return { copied, deleted };
 }
 
@@ -191,7 +212,7 @@ export async function repairCluster(config: ClusterConfig, nodes: SphinxNodes): 
     s.repaired = [];
     for (const r of s.replicas) {
       if (r.node === source.node || r.digest === source.digest) continue;
-      const done = await repairReplica(nodes, analyzer, s.shard, source.node, r.node);
+      const done = await repairReplica(nodes, analyzer, tableOf(config, s.shard), s.shard, source.node, r.node);
       s.repaired.push({ source: source.node, node: r.node, ...done });
     }
   }

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { writeFileDurably } from '../serve/durable-file.js';
 import { z } from 'zod';
 import { ANALYZER_VERSION } from '../analysis/analyzer.js';
 import { type AnalysisOptions, analysisFingerprint } from '../analysis/analysis-options.js';
@@ -8,7 +9,11 @@ import { ROUTER_HASH } from '../router.js';
 import { CHARSET_TABLE, STOP_MARK } from './term-codec.js';
 
 export const CLUSTER_FILE = 'cluster.json';
-export const CLUSTER_FORMAT = 1;
+/**
+ * 2: the `dates` field (date-keys.ts) and two table sets per shard (`live`). A cluster of
+ * another format is refused: make a new one and reindex.
+ */
+export const CLUSTER_FORMAT = 2;
 
 const address = z.string().regex(/^[A-Za-z0-9.-]+:[0-9]{1,5}$/, 'host:port');
 
@@ -18,6 +23,8 @@ const clusterSchema = z
     format: z.literal(CLUSTER_FORMAT),
     router: z.literal(ROUTER_HASH),
     analysis: z.object({ pinyin: z.boolean(), traditional: z.boolean(), fingerprint: z.string() }),
+    /** Which of each shard's two RT indexes (`s0a`, `s0b`) searches read: a rebuild fills the other, then switches. */
+    live: z.enum(['a', 'b']),
     nodes: z.array(z.object({ name: z.string().regex(/^n[0-9]+$/), address, local: z.boolean() })).min(1),
     shards: z.array(z.object({ name: z.string().regex(/^s[0-9]+$/), replicas: z.array(address).min(1) })).min(1),
   })
@@ -30,7 +37,12 @@ export function isClusterDir(dir: string): boolean {
   return existsSync(join(dir, CLUSTER_FILE));
 }
 
-export function readClusterConfig(dir: string): ClusterConfig {
+/**
+ * DIR/cluster.json, checked. `nodesOnly`: for starting, stopping and listing nodes, which
+ * need only the nodes, a cluster of another format or analyzer is read too (so that an
+ * upgraded ruyi can still stop the nodes of a cluster it refuses to search).
+ */
+export function readClusterConfig(dir: string, options: { nodesOnly?: boolean } = {}): ClusterConfig {
   const file = join(dir, CLUSTER_FILE);
   let raw: unknown;
   try {
@@ -38,6 +50,13 @@ export function readClusterConfig(dir: string): ClusterConfig {
   } catch (err) {
     throw new EngineError('E_CONFIG', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
+  const format = (raw as { format?: unknown } | null)?.format;
+  if (options.nodesOnly && typeof format === 'number') raw = { live: 'a', ...(raw as object), format: CLUSTER_FORMAT };
+  else if (typeof format === 'number' && format !== CLUSTER_FORMAT)
+    throw new EngineError(
+      'E_META_MISMATCH',
+      `${file} is cluster format ${format}, this ruyi has ${CLUSTER_FORMAT} (its shards have other fields): make a new cluster (ruyi cluster init) and reindex`,
+    );
   const parsed = clusterSchema.safeParse(raw);
   if (!parsed.success) throw new EngineError('E_CONFIG', `${file}: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
   const config = parsed.data;
@@ -45,7 +64,7 @@ export function readClusterConfig(dir: string): ClusterConfig {
   for (const s of config.shards)
     for (const r of s.replicas) if (!known.has(r)) throw new EngineError('E_CONFIG', `${file}: shard ${s.name} names unknown node ${r}`);
   const want = `${ANALYZER_VERSION}/${analysisFingerprint(config.analysis)}`;
-  if (config.analysis.fingerprint !== want)
+  if (config.analysis.fingerprint !== want && !options.nodesOnly)
     throw new EngineError('E_META_MISMATCH', `${file} was made by analyzer ${config.analysis.fingerprint}, this ruyi has ${want}: reindex`);
   return config;
 }
@@ -89,6 +108,7 @@ export function planCluster(o: InitOptions): ClusterConfig {
     format: CLUSTER_FORMAT,
     router: ROUTER_HASH,
     analysis: { ...analysis, fingerprint: `${ANALYZER_VERSION}/${analysisFingerprint(analysis)}` },
+    live: 'a',
     nodes: addresses.map((a, i) => ({ name: `n${i}`, address: a, local: o.hosts === undefined || isLoopback(a) })),
     shards: Array.from({ length: o.shards }, (_, k) => ({
       name: `s${k}`,
@@ -114,13 +134,31 @@ export function nodePidFile(dir: string, node: string): string {
   return join(nodeDir(dir, node), 'searchd.pid');
 }
 
+/** Each shard is two RT indexes on each of its replicas, `<shard>a` and `<shard>b`: one live, one a rebuild fills. */
+export const TABLE_SETS = ['a', 'b'] as const;
+
+/** The RT index of `shard` that searches and updates use now. */
+export function tableOf(config: ClusterConfig, shard: string): string {
+  return `${shard}${config.live}`;
+}
+
+/** The config of the other table set: what a rebuild writes, and what it switches to. */
+export function otherSet(config: ClusterConfig): ClusterConfig {
+  return { ...config, live: config.live === 'a' ? 'b' : 'a' };
+}
+
+/** Makes `config.live` the live set (cluster.json replaced atomically and durably): the switch of a rebuild. */
+export function switchLive(dir: string, config: ClusterConfig): void {
+  writeFileDurably(join(dir, CLUSTER_FILE), `${JSON.stringify(config, null, 2)}\n`);
+}
+
 /** The shards a node holds a replica of. */
 export function shardsOfNode(config: ClusterConfig, addr: string): string[] {
   return config.shards.filter((s) => s.replicas.includes(addr)).map((s) => s.name);
 }
 
 /** Columns of every shard's RT index, in the order REPLACE lists them (see doc-rows.ts). */
-export const FIELDS = ['title', 'body', 'tsub', 'bsub', 'tags', 'tchars', 'texact'] as const;
+export const FIELDS = ['title', 'body', 'tsub', 'bsub', 'tags', 'tchars', 'texact', 'dates'] as const;
 export const STRING_ATTRS = ['rid', 'ttl', 'bdy', 'tgs', 'dat', 'fld'] as const;
 export const BIGINT_ATTRS = ['date_ms', 'ver', 'load_id'] as const;
 export const UINT_ATTRS = ['dated'] as const;
@@ -134,7 +172,8 @@ export function searchdConfig(dir: string, config: ClusterConfig, node: ClusterC
   const home = resolve(nodeDir(dir, node.name));
   const port = node.address.slice(node.address.lastIndexOf(':') + 1);
   const host = node.local ? node.address.slice(0, node.address.lastIndexOf(':')) : '0.0.0.0';
-  const indexes = shardsOfNode(config, node.address).map((name) =>
+  const tables = shardsOfNode(config, node.address).flatMap((shard) => TABLE_SETS.map((set) => `${shard}${set}`));
+  const indexes = tables.map((name) =>
     [
       `index ${name}`,
       '{',

@@ -1,12 +1,17 @@
 import { Analyzer } from '../analysis/analyzer.js';
 import type { WriteReport } from '../batcher.js';
 import { type IndexOptions, type ResolvedOptions, resolveOptions } from '../config.js';
+import { type DocSizeLimit, docSizeLimit } from '../doc-size.js';
 import { EngineError } from '../errors.js';
 import { shardOf } from '../router.js';
 import type { Doc, IndexStats, SearchOptions, StructuredQuery } from '../types.js';
 import { validateDoc, validateId } from '../validate.js';
-import { type ClusterConfig, readClusterConfig } from './cluster-config.js';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLUSTER_FILE, type ClusterConfig, otherSet, readClusterConfig, switchLive, tableOf } from './cluster-config.js';
+import { countMissing } from './cluster-check.js';
 import { ClusterError } from './cluster-error.js';
+import { type ClusterMemoryPlan, clusterIndexOptions, planClusterMemory } from './cluster-memory.js';
 import { ClusterWriter, emptyReport } from './cluster-writer.js';
 import { type ClusterSearchResult, SEARCH_TIMEOUT_MS, searchCluster } from './cluster-search.js';
 import { idLiteral, sphinxId } from './doc-ids.js';
@@ -29,16 +34,46 @@ export class ClusterIndex {
   private readonly nodes = new SphinxNodes();
   private sync: SyncSql | null = null;
   private analyzerInstance: Analyzer | null = null;
+  /** cluster.json as last read: the live table set changes when a rebuild switches (see follow). */
+  private current: ClusterConfig;
+  private checkedAt = 0;
+  private configMtimeMs: number;
+  /** The table set a rebuild of this instance fills (beginRebuild), until it switches. */
+  private rebuildTarget: ClusterConfig | null = null;
 
   private constructor(
     readonly dir: string,
-    readonly config: ClusterConfig,
+    config: ClusterConfig,
     readonly options: ResolvedOptions,
-  ) {}
+  ) {
+    this.current = config;
+    this.configMtimeMs = configMtime(dir);
+  }
+
+  /** The cluster's description, with the table set live now (re-read at most once a second). */
+  get config(): ClusterConfig {
+    this.follow();
+    return this.current;
+  }
+
+  /**
+   * Follows a rebuild's switch made by another process (or instance): cluster.json is
+   * checked at most every FOLLOW_INTERVAL_MS, and re-read when it changed.
+   */
+  private follow(): void {
+    const now = Date.now();
+    if (now - this.checkedAt < FOLLOW_INTERVAL_MS) return;
+    this.checkedAt = now;
+    const mtime = configMtime(this.dir);
+    if (mtime === this.configMtimeMs) return;
+    this.configMtimeMs = mtime;
+    this.current = readClusterConfig(this.dir);
+  }
 
   static async open(dir: string, options: IndexOptions = {}): Promise<ClusterIndex> {
     const config = readClusterConfig(dir);
-    const resolved = resolveOptions(options);
+    // The SphinxQL client is part of what the process keeps besides the workers (cluster-memory.ts).
+    const resolved = resolveOptions(clusterIndexOptions(options));
     for (const [name, asked] of [
       ['pinyin', resolved.pinyin],
       ['traditional', resolved.traditional],
@@ -68,9 +103,19 @@ export class ClusterIndex {
     return this.analyzerInstance;
   }
 
+  /** The writer's buffers and heaps, planned from the budget (cluster-memory.ts). */
+  get memoryPlan(): ClusterMemoryPlan {
+    const replicas = Math.max(...this.config.shards.map((s) => s.replicas.length));
+    return planClusterMemory(this.options.memory, this.config.shards.length, replicas);
+  }
+
   private writer(): ClusterWriter {
-    this.writerInstance ??= new ClusterWriter(this.config, this.nodes, {
-      threads: this.options.threads,
+    if (this.writerInstance !== null) return this.writerInstance;
+    // Up front, before any document is taken, as for a local index: a budget below the minimum is refused.
+    const memory = this.memoryPlan;
+    if (memory.refusal !== null) throw new EngineError('E_CONFIG', memory.refusal);
+    this.writerInstance = new ClusterWriter(this.rebuildTarget ?? this.config, this.nodes, {
+      memory,
       analysis: { pinyin: this.config.analysis.pinyin, traditional: this.config.analysis.traditional },
       truncate: this.options.truncateLongDocs,
     });
@@ -118,13 +163,65 @@ export class ClusterIndex {
   }
 
   /**
-   * Flushes, then removes every document this instance did not write: `ruyi index` without
-   * --update (a rebuild) on a cluster. Returns how many were removed. See ClusterWriter.sweep.
+   * Starts a rebuild (`ruyi index` without --update): the other table set of every shard is
+   * emptied (TRUNCATE RTINDEX on every replica) and every write until commitRebuild goes to
+   * it, while searches read the live set. A rebuild that stops before its commit leaves the
+   * live set as it was. Call before any write. @internal the CLI.
+   */
+  async beginRebuild(): Promise<void> {
+    this.live();
+    if (this.writerInstance !== null) throw new EngineError('E_CONFIG', 'beginRebuild() comes before any write');
+    const target = otherSet(this.config);
+    await Promise.all(
+      target.shards.flatMap((s) => s.replicas.map((node) => this.nodes.run(node, [{ sql: `TRUNCATE RTINDEX ${tableOf(target, s.name)}` }], s.name))),
+    );
+    this.rebuildTarget = target;
+  }
+
+  /**
+   * Flushes the rebuild (durable on every replica), then switches searches to it: cluster.json
+   * is replaced atomically, and other instances follow within a second. Returns how many
+   * documents of the previous live set the new one does not hold (on each shard's first replica).
    * @internal the CLI.
+   */
+  async commitRebuild(): Promise<{ report: WriteReport; removed: number }> {
+    this.live();
+    const target = this.rebuildTarget;
+    if (target === null) throw new EngineError('E_CONFIG', 'commitRebuild() without beginRebuild()');
+    const report = await this.writer().flush();
+    let removed = 0;
+    for (const s of target.shards)
+      removed += await countMissing(this.nodes, s.replicas[0] as string, tableOf(this.current, s.name), tableOf(target, s.name), s.name);
+    switchLive(this.dir, target);
+    this.current = target;
+    this.configMtimeMs = configMtime(this.dir);
+    this.rebuildTarget = null;
+    return { report, removed };
+  }
+
+  /**
+   * Flushes, then removes every document this instance did not write (see ClusterWriter.sweep):
+   * what deleting a served index does. @internal
    */
   async sweepOthers(): Promise<number> {
     this.live();
     return this.writer().sweep();
+  }
+
+  /** Flushes, then ends the analysis workers now (see RuyiIndex.releaseWorkers); the next write starts fresh ones. */
+  async releaseWorkers(): Promise<WriteReport> {
+    this.live();
+    if (this.writerInstance === null) return emptyReport();
+    const report = await this.writerInstance.flush();
+    await this.writerInstance.close();
+    this.writerInstance = null;
+    return report;
+  }
+
+  /** The size limit documents are held to (see RuyiIndex.docSizeLimit): the body an analysis worker's heap can take. */
+  docSizeLimit(): DocSizeLimit {
+    const { maxBodyBytes } = this.memoryPlan;
+    return docSizeLimit(maxBodyBytes, true, this.options.memory.maxMemory, this.options.truncateLongDocs);
   }
 
   /** Nothing to merge that searchd does not do itself; kept for the API. */
@@ -145,7 +242,7 @@ export class ClusterIndex {
         {
           shard: shard.name,
           replicas: shard.replicas,
-          statements: [{ sql: `SELECT rid, ttl, bdy, tgs, dat, fld FROM ${shard.name} WHERE id = ${idLiteral(sphinxId(id))}` }],
+          statements: [{ sql: `SELECT rid, ttl, bdy, tgs, dat, fld FROM ${tableOf(this.config, shard.name)} WHERE id = ${idLiteral(sphinxId(id))}` }],
         },
       ],
       SEARCH_TIMEOUT_MS,
@@ -185,7 +282,7 @@ export class ClusterIndex {
       this.config.shards.map((s) => ({
         shard: s.name,
         replicas: s.replicas,
-        statements: [{ sql: `SELECT COUNT(*) AS n FROM ${s.name}` }],
+        statements: [{ sql: `SELECT COUNT(*) AS n FROM ${tableOf(this.config, s.name)}` }],
       })),
       SEARCH_TIMEOUT_MS,
     );
@@ -217,6 +314,13 @@ export class ClusterIndex {
       await this.nodes.close();
     }
   }
+}
+
+/** How often a ClusterIndex looks whether a rebuild switched the live table set. */
+const FOLLOW_INTERVAL_MS = 1000;
+
+function configMtime(dir: string): number {
+  return statSync(join(dir, CLUSTER_FILE)).mtimeMs;
 }
 
 export function openCluster(dir: string, options?: IndexOptions): Promise<ClusterIndex> {

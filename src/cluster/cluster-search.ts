@@ -1,11 +1,12 @@
 import type { Analyzer } from '../analysis/analyzer.js';
+import { EngineError } from '../errors.js';
 import { shardOf } from '../router.js';
 import type { BoolNode, QueryNode } from '../search/query-ast.js';
 import { QuerySyntaxError } from '../search/query-parser.js';
 import { resolve, queryTree } from '../search/search-request.js';
 import { makeSnippet } from '../search/snippets.js';
 import type { SearchHit, SearchOptions, SearchResult, StructuredQuery } from '../types.js';
-import type { ClusterConfig } from './cluster-config.js';
+import { type ClusterConfig, tableOf } from './cluster-config.js';
 import { ClusterError } from './cluster-error.js';
 import { idLiteral, sphinxId } from './doc-ids.js';
 import { type MatchQuery, toMatch } from './match-query.js';
@@ -20,6 +21,12 @@ export interface ClusterSearchResult extends SearchResult {
 
 /** Statement timeout of a search, per replica tried. */
 export const SEARCH_TIMEOUT_MS = 4000;
+
+/**
+ * Matches a custom scorer sees at most (SearchOptions.scorer): each shard returns up to this
+ * many, best first by Sphinx's weight; the scorer ranks what came back.
+ */
+export const SCORER_MAX_MATCHES = 20_000;
 
 /** Sphinx's weights are integers: the ranker's score is scaled by this, and divided back for `score`. */
 const SCORE_SCALE = 1000;
@@ -43,7 +50,7 @@ export function rankerExpr(relaxed: boolean): string {
 function fieldWeights(title: number, body: number): string {
   const t = Math.round(title * 10);
   const b = Math.round(body * 10);
-  return `field_weights=(title=${t},body=${b},tsub=${Math.round(t / 3)},bsub=${Math.round(b / 3)},tags=0,tchars=${t},texact=${t * 10})`;
+  return `field_weights=(title=${t},body=${b},tsub=${Math.round(t / 3)},bsub=${Math.round(b / 3)},tags=0,tchars=${t},texact=${t * 10},dates=0)`;
 }
 
 interface Row {
@@ -92,20 +99,23 @@ export function searchCluster(
   });
   if (root.must.length + root.should.length + root.not.length === 0) return empty();
   if (mq.match === null && mq.dates.length === 0) return empty();
-  let result = runOnce(config, run, mq, options, o, false);
+  // A custom scorer ranks every match (up to SCORER_MAX_MATCHES), then the page is cut.
+  const scan = options.scorer === undefined ? o : { ...o, offset: 0, limit: SCORER_MAX_MATCHES };
+  let result = runOnce(config, run, mq, options, scan, false);
   if (result.total === 0 && !result.partial && plainWords(root) && mq.slots.length > 1) {
-    const relaxedResult = runOnce(config, run, { ...mq, match: `(${mq.slots.join(' | ')})` }, options, o, true);
+    const relaxedResult = runOnce(config, run, { ...mq, match: `(${mq.slots.join(' | ')})` }, options, scan, true);
     if (relaxedResult.total > 0) result = { ...relaxedResult, relaxed: true };
   }
+  if (options.scorer !== undefined) result.hits = rescore(result.hits, options.scorer).slice(o.offset, o.offset + o.limit);
   if (options.snippets && result.hits.length > 0) attachSnippets(config, run, analyzer, result.hits, root, options);
   result.tookMs = performance.now() - started;
   return { ...result, ...reading };
 }
 
 /**
- * The query as the cluster can run it. What SphinxQL cannot express (a date: inside OR or a
- * group) is, like text that is not valid query syntax, searched as plain words, and the
- * result says so; only `syntax: 'strict'` (or a StructuredQuery) makes it an error.
+ * The query as the cluster can run it. What it cannot express exactly (a date: with a time,
+ * not whole days, inside OR or a group: see date-keys.ts) is, like text that is not valid
+ * query syntax, searched as plain words, and the result says so; only `syntax: 'strict'` (or a StructuredQuery) makes it an error.
  */
 function readForCluster(query: string | StructuredQuery, options: SearchOptions, analyzer: Analyzer, pinyin: boolean) {
   const tree = queryTree(query, options);
@@ -166,7 +176,7 @@ function runOnce(
     { sql: 'SHOW META' },
   ];
   const answers = run(
-    config.shards.map((s) => ({ shard: s.name, replicas: s.replicas, statements: statements(s.name) })),
+    config.shards.map((s) => ({ shard: s.name, replicas: s.replicas, statements: statements(tableOf(config, s.name)) })),
     SEARCH_TIMEOUT_MS,
   );
   const { rows, total, missing } = collect(answers);
@@ -217,6 +227,17 @@ function collect(answers: ShardAnswer[]): { rows: Row[]; total: number; missing:
   return { rows, total, missing };
 }
 
+/** The hits ranked by a custom scorer's values (ties by id), as the local engine's applyScorer checks them. */
+function rescore(hits: SearchHit[], scorer: NonNullable<SearchOptions['scorer']>): SearchHit[] {
+  for (const h of hits) {
+    const value = scorer({ id: h.id, score: h.score, title: h.title, tags: h.tags, date: h.date });
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      throw new EngineError('E_CONFIG', `the scorer returned ${String(value)} for ${JSON.stringify(h.id)}; it must return a finite number`);
+    h.score = value;
+  }
+  return hits.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
 function toHit(r: Row): SearchHit {
   return {
     id: JSON.parse(r.rid) as string,
@@ -254,7 +275,7 @@ function attachSnippets(
       shard,
       replicas: (config.shards.find((s) => s.name === shard) as ClusterConfig['shards'][number]).replicas,
       statements: [
-        { sql: `SELECT rid, bdy FROM ${shard} WHERE id IN (${ids.map((i) => idLiteral(sphinxId(i))).join(',')}) LIMIT ${ids.length}` },
+        { sql: `SELECT rid, bdy FROM ${tableOf(config, shard)} WHERE id IN (${ids.map((i) => idLiteral(sphinxId(i))).join(',')}) LIMIT ${ids.length}` },
       ],
     })),
     SEARCH_TIMEOUT_MS,

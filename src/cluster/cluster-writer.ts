@@ -2,20 +2,16 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { AnalysisOptions } from '../analysis/analysis-options.js';
 import type { WriteReport } from '../batcher.js';
+import { utf8Boundary } from '../doc-size.js';
 import { shardOf } from '../router.js';
 import type { DocInput } from '../types.js';
 import type { AnalyzeResult, AnalyzeTask } from './analyze-worker.js';
-import type { ClusterConfig } from './cluster-config.js';
+import { type ClusterConfig, tableOf } from './cluster-config.js';
+import type { ClusterMemoryPlan } from './cluster-memory.js';
 import { idLiteral, sphinxId } from './doc-ids.js';
-import { COLUMNS, type DocRow } from './doc-rows.js';
+import { COLUMNS, type DocRow, MAX_STRING_ATTR_BYTES } from './doc-rows.js';
 import type { SphinxNodes } from './sphinx-nodes.js';
 
-/** Text per analysis task sent to a worker (UTF-16 bytes of titles and bodies). */
-export const TASK_BYTES = 256 * 1024;
-/** SQL per REPLACE statement: well under searchd's max_packet_size (128M in our configs, 8M by default). */
-export const STATEMENT_BYTES = 1024 * 1024;
-/** Rows waiting in the shards' buffers, all shards together; past it the largest buffer is sent. */
-export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 /** Ids per DELETE / SELECT ... IN statement. */
 const IDS_PER_STATEMENT = 1000;
 const MAX_REPORTED = 100;
@@ -37,7 +33,8 @@ interface ShardBuffer {
 /**
  * Writes documents to the cluster: a Piscina pool analyzes them (jieba, as for a local index)
  * into rows, which go to their shard by ruyi's own hash (router.ts) and to every replica of
- * it, in REPLACE statements of at most STATEMENT_BYTES, one in flight per shard. Results of
+ * it, in REPLACE statements of at most `memory.statementBytes`, one in flight per shard.
+ * Every buffer and heap is sized by the budget (cluster-memory.ts). Results of
  * analysis are taken in the order the documents came, so the last copy of an id wins.
  * flush() ends with FLUSH RTINDEX on every replica of every shard it wrote: searchd's binlog
  * alone lost acknowledged commits after a kill -9 in Sphinx 2.2.11 (see README).
@@ -59,22 +56,23 @@ export class ClusterWriter {
   constructor(
     private readonly config: ClusterConfig,
     private readonly nodes: SphinxNodes,
-    private readonly options: { threads: number; analysis: AnalysisOptions; truncate: boolean },
+    private readonly options: { memory: ClusterMemoryPlan; analysis: AnalysisOptions; truncate: boolean },
   ) {
     this.buffers = config.shards.map(() => ({ rows: new Map(), bytes: 0, sending: Promise.resolve() }));
   }
 
   private workers(): Piscina {
+    const { threads, tasksInFlight, workerHeapMb } = this.options.memory;
     this.pool ??= new Piscina({
       filename: WORKER,
       name: 'analyzeDocs',
       minThreads: 0,
-      maxThreads: this.options.threads,
-      maxQueue: this.options.threads * 2 + 1,
+      maxThreads: threads,
+      maxQueue: tasksInFlight,
       idleTimeout: 30_000,
       recordTiming: false,
       atomics: 'disabled',
-      resourceLimits: { maxOldGenerationSizeMb: 128 },
+      resourceLimits: { maxOldGenerationSizeMb: workerHeapMb, maxYoungGenerationSizeMb: 2 },
     });
     return this.pool;
   }
@@ -86,10 +84,29 @@ export class ClusterWriter {
   /** Queues a validated document; resolves when it is accepted (backpressure: analysis tasks in flight are bounded). */
   async add(doc: DocInput, where: string): Promise<void> {
     this.check();
+    const { maxBodyBytes, taskBytes } = this.options.memory;
+    // A body past what a worker's heap can analyze would end the worker (heap limit): refused
+    // naming the document, or cut with truncate. The byte count only when it may be over.
+    if (doc.body.length * 3 > maxBodyBytes && Buffer.byteLength(doc.body) > maxBodyBytes) {
+      if (!this.options.truncate) {
+        const limit =
+          maxBodyBytes >= MAX_STRING_ATTR_BYTES
+            ? `${MAX_STRING_ATTR_BYTES + 1} bytes stored (the most a Sphinx 2.2 string attribute holds)`
+            : `${maxBodyBytes} bytes this budget can analyze (raise --max-memory)`;
+        this.fail(where, `body of ${Buffer.byteLength(doc.body)} bytes is over the ${limit}; --truncate cuts it`);
+        return;
+      }
+      doc = { ...doc, body: cutToBytes(doc.body, maxBodyBytes) };
+    }
     this.pendingDocs.push(doc);
     this.pendingWhere.push(where);
     this.pendingBytes += (doc.title.length + doc.body.length) * 2 + 64;
-    if (this.pendingBytes >= TASK_BYTES) await this.dispatch();
+    if (this.pendingBytes >= taskBytes) await this.dispatch();
+  }
+
+  private fail(where: string, reason: string): void {
+    this.report.failedCount++;
+    if (this.report.failed.length < MAX_REPORTED) this.report.failed.push({ id: where, reason });
   }
 
   private async dispatch(): Promise<void> {
@@ -107,7 +124,7 @@ export class ClusterWriter {
     this.pendingDocs = [];
     this.pendingWhere = [];
     this.pendingBytes = 0;
-    while (this.tasks.length > this.options.threads * 2) await this.takeOne();
+    while (this.tasks.length >= this.options.memory.tasksInFlight) await this.takeOne();
   }
 
   /** Takes the oldest analysis result: its rows go to their shards' buffers. */
@@ -115,10 +132,7 @@ export class ClusterWriter {
     const head = this.tasks.shift();
     if (head === undefined) return;
     const { rows, rejected } = await head.result;
-    for (const r of rejected) {
-      this.report.failedCount++;
-      if (this.report.failed.length < MAX_REPORTED) this.report.failed.push({ id: head.where[r.at] ?? '?', reason: r.reason });
-    }
+    for (const r of rejected) this.fail(head.where[r.at] ?? '?', r.reason);
     for (const row of rows) {
       const k = shardOf(row.rid, this.config.shards.length);
       const buf = this.buffers[k] as ShardBuffer;
@@ -131,9 +145,9 @@ export class ClusterWriter {
       buf.rows.set(row.rid, row);
       buf.bytes += row.bytes;
       this.bufferedBytes += row.bytes;
-      if (buf.bytes >= STATEMENT_BYTES) await this.send(k);
+      if (buf.bytes >= this.options.memory.statementBytes) await this.send(k);
     }
-    while (this.bufferedBytes > MAX_BUFFERED_BYTES) {
+    while (this.bufferedBytes > this.options.memory.bufferedBytes) {
       let largest = 0;
       this.buffers.forEach((b, i) => {
         if (b.bytes > (this.buffers[largest] as ShardBuffer).bytes) largest = i;
@@ -153,7 +167,7 @@ export class ClusterWriter {
     buf.rows = new Map();
     buf.bytes = 0;
     const shard = this.config.shards[k] as ClusterConfig['shards'][number];
-    const sql = `REPLACE INTO ${shard.name} (${COLUMNS.join(',')}) VALUES ${rows.map((r) => r.values).join(',')}`;
+    const sql = `REPLACE INTO ${tableOf(this.config, shard.name)} (${COLUMNS.join(',')}) VALUES ${rows.map((r) => r.values).join(',')}`;
     this.touched.add(k);
     buf.sending = this.onEveryReplica(k, [{ sql }]).then(
       () => {
@@ -193,7 +207,7 @@ export class ClusterWriter {
       byShard.set(k, [...(byShard.get(k) ?? []), sphinxId(id)]);
     }
     for (const [k, all] of byShard) {
-      const name = (this.config.shards[k] as ClusterConfig['shards'][number]).name;
+      const name = tableOf(this.config, (this.config.shards[k] as ClusterConfig['shards'][number]).name);
       for (let i = 0; i < all.length; i += IDS_PER_STATEMENT) {
         const list = [...new Set(all.slice(i, i + IDS_PER_STATEMENT))].map(idLiteral).join(',');
         const [found] = await this.onEveryReplica(k, [
@@ -218,7 +232,7 @@ export class ClusterWriter {
     const touched = [...this.touched];
     await Promise.all(
       touched.map((k) =>
-        this.onEveryReplica(k, [{ sql: `FLUSH RTINDEX ${(this.config.shards[k] as ClusterConfig['shards'][number]).name}` }]),
+        this.onEveryReplica(k, [{ sql: `FLUSH RTINDEX ${tableOf(this.config, (this.config.shards[k] as ClusterConfig['shards'][number]).name)}` }]),
       ),
     );
     this.touched.clear();
@@ -229,8 +243,8 @@ export class ClusterWriter {
 
   /**
    * After a flush: deletes, on every replica, the documents no row of this writer replaced
-   * (an older load_id): what makes `ruyi index` without --update a rebuild on a cluster. Not
-   * atomic: searches meanwhile see the new documents and the old ones until they are gone.
+   * (an older load_id): a served index deleted (a writer that wrote nothing deletes all).
+   * A rebuild does not sweep: it fills the other table set (ClusterIndex.beginRebuild).
    * Sphinx 2.2 deletes only by id, so the ids are listed first, a page at a time. Returns
    * the documents removed (counted on each shard's first replica).
    */
@@ -248,20 +262,20 @@ export class ClusterWriter {
                 node,
                 [
                   {
-                    sql: `SELECT id FROM ${shard.name} WHERE load_id < ${this.loadId} AND id > ${after} ORDER BY id ASC LIMIT ${IDS_PER_STATEMENT} OPTION max_matches=${IDS_PER_STATEMENT}`,
+                    sql: `SELECT id FROM ${tableOf(this.config, shard.name)} WHERE load_id < ${this.loadId} AND id > ${after} ORDER BY id ASC LIMIT ${IDS_PER_STATEMENT} OPTION max_matches=${IDS_PER_STATEMENT}`,
                   },
                 ],
                 shard.name,
               )) as { id: string }[][];
               const ids = (rows ?? []).map((r) => idLiteral(r.id));
               if (ids.length > 0)
-                await this.nodes.run(node, [{ sql: `DELETE FROM ${shard.name} WHERE id IN (${ids.join(',')})` }], shard.name);
+                await this.nodes.run(node, [{ sql: `DELETE FROM ${tableOf(this.config, shard.name)} WHERE id IN (${ids.join(',')})` }], shard.name);
               n += ids.length;
               const last = ids[ids.length - 1];
               if (ids.length < IDS_PER_STATEMENT || last === undefined) break;
               after = BigInt(last);
             }
-            await this.nodes.run(node, [{ sql: `FLUSH RTINDEX ${shard.name}` }], shard.name);
+            await this.nodes.run(node, [{ sql: `FLUSH RTINDEX ${tableOf(this.config, shard.name)}` }], shard.name);
             return n;
           }),
         );
@@ -275,4 +289,15 @@ export class ClusterWriter {
     await this.pool?.destroy();
     this.pool = null;
   }
+}
+
+/** The longest prefix of `text` whose UTF-8 is at most `maxBytes` (never splitting a character). */
+export function cutToBytes(text: string, maxBytes: number): string {
+  // At most maxBytes characters can fit: only they are encoded, not the whole (long) text.
+  return cutUtf8(Buffer.from(text.slice(0, maxBytes), 'utf8'), maxBytes);
+}
+
+/** The longest whole-character prefix of UTF-8 `bytes` of at most `maxBytes`, decoded. */
+export function cutUtf8(bytes: Uint8Array, maxBytes: number): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, utf8Boundary(bytes, maxBytes)).toString('utf8');
 }

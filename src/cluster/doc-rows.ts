@@ -4,6 +4,7 @@ import { normalizeText } from '../analysis/normalize.js';
 import { storedDateMs } from '../search/date-range.js';
 import type { DocInput } from '../types.js';
 import { BIGINT_ATTRS, FIELDS, STRING_ATTRS, UINT_ATTRS } from './cluster-config.js';
+import { dateKeys } from './date-keys.js';
 import { contentVersion, idLiteral, sphinxId } from './doc-ids.js';
 import { ALL_MARK, encodeTerm, STOP_MARK } from './term-codec.js';
 
@@ -124,6 +125,7 @@ export function docRow(analyzer: Analyzer, doc: DocInput, truncate: boolean, loa
     tags,
     titleChars(doc.title).join(' '),
     exactTitleKey(doc.title),
+    dateKeys(ms).join(' '),
     storedText(doc.id),
     storedText(doc.title),
     bdy,

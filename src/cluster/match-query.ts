@@ -2,6 +2,7 @@ import type { Analyzer } from '../analysis/analyzer.js';
 import { coverOf } from '../search/query-plan.js';
 import type { BoolNode, QueryNode, TextField } from '../search/query-ast.js';
 import { QuerySyntaxError } from '../search/query-parser.js';
+import { coverKeys, isWholeDays } from './date-keys.js';
 import { exactTitleKey, tagTerm, titleChars } from './doc-rows.js';
 import { ALL_MARK, encodeTerm, isPlainTerm, STOP_MARK } from './term-codec.js';
 
@@ -84,10 +85,15 @@ function leafExpr(ctx: Ctx, node: QueryNode, top: { dates: MatchQuery['dates'] }
     case 'tag':
       return `(@tags ${encodeTerm(tagTerm(node.tag))})`;
     case 'date':
-      if (top === null)
-        throw new QuerySyntaxError('a cluster index takes date: only as a filter of the whole query, not inside OR or a group', 0);
-      top.dates.push({ from: node.from, to: node.to, in: !negated });
-      return null;
+      // Of the whole query: a filter on the date attribute. Inside OR or a group: the
+      // keywords of the periods that cover the range (date-keys.ts), exact for whole days.
+      if (top !== null) {
+        top.dates.push({ from: node.from, to: node.to, in: !negated });
+        return null;
+      }
+      if (!isWholeDays(node.from, node.to))
+        throw new QuerySyntaxError('a cluster index takes a date: with a time (not whole days) only as a filter of the whole query, not inside OR or a group', 0);
+      return `(@dates ${coverKeys(node.from, node.to).join(' | ')})`;
     case 'bool':
       return boolExpr(ctx, node, null);
   }

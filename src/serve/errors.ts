@@ -55,6 +55,8 @@ const TABLE = {
   method_not_allowed: [405, 'invalid_request'],
   too_many_requests: [503, 'system'],
   shutting_down: [503, 'system'],
+  // ruyi's own: a cluster index (README "Past one machine") none of whose nodes answered.
+  cluster_unavailable: [503, 'system'],
   request_timeout: [408, 'invalid_request'],
   index_creation_failed: [500, 'internal'],
   internal: [500, 'internal'],

@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { type IndexOptions, openIndex, type RuyiIndex } from '../index.js';
+import { type ClusterConfig, isClusterDir, readClusterConfig } from '../cluster/cluster-config.js';
+import { EngineError, type IndexOptions, openIndex, type RuyiIndex } from '../index.js';
+import { clearCluster, clusterServeRefusal, oneIndexOnly, withClusterAnalysis } from './cluster-serve.js';
 import { DocStore } from './doc-store.js';
 import { writeFileDurably } from './durable-file.js';
 import { ApiError } from './errors.js';
@@ -43,7 +45,9 @@ export type TaskRunner = (task: Task, registry: Registry) => Promise<Record<stri
  * The data directory: `<db>/<uid>/` is each index's ruyi index; `<db>/.serve/` holds the
  * index list (indexes.json), the task log (tasks.ndjson), the documents as sent
  * (docs/<uid>/, LMDB) and uploaded bodies waiting for their task (spool/). A dot never
- * occurs in a uid, so the two never collide.
+ * occurs in a uid, so the two never collide. A data directory that holds cluster.json is a
+ * SphinxQL cluster (cluster-serve.ts): it is the one index the server holds, and its
+ * `.serve/` sits beside cluster.json.
  */
 export class Registry {
   readonly serveDir: string;
@@ -57,6 +61,8 @@ export class Registry {
   private lastWriter: string | null = null;
   private readonly pendingCount = new Map<string, number>();
   private closing = false;
+  /** The cluster that `db` is, or null for a data directory of local indexes. */
+  readonly cluster: ClusterConfig | null;
 
   constructor(
     readonly db: string,
@@ -64,6 +70,12 @@ export class Registry {
     private readonly runner: TaskRunner,
     readonly log: Logger,
   ) {
+    this.cluster = isClusterDir(db) ? readClusterConfig(db) : null;
+    if (this.cluster !== null) {
+      // Before anything is written, as the server refuses a budget too small for local indexes.
+      const refusal = clusterServeRefusal(this.cluster, engineOptions);
+      if (refusal !== null) throw new EngineError('E_CONFIG', `ruyi serve: ${refusal}`);
+    }
     this.serveDir = join(db, '.serve');
     this.spoolDir = join(this.serveDir, 'spool');
     mkdirSync(this.spoolDir, { recursive: true });
@@ -102,7 +114,7 @@ export class Registry {
   }
 
   indexDir(uid: string): string {
-    return join(this.db, uid);
+    return this.cluster === null ? join(this.db, uid) : this.db;
   }
 
   docsDir(uid: string): string {
@@ -124,9 +136,16 @@ export class Registry {
   }
 
   saveRecord(r: IndexRecord | null, removeUid?: string): void {
-    if (r !== null) this.records.set(r.uid, r);
+    if (r !== null) this.records.set(r.uid, this.cluster === null ? r : this.clusterRecord(r, removeUid));
     if (removeUid !== undefined) this.records.delete(removeUid);
     writeFileDurably(join(this.serveDir, 'indexes.json'), `${JSON.stringify({ indexes: this.list() }, null, 1)}\n`);
+  }
+
+  /** A cluster holds one index, with the cluster's analysis settings. */
+  private clusterRecord(r: IndexRecord, removeUid: string | undefined): IndexRecord {
+    const held = [...this.records.keys()].find((uid) => uid !== r.uid && uid !== removeUid);
+    if (held !== undefined) throw oneIndexOnly(held, r.uid);
+    return withClusterAnalysis(r, this.cluster as ClusterConfig);
   }
 
   /** The open ruyi index and document store of an existing index (opened on first use). */
@@ -134,11 +153,11 @@ export class Registry {
     const have = this.opened.get(uid);
     if (have !== undefined) return have;
     const r = this.require(uid);
-    const ruyi = await openIndex(this.indexDir(uid), {
-      ...this.engineOptions,
-      pinyin: r.settings.pinyin,
-      traditional: r.settings.traditional,
-    });
+    // A cluster's analysis is its own (cluster.json), not the record's to choose.
+    const ruyi = await openIndex(
+      this.indexDir(uid),
+      this.cluster === null ? { ...this.engineOptions, pinyin: r.settings.pinyin, traditional: r.settings.traditional } : this.engineOptions,
+    );
     const again = this.opened.get(uid);
     if (again !== undefined) {
       await ruyi.close();
@@ -155,6 +174,13 @@ export class Registry {
     this.opened.delete(uid);
     await o.ruyi.close();
     await o.docs.close();
+  }
+
+  /** Removes an index's ruyi data: its directory, or on a cluster every document on every replica. */
+  async dropIndexData(uid: string): Promise<void> {
+    await this.closeIndex(uid);
+    if (this.cluster === null) rmSync(this.indexDir(uid), { recursive: true, force: true });
+    else await clearCluster(this.db, this.engineOptions);
   }
 
   isIndexing(uid: string): boolean {

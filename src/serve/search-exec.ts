@@ -1,5 +1,6 @@
 import type { SearchOptions } from '../index.js';
 import { MAX_QUERY_CLAUSES } from '../search/query-parser.js';
+import { missingShardsOf } from './cluster-serve.js';
 import { type DocStore, holdsLong } from './doc-store.js';
 import { ApiError } from './errors.js';
 import { attributeValues, type JsonObject, matchesFilter } from './filter-eval.js';
@@ -261,12 +262,15 @@ export function searchIndex(uid: string, record: IndexRecord, opened: OpenedInde
   let total: number;
   let pageIds: string[];
   let counter: FacetCounter | null = null;
+  // On a cluster, shards whose replicas are all down (cluster-serve.ts): their hits are missing, and the answer says so.
+  let missingShards: ReturnType<typeof missingShardsOf> = [];
   if (filter === null && sort.length === 0 && facets === null && (placeholder || offset + limit <= RUYI_MAX_LIMIT)) {
     if (placeholder) {
       total = docs.count();
       pageIds = limit === 0 ? [] : [...docs.range(offset, limit)].map((d) => d.id);
     } else {
       const r = ruyi.search(query.text, { ...base, offset, limit });
+      missingShards = missingShardsOf(r);
       total = r.total;
       pageIds = r.hits.map((h) => h.id);
     }
@@ -277,7 +281,7 @@ export function searchIndex(uid: string, record: IndexRecord, opened: OpenedInde
     if (placeholder) for (const id of docs.ids()) matches.push({ id, score: 0 });
     else {
       const tags = requiredTags(filter);
-      ruyi.search(query.text, {
+      const r = ruyi.search(query.text, {
         ...base,
         limit: 1,
         ...(tags.length > 0 ? { tags } : {}),
@@ -286,6 +290,7 @@ export function searchIndex(uid: string, record: IndexRecord, opened: OpenedInde
           return h.score;
         },
       });
+      missingShards = missingShardsOf(r);
     }
     counter = facets === null ? null : new FacetCounter(facets);
     const kept: Candidate[] = [];
@@ -316,6 +321,7 @@ export function searchIndex(uid: string, record: IndexRecord, opened: OpenedInde
   if (paged)
     Object.assign(out, { hitsPerPage, page, totalPages: hitsPerPage === 0 ? 0 : Math.ceil(total / hitsPerPage), totalHits: total });
   else Object.assign(out, { limit, offset, estimatedTotalHits: total });
+  if (missingShards.length > 0) Object.assign(out, { partial: true, missingShards });
   if (wantsFacets && counter === null) Object.assign(out, { facetDistribution: {}, facetStats: {} });
   if (counter !== null) {
     out.facetDistribution = counter.distribution();

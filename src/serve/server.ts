@@ -139,6 +139,7 @@ function toApiError(err: unknown, log: Logger): ApiError {
   if (isEngineError(err)) {
     if (err.code === 'E_QUERY_SYNTAX') return new ApiError('invalid_search_q', err.message);
     if (err.code === 'E_INPUT') return new ApiError('invalid_document_fields', err.message);
+    if (err.code === 'E_SHARD_IO') return new ApiError('cluster_unavailable', err.message);
   }
   log.error({ err }, 'internal error');
   return new ApiError('internal', 'Internal error; see the server log.');

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type DocSizeLimit, fitDocSize } from '../doc-size.js';
 import { type Doc, isEngineError, openIndex, rebuildIndex } from '../index.js';
+import { refeedCluster } from './cluster-serve.js';
 import { ApiError } from './errors.js';
 import type { JsonObject } from './filter-eval.js';
 import { matchesFilter } from './filter-eval.js';
@@ -149,7 +150,8 @@ async function updateSettings(task: Task, registry: Registry, p: Extract<TaskPay
   const uid = task.indexUid as string;
   const record = registry.record(uid) ?? createRecord(registry, uid, null, task.uid);
   const next = applyPatch(record.settings, p.patch);
-  if (needsRebuild(record.settings, next)) {
+  if (needsRebuild(record.settings, next) && registry.cluster !== null) await refeedCluster(await registry.open(uid), record, next);
+  else if (needsRebuild(record.settings, next)) {
     const opened = await registry.open(uid);
     const dir = registry.indexDir(uid);
     const options = { ...registry.engineOptions, pinyin: next.pinyin, traditional: next.traditional };
@@ -210,7 +212,7 @@ export async function runTask(task: Task, registry: Registry): Promise<Record<st
       const docs = (await registry.open(uid)).docs.count();
       await registry.closeIndex(uid);
       registry.saveRecord(null, uid);
-      rmSync(registry.indexDir(uid), { recursive: true, force: true });
+      await registry.dropIndexData(uid);
       rmSync(registry.docsDir(uid), { recursive: true, force: true });
       return { deletedDocuments: docs };
     }

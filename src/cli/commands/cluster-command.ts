@@ -55,7 +55,7 @@ function load(dir: string): ClusterConfig {
 
 /** `ruyi cluster up DIR`: starts the local nodes' searchd and waits until each accepts connections. */
 export async function clusterUpCommand(dir: string, f: { searchd?: string; node?: string[]; json?: boolean }): Promise<number> {
-  const statuses = await startNodes(dir, load(dir), {
+  const statuses = await startNodes(dir, readClusterConfig(dir, { nodesOnly: true }), {
     ...(f.searchd === undefined ? {} : { searchd: f.searchd }),
     ...(f.node === undefined ? {} : { only: f.node }),
   });
@@ -64,14 +64,14 @@ export async function clusterUpCommand(dir: string, f: { searchd?: string; node?
 
 /** `ruyi cluster down DIR`: stops the local nodes (searchd saves its indexes on SIGTERM). */
 export async function clusterDownCommand(dir: string, f: { node?: string[]; json?: boolean }): Promise<number> {
-  const config = load(dir);
+  const config = readClusterConfig(dir, { nodesOnly: true });
   await stopNodes(dir, config, f.node === undefined ? {} : { only: f.node });
   return printStatuses(await nodeStatuses(dir, config), f.json, false);
 }
 
 /** `ruyi cluster status DIR`: every node, its address, pid (local ones) and up/down; exit 3 when one is down. */
 export async function clusterStatusCommand(dir: string, f: { json?: boolean }): Promise<number> {
-  return printStatuses(await nodeStatuses(dir, load(dir)), f.json, true);
+  return printStatuses(await nodeStatuses(dir, readClusterConfig(dir, { nodesOnly: true })), f.json, true);
 }
 
 function printStatuses(statuses: Awaited<ReturnType<typeof nodeStatuses>>, json: boolean | undefined, downIsError: boolean): number {
