@@ -7,7 +7,6 @@
  */
 import { type AnalysisOptions, analysisFingerprint } from '../src/analysis/analysis-options.js';
 import { Analyzer } from '../src/analysis/analyzer.js';
-import { mergeSourceBytes } from '../src/indexing/merge-policy.js';
 import { PostingsBuffer } from '../src/indexing/postings-buffer.js';
 import { type ParsedBatch, parseRawOps } from '../src/indexing/raw-records.js';
 import { ShardWriter } from '../src/indexing/shard-writer.js';
@@ -118,21 +117,12 @@ function mergeStepBytes(task: OptimizeTask): number {
   return Math.max(256 * 1024, Math.min(task.memory.mergeBytes, Math.floor(room / task.budget.threads / 7)));
 }
 
-/** Merges the shard down (see ShardWriter.optimizeStep); returns the number of merges. */
+/**
+ * Merges the shard into one segment (see ShardWriter.optimizeStep), one bounded step per
+ * opening of the environment: closing it unmaps the pages the step read. Returns the steps.
+ */
 export async function optimizeShard(task: OptimizeTask): Promise<number> {
-  let merges = 0;
-  // One merge per opening of the environment: closing it unmaps the pages the merge read.
-  while (
-    await withWriter(task.dir, task.shard, (writer) => {
-      const memory = { ...task.memory, mergeBytes: mergeStepBytes(task) };
-      const group = writer.nextOptimizeMerge(memory.mergeBytes);
-      if (group === null) return false;
-      // A merge copies the segments it merges before the old ones are freed.
-      checkDiskSpace(task.dir, mergeSourceBytes(group));
-      return writer.optimizeStep(memory);
-    })
-  ) {
-    merges++;
-  }
-  return merges;
+  let steps = 0;
+  while (await withWriter(task.dir, task.shard, (writer) => writer.optimizeStep(task.memory, mergeStepBytes(task)))) steps++;
+  return steps;
 }
