@@ -426,7 +426,11 @@ export class RuyiIndex {
     return this.batcher === null ? Batcher.emptyReport() : this.batcher.flush();
   }
 
-  /** Merges each shard's segments in size-capped steps, purging deleted postings: do it after a bulk load. */
+  /**
+   * Merges each shard's segments into one, purging deleted postings: do it after a bulk load.
+   * The merge streams in bounded steps and resumes where it stopped if a crash cut it short
+   * (see indexing/streaming-merge.ts).
+   */
   async optimize(): Promise<void> {
     this.live();
     await this.writer().flush();
