@@ -442,7 +442,10 @@ export class RuyiIndex {
     const dir = this.generation.dir;
     const memory = { ...workerShares(this.options.memory), mergeBytes: this.options.memory.optimizeMergeBytes };
     const budget = { maxMemory: this.options.memory.maxMemory, threads: this.options.threads };
-    await Promise.all(Array.from({ length: this.meta.shards }, (_, shard) => this.pool.optimize({ dir, shard, memory, budget })));
+    // A rebuild's generation has no readers: its merges free their sources as they go, so the
+    // file does not grow by a second copy of the postings.
+    const building = this.building !== null;
+    await Promise.all(Array.from({ length: this.meta.shards }, (_, shard) => this.pool.optimize({ dir, shard, memory, budget, building })));
   }
 
   /** The stored document, as committed, or undefined. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync } from 'node:fs';
+import { cpSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,7 @@ import { pickOptimizeMerge } from '../src/indexing/merge-policy.js';
 import { DEFAULT_SHARES, ShardWriter } from '../src/indexing/shard-writer.js';
 import { readCurrent } from '../src/store/generations.js';
 import { type MergeProgress, readMergeProgress } from '../src/store/merge-progress.js';
-import { openShardDbs, readShardState, type SegmentInfo } from '../src/store/shard-store.js';
+import { openShardDbs, readShardState, type SegmentInfo, shardDir } from '../src/store/shard-store.js';
 import { SAMPLE_FILE, sampleDocs, tempDir } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
@@ -116,8 +116,11 @@ test('a merge in small steps across openings: readers see the old segments or th
   const dir = tempDir(t);
   const stepped = join(dir, 'stepped');
   const whole = join(dir, 'whole');
+  const consumed = join(dir, 'consumed');
   const gen = await buildUnmerged(stepped, 2);
   const wholeGen = await buildUnmerged(whole, 2);
+  cpSync(stepped, consumed, { recursive: true });
+  const consumedGen = join(consumed, readCurrent(consumed) as string);
   const before = await answers(stepped);
   assert.ok(before.some((a) => JSON.parse(a)[1] > 5));
   for (let shard = 0; shard < 2; shard++) {
@@ -147,9 +150,21 @@ test('a merge in small steps across openings: readers see the old segments or th
     assert.equal(one.length, 1);
     assert.equal(one[0]?.bytes, end.segments[0]?.bytes);
     assert.equal(one[0]?.docs, end.segments[0]?.docs);
+    // A generation being built frees each step's merged source blocks: the same segment, a file no larger.
+    for (;;) {
+      const c = new ShardWriter(consumedGen, shard);
+      const more = c.optimizeStep({ ...DEFAULT_SHARES, txnBytes: SMALL_TXN_BYTES }, 16 * 1024, true);
+      await c.close();
+      if (!more) break;
+    }
+    assert.deepEqual(shardView(consumedGen, shard).segments, end.segments);
+    const fileBytes = (g: string): number => statSync(join(shardDir(g, shard), 'data.mdb')).size;
+    assert.ok(fileBytes(consumedGen) <= fileBytes(gen), `${fileBytes(consumedGen)} > ${fileBytes(gen)}`);
   }
   assert.deepEqual(await answers(stepped), before);
   assert.deepEqual(await answers(whole), before);
+  assert.deepEqual(await answers(consumed), before);
+  await assertVerifies(consumed);
   await assertVerifies(stepped);
 });
 

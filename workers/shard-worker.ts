@@ -101,6 +101,8 @@ export interface OptimizeTask {
   memory: WorkerShares;
   /** The process's budget and the workers merging at once: each step is sized to the room left. */
   budget: { maxMemory: number; threads: number };
+  /** The index is a generation being built, which no reader sees: a merge may free its sources as it goes. */
+  building?: boolean;
 }
 
 /** Kept free of a merge step's mapped pages: allocator and V8 slack, the step's own transaction. */
@@ -123,6 +125,6 @@ function mergeStepBytes(task: OptimizeTask): number {
  */
 export async function optimizeShard(task: OptimizeTask): Promise<number> {
   let steps = 0;
-  while (await withWriter(task.dir, task.shard, (writer) => writer.optimizeStep(task.memory, mergeStepBytes(task)))) steps++;
+  while (await withWriter(task.dir, task.shard, (writer) => writer.optimizeStep(task.memory, mergeStepBytes(task), task.building === true))) steps++;
   return steps;
 }

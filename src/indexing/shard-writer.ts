@@ -162,12 +162,13 @@ export class ShardWriter {
    * pickOptimizeMerge) and makes its first step. Run each step with a fresh ShardWriter
    * (closed after it): the pages a step reads through the memory map are released only when
    * the environment is closed, so steps in one opening would pile up a whole shard's pages.
+   * `consumeSources`: see MergeStepLimits (a generation being built only).
    */
-  optimizeStep(memory: WorkerShares = DEFAULT_SHARES, stepBytes = memory.mergeBytes): boolean {
+  optimizeStep(memory: WorkerShares = DEFAULT_SHARES, stepBytes = memory.mergeBytes, consumeSources = false): boolean {
     const { dbs } = this;
     // A batch killed before it published left keys under ids no state holds.
     this.removeOrphans(readShardState(dbs));
-    const limits = { readBytes: stepBytes, txnBytes: memory.txnBytes };
+    const limits = { readBytes: stepBytes, txnBytes: memory.txnBytes, consumeSources };
     let pending = readMergeProgress(dbs);
     if (pending?.phase === 'writing' && liveSources(readShardState(dbs), pending) === null) pending = discardMerge(dbs, pending);
     if (pending?.phase === 'freeing') {

@@ -1,7 +1,7 @@
 import { BoundedWriter } from '../store/bounded-writer.js';
 import { type FreeingSegments, putMergeProgress, type WritingMerge } from '../store/merge-progress.js';
 import { PayloadMerger, type SegmentNorms } from '../store/postings-codec.js';
-import { deleteSegmentKeys, SegmentReader } from '../store/segment-reader.js';
+import { deleteConsumedKeys, deleteSegmentKeys, SegmentReader } from '../store/segment-reader.js';
 import { SegmentWriter } from '../store/segment-writer.js';
 import { readShardState, type SegmentInfo, type ShardDbs, type ShardState, writeShardState } from '../store/shard-store.js';
 import { ByteWriter } from '../store/varint.js';
@@ -27,6 +27,12 @@ export interface MergeStepLimits {
   readBytes: number;
   /** Bytes written per transaction (LMDB keeps a transaction's dirty pages in memory). */
   txnBytes: number;
+  /**
+   * Remove the sources' blocks each step has merged, so the merged segment reuses their pages
+   * and the file does not grow by a whole shard's postings. Only where no reader can see the
+   * sources: a generation being built (a crash throws it away anyway).
+   */
+  consumeSources?: boolean;
 }
 
 function concatNorms(parts: SegmentNorms[]): SegmentNorms {
@@ -142,7 +148,10 @@ export function mergeStep(dbs: ShardDbs, progress: WritingMerge, limits: MergeSt
 
   if (heap.size > 0) {
     const next: WritingMerge = { ...progress, ...writer.endStep(), lastTerm, steps: progress.steps + 1 };
-    bounded.commit(() => putMergeProgress(dbs, next));
+    bounded.commit(() => {
+      if (limits.consumeSources === true && lastTerm !== null) for (const s of sources) deleteConsumedKeys(dbs, s.reader, lastTerm);
+      putMergeProgress(dbs, next);
+    });
     return next;
   }
   const blocks = writer.finish(norms);

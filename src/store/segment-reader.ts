@@ -183,6 +183,11 @@ export class SegmentReader {
     }
   }
 
+  /** How many leading blocks hold only terms <= `term` (every block before the one `term` would be in). */
+  blocksBefore(term: string): number {
+    return Math.max(0, lastBlockAtOrBefore(this.blockIndex(), term));
+  }
+
   /**
    * Every (term, payload) in term order, after `after` when given (a merge resuming), one
    * block in memory at a time: the merge's input. Only the blocks from `after` on are read.
@@ -209,6 +214,23 @@ export class SegmentReader {
         }
       }
     }
+  }
+}
+
+/**
+ * Inside a write transaction: removes the blocks and large terms of a merge's source that
+ * hold only terms <= `after` (what the merge has written), so their pages can be reused by
+ * the merge's next steps. Only for a segment no reader can see (a generation being built).
+ */
+export function deleteConsumedKeys(dbs: ShardDbs, reader: SegmentReader, after: string): void {
+  const id = reader.info.id;
+  const blocks = reader.blocksBefore(after);
+  for (const key of [...dbs.postings.getKeys({ start: [id, SegmentKey.Block, 0], end: [id, SegmentKey.Block, blocks] })]) {
+    dbs.postings.removeSync(key);
+  }
+  // Compared as JavaScript strings (the merge's order), not by the keys' byte order.
+  for (const key of [...dbs.postings.getKeys({ start: [id, SegmentKey.LargeTerm], end: [id, SegmentKey.TitleNorms] })]) {
+    if ((key[2] as string) <= after) dbs.postings.removeSync(key);
   }
 }
 
