@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Doc, openIndex } from '../src/index.js';
-import { cgroupForTest, writeDump } from './memory-helpers.js';
 import { tempDir } from './helpers.js';
+import { cgroupForTest, writeDump } from './memory-helpers.js';
 
 const MiB = 1024 * 1024;
 const LIB = new URL('../dist/src/index.js', import.meta.url).href;
@@ -53,7 +53,9 @@ test('optimize() merges a bulk-loaded shard into one segment within the budget, 
   assert.equal(run.status, 0, run.stderr);
   const report = JSON.parse(run.stdout.trim().split('\n').at(-1) as string) as { segments: number[]; peakRssMb: number };
   assert.deepEqual(report.segments, [1]);
-  t.diagnostic(`${unmerged} segments merged into 1; optimize's peak RSS ${report.peakRssMb.toFixed(0)} MB (budget ${budget} MB, cgroup ${cgroup === null ? 'none' : 'yes'})`);
+  t.diagnostic(
+    `${unmerged} segments merged into 1; optimize's peak RSS ${report.peakRssMb.toFixed(0)} MB (budget ${budget} MB, cgroup ${cgroup === null ? 'none' : 'yes'})`,
+  );
   assert.ok(report.peakRssMb <= budget, `optimize peaked at ${report.peakRssMb} MB over the ${budget} MB budget`);
 
   const search = spawnSync(process.execPath, [BIN, 'search', '--db', db, '一篇', '--json'], { encoding: 'utf8' });

@@ -90,11 +90,13 @@ test('the k-way merge heap yields sources by term (JavaScript order), ties by so
       });
       const popped: number[] = [];
       while (heap.size > 0) popped.push(heap.pop());
-      const expected = terms.map((_, i) => i).sort((a, b) => {
-        const ta = terms[a] as string;
-        const tb = terms[b] as string;
-        return ta < tb ? -1 : ta > tb ? 1 : a - b;
-      });
+      const expected = terms
+        .map((_, i) => i)
+        .sort((a, b) => {
+          const ta = terms[a] as string;
+          const tb = terms[b] as string;
+          return ta < tb ? -1 : ta > tb ? 1 : a - b;
+        });
       assert.deepEqual(popped, expected);
     }),
     { numRuns: 500 },
