@@ -426,7 +426,11 @@ export class RuyiIndex {
     return this.batcher === null ? Batcher.emptyReport() : this.batcher.flush();
   }
 
-  /** Merges each shard's segments in size-capped steps, purging deleted postings: do it after a bulk load. */
+  /**
+   * Merges each shard's segments into one, purging deleted postings: do it after a bulk load.
+   * The merge streams in bounded steps and resumes where it stopped if a crash cut it short
+   * (see indexing/streaming-merge.ts).
+   */
   async optimize(): Promise<void> {
     this.live();
     await this.writer().flush();
@@ -438,7 +442,10 @@ export class RuyiIndex {
     const dir = this.generation.dir;
     const memory = { ...workerShares(this.options.memory), mergeBytes: this.options.memory.optimizeMergeBytes };
     const budget = { maxMemory: this.options.memory.maxMemory, threads: this.options.threads };
-    await Promise.all(Array.from({ length: this.meta.shards }, (_, shard) => this.pool.optimize({ dir, shard, memory, budget })));
+    // A rebuild's generation has no readers: its merges free their sources as they go, so the
+    // file does not grow by a second copy of the postings.
+    const building = this.building !== null;
+    await Promise.all(Array.from({ length: this.meta.shards }, (_, shard) => this.pool.optimize({ dir, shard, memory, budget, building })));
   }
 
   /** The stored document, as committed, or undefined. */

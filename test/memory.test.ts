@@ -9,13 +9,12 @@ import { Analyzer } from '../src/analysis/analyzer.js';
 import { minimumBytes, parseBytes, planMemory } from '../src/config.js';
 import { PROCESS_BASE_BYTES, WORKER_BASE_BYTES } from '../src/memory-plan.js';
 import { defaultThreads, isEngineError, openIndex } from '../src/index.js';
-import { levelOf, MERGE_FACTOR, mergeSourceBytes, pickMerge, pickOptimizeMerge } from '../src/indexing/merge-policy.js';
+import { levelOf, MERGE_FACTOR, mergeSourceBytes, pickMerge } from '../src/indexing/merge-policy.js';
 import { PostingsBuffer } from '../src/indexing/postings-buffer.js';
-import { DEFAULT_SHARES, ShardWriter } from '../src/indexing/shard-writer.js';
 import { splitLargeBody } from '../src/ingest/large-json.js';
 import { readCurrent } from '../src/store/generations.js';
 import { SegmentWriter } from '../src/store/segment-writer.js';
-import { readShardState, type SegmentInfo } from '../src/store/shard-store.js';
+import type { SegmentInfo } from '../src/store/shard-store.js';
 import { SAMPLE_FILE, sampleDocs, tempDir } from './helpers.js';
 
 const MiB = 1024 * 1024;
@@ -224,97 +223,6 @@ test('pickMerge never reads more than maxMergeBytes: adjacent segments of one le
   assert.equal(pickMerge(eight, 8 * MiB)?.length, 8);
   assert.equal(pickMerge(eight, 3 * MiB)?.length, 3);
   assert.equal(pickMerge(eight, MiB), null);
-});
-
-test('optimize merges in steps of at most maxMergeBytes, drops every deleted document, and ends', () => {
-  fc.assert(
-    fc.property(
-      segArb,
-      fc.integer({ min: 1, max: 64 * MiB }),
-      fc.array(fc.nat({ max: 3000 }), { maxLength: 20 }),
-      (start, cap, deadRaw) => {
-        let segments = start;
-        let dead = [...new Set(deadRaw.filter((n) => segments.some((s) => n >= s.first && n <= s.last)))].sort((a, b) => a - b);
-        let steps = 0;
-        for (;;) {
-          const group = pickOptimizeMerge(segments, dead, cap);
-          if (group === null) break;
-          assert.ok(++steps <= 2 * start.length + 1, 'terminates');
-          // A merge of several segments fits the cap; a segment alone is merged only to drop deletes.
-          if (group.length > 1) assert.ok(mergeSourceBytes(group) <= cap);
-          else assert.ok(dead.some((n) => n >= (group[0] as SegmentInfo).first && n <= (group[0] as SegmentInfo).last));
-          const at = segments.indexOf(group[0] as SegmentInfo);
-          const first = (group[0] as SegmentInfo).first;
-          const last = (group[group.length - 1] as SegmentInfo).last;
-          const merged = { id: 1000 + steps, first, last, docs: 1, bytes: mergeSourceBytes(group), blocks: 1 };
-          segments = [...segments.slice(0, at), merged, ...segments.slice(at + group.length)];
-          dead = dead.filter((n) => n < first || n > last);
-        }
-        assert.deepEqual(dead, []);
-        for (let i = 0; i + 1 < segments.length; i++) {
-          assert.ok((segments[i] as SegmentInfo).bytes + (segments[i + 1] as SegmentInfo).bytes > cap, 'no two neighbours fit together');
-        }
-      },
-    ),
-    { numRuns: 1000 },
-  );
-});
-
-test('a shard optimized in bounded steps answers every query as one optimized at once', async (t) => {
-  const dir = tempDir(t);
-  const build = async (name: string): Promise<string> => {
-    const index = await openIndex(join(dir, name), { threads: 1, shards: 1, batchBytes: 16 * 1024, deferMerges: true });
-    await index.add(docs);
-    await index.close();
-    return join(dir, name, readCurrent(join(dir, name)) as string);
-  };
-  const stepped = await build('stepped');
-  const whole = await build('whole');
-  const segmentsOf = async (gen: string): Promise<SegmentInfo[]> => {
-    const w = new ShardWriter(gen, 0);
-    const { segments } = readShardState(w.dbs);
-    await w.close();
-    return segments;
-  };
-  const before = await segmentsOf(stepped);
-  assert.ok(before.length > 20, `${before.length} segments`);
-  const cap = Math.ceil(mergeSourceBytes(before) / 4);
-  let steps = 0;
-  for (;;) {
-    // A fresh writer per step, as the worker does: each step's mapped pages go with it.
-    const w = new ShardWriter(stepped, 0);
-    const group = w.nextOptimizeMerge(cap);
-    if (group !== null) assert.ok(group.length === 1 || mergeSourceBytes(group) <= cap);
-    const merged = w.optimizeStep({ ...DEFAULT_SHARES, mergeBytes: cap });
-    await w.close();
-    if (!merged) break;
-    steps++;
-  }
-  const after = await segmentsOf(stepped);
-  assert.ok(after.length >= 2 && after.length <= 8, `${after.length} segments after ${steps} steps`);
-  for (const s of after) assert.ok(s.bytes <= cap);
-  const w = new ShardWriter(whole, 0);
-  while (w.optimizeStep({ ...DEFAULT_SHARES, mergeBytes: Number.POSITIVE_INFINITY }));
-  await w.close();
-  assert.equal((await segmentsOf(whole)).length, 1);
-
-  const a = await openIndex(join(dir, 'stepped'), { create: false });
-  const b = await openIndex(join(dir, 'whole'), { create: false });
-  t.after(async () => {
-    await a.close();
-    await b.close();
-  });
-  for (const q of ['列出目录内容', '文件', '内存', '明月', '天下', 'ls']) {
-    const ra = a.search(q, { limit: 30 });
-    const rb = b.search(q, { limit: 30 });
-    assert.ok(rb.total > 0 || q === 'ls', q);
-    assert.equal(ra.total, rb.total, q);
-    assert.deepEqual(
-      ra.hits.map((h) => [h.id, h.score.toFixed(9)]),
-      rb.hits.map((h) => [h.id, h.score.toFixed(9)]),
-      q,
-    );
-  }
 });
 
 test('every share of the plan fits its budget, on any machine and budget', () => {

@@ -7,7 +7,6 @@
  */
 import { type AnalysisOptions, analysisFingerprint } from '../src/analysis/analysis-options.js';
 import { Analyzer } from '../src/analysis/analyzer.js';
-import { mergeSourceBytes } from '../src/indexing/merge-policy.js';
 import { PostingsBuffer } from '../src/indexing/postings-buffer.js';
 import { type ParsedBatch, parseRawOps } from '../src/indexing/raw-records.js';
 import { ShardWriter } from '../src/indexing/shard-writer.js';
@@ -102,6 +101,8 @@ export interface OptimizeTask {
   memory: WorkerShares;
   /** The process's budget and the workers merging at once: each step is sized to the room left. */
   budget: { maxMemory: number; threads: number };
+  /** The index is a generation being built, which no reader sees: a merge may free its sources as it goes. */
+  building?: boolean;
 }
 
 /** Kept free of a merge step's mapped pages: allocator and V8 slack, the step's own transaction. */
@@ -109,30 +110,26 @@ const MERGE_ROOM_MARGIN_BYTES = 8 * 1024 * 1024;
 
 /**
  * Postings one merge step may read now: ~1/7 of the room the process has left under its
- * budget (the step maps ~6 times what it reads, plus what it writes), shared by the workers
- * merging at once; at most the plan's share, at least 256 KB. Measured, not planned: the
- * threads that indexed give little of their memory back, so the room is what RSS says.
+ * budget, shared by the workers merging at once; at most the plan's share, at least 256 KB.
+ * Measured, not planned: the threads that indexed give little of their memory back, so the
+ * room is what RSS says. The 1/7 dates from merges that mapped ~6 times what they read; a
+ * streaming step maps about twice what it reads (RssFile, a 100 MB dump's shard: +16 MB at
+ * 1 MB steps, +46 MB at 16 MB steps) on top of ~25-35 MB that does not depend on the step
+ * (the blocks in hand before V8 collects them, the transaction): the factor is kept as margin,
+ * since the step's size barely changes the merge's speed (36 steps of 1 MB or 3 of 16 MB: ±15%).
  */
 function mergeStepBytes(task: OptimizeTask): number {
   const room = task.budget.maxMemory - process.memoryUsage.rss() - MERGE_ROOM_MARGIN_BYTES;
   return Math.max(256 * 1024, Math.min(task.memory.mergeBytes, Math.floor(room / task.budget.threads / 7)));
 }
 
-/** Merges the shard down (see ShardWriter.optimizeStep); returns the number of merges. */
+/**
+ * Merges the shard into one segment (see ShardWriter.optimizeStep), one bounded step per
+ * opening of the environment: closing it unmaps the pages the step read. Returns the steps.
+ */
 export async function optimizeShard(task: OptimizeTask): Promise<number> {
-  let merges = 0;
-  // One merge per opening of the environment: closing it unmaps the pages the merge read.
-  while (
-    await withWriter(task.dir, task.shard, (writer) => {
-      const memory = { ...task.memory, mergeBytes: mergeStepBytes(task) };
-      const group = writer.nextOptimizeMerge(memory.mergeBytes);
-      if (group === null) return false;
-      // A merge copies the segments it merges before the old ones are freed.
-      checkDiskSpace(task.dir, mergeSourceBytes(group));
-      return writer.optimizeStep(memory);
-    })
-  ) {
-    merges++;
-  }
-  return merges;
+  let steps = 0;
+  while (await withWriter(task.dir, task.shard, (writer) => writer.optimizeStep(task.memory, mergeStepBytes(task), task.building === true)))
+    steps++;
+  return steps;
 }

@@ -5,12 +5,12 @@ export const MERGE_FACTOR = 8;
 /** Segments below this many postings bytes all count as the smallest size class. */
 export const LEVEL_FLOOR_BYTES = 64 * 1024;
 /**
- * Postings bytes one merge reads at most. A merge reads its sources through LMDB's memory
- * map, and every page it touches stays in the process's resident memory until the
- * environment is closed: measured here, a merge maps about 6 times its sources' postings
- * bytes (a 100 MB dump's shard merged at once: ~50 MB). Merges stop at segments of about
- * this size (Lucene's maxMergedSegmentMB), so a shard keeps a segment per ~4 MB of postings
- * (a 100 MB dump: 3 a shard) instead of one; a search reads each.
+ * Postings bytes one merge made while indexing reads at most (the default of the plan's
+ * mergeBytes). Such a merge runs in one opening of the environment, and every page it
+ * touches through LMDB's memory map stays in the process's resident memory until the
+ * environment is closed; so while indexing, merges stop at segments of about this size
+ * (Lucene's maxMergedSegmentMB). optimize() then merges everything into one segment in
+ * bounded steps across openings.
  */
 export const MAX_MERGE_BYTES = 4 * 1024 * 1024;
 
@@ -57,21 +57,14 @@ export function pickMerge(segments: readonly SegmentInfo[], maxMergeBytes = MAX_
 }
 
 /**
- * The next merge of optimize(), or null when done: the first adjacent segments that fit
- * together in maxMergeBytes (at least two), else the first segment holding deleted
- * documents, merged alone to drop them. A shard whose postings fit in maxMergeBytes ends as
- * one segment; a larger one as segments of about maxMergeBytes/2 to maxMergeBytes each.
+ * The merge optimize() makes, or null when the shard is optimized: every segment at once, so
+ * a shard ends as one segment whatever its size (the merge streams in bounded steps, see
+ * streaming-merge.ts), or a lone segment that holds deleted documents, to drop them.
  */
-export function pickOptimizeMerge(
-  segments: readonly SegmentInfo[],
-  dead: readonly number[],
-  maxMergeBytes = MAX_MERGE_BYTES,
-): SegmentInfo[] | null {
-  for (let i = 0; i + 1 < segments.length; i++) {
-    const pick = fittingPrefix(segments.slice(i), maxMergeBytes);
-    if (pick !== null) return pick;
-  }
-  for (const s of segments) if (dead.some((n) => n >= s.first && n <= s.last)) return [s];
+export function pickOptimizeMerge(segments: readonly SegmentInfo[], dead: readonly number[]): SegmentInfo[] | null {
+  if (segments.length > 1) return [...segments];
+  const only = segments[0];
+  if (only !== undefined && dead.some((n) => n >= only.first && n <= only.last)) return [only];
   return null;
 }
 

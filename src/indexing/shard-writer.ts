@@ -4,8 +4,10 @@ import type { Analyzer } from '../analysis/analyzer.js';
 import { utf8Pieces } from '../analysis/utf8-pieces.js';
 import { deleteBodiesFrom, deleteBody, writeBody } from '../store/body-store.js';
 import { BoundedWriter } from '../store/bounded-writer.js';
+import { checkDiskSpace } from '../store/disk-space.js';
+import { readMergeProgress } from '../store/merge-progress.js';
 import { deleteSegmentKeys } from '../store/segment-reader.js';
-import { SegmentWriter } from '../store/segment-writer.js';
+import { BLOCK_TARGET_BYTES, SegmentWriter } from '../store/segment-writer.js';
 import {
   type HitRecord,
   openShardDbs,
@@ -18,8 +20,9 @@ import {
 } from '../store/shard-store.js';
 import type { BatchOp, BatchResult, ParsedOp, WorkerShares } from '../types.js';
 import { MERGE_TXN_BYTES, mergeSegments } from './merge.js';
-import { MAX_MERGE_BYTES, pickMerge, pickOptimizeMerge } from './merge-policy.js';
+import { MAX_MERGE_BYTES, mergeSourceBytes, pickMerge, pickOptimizeMerge } from './merge-policy.js';
 import { PostingsBuffer } from './postings-buffer.js';
+import { beginMerge, discardMerge, freeStep, liveSources, mergeStep } from './streaming-merge.js';
 
 type AddOp = Extract<BatchOp, { op: 'add' }>;
 
@@ -39,7 +42,11 @@ export class ShardWriter {
   readonly dbs: ShardDbs;
   private readonly spillDir: string;
 
+  /** Where the shard lives, for the disk-space check of a merge. */
+  private readonly indexDir: string;
+
   constructor(indexDir: string, shard: number) {
+    this.indexDir = indexDir;
     this.dbs = openShardDbs(indexDir, shard);
     this.spillDir = spillDir(indexDir, shard);
     // Runs left by a worker that died mid-batch.
@@ -148,27 +155,52 @@ export class ShardWriter {
   }
 
   /**
-   * One step of optimize(): the next merge (see pickOptimizeMerge), done; false when there is
-   * nothing left to merge. Run each step with a fresh ShardWriter (closed after it): the
-   * pages a merge reads through the memory map are released only when the environment is
-   * closed, so steps in one opening would pile up a whole shard's pages.
+   * One step of optimize() in this opening of the environment; false when the shard is
+   * optimized (one segment, no deleted postings) and no merge is pending. A step carries on
+   * the recorded merge (merge-progress.ts): it merges about `stepBytes` of source postings,
+   * or frees about as many bytes of the old segments' keys; or it begins the next merge (see
+   * pickOptimizeMerge) and makes its first step. Run each step with a fresh ShardWriter
+   * (closed after it): the pages a step reads through the memory map are released only when
+   * the environment is closed, so steps in one opening would pile up a whole shard's pages.
+   * `consumeSources`: see MergeStepLimits (a generation being built only).
    */
-  optimizeStep(memory: WorkerShares = DEFAULT_SHARES): boolean {
-    // A merge killed before it swapped in left keys under the id this one is about to use.
-    this.removeOrphans(readShardState(this.dbs));
-    const group = this.nextOptimizeMerge(memory.mergeBytes);
-    if (group === null) return false;
-    mergeSegments(this.dbs, group, memory.txnBytes);
+  optimizeStep(memory: WorkerShares = DEFAULT_SHARES, stepBytes = memory.mergeBytes, consumeSources = false): boolean {
+    const { dbs } = this;
+    // A batch killed before it published left keys under ids no state holds.
+    this.removeOrphans(readShardState(dbs));
+    const limits = { readBytes: stepBytes, txnBytes: memory.txnBytes, consumeSources };
+    let pending = readMergeProgress(dbs);
+    if (pending?.phase === 'writing' && liveSources(readShardState(dbs), pending) === null) pending = discardMerge(dbs, pending);
+    if (pending?.phase === 'freeing') {
+      freeStep(dbs, pending, Math.max(1, Math.floor(stepBytes / BLOCK_TARGET_BYTES)));
+      return true;
+    }
+    if (pending === null) {
+      const group = this.nextOptimizeMerge();
+      if (group === null) return false;
+      // The merged segment is written before its sources are freed.
+      checkDiskSpace(this.indexDir, mergeSourceBytes(group));
+      pending = beginMerge(dbs, group);
+    }
+    mergeStep(dbs, pending, limits);
     return true;
   }
 
-  /** The segments the next optimize step merges, or null when the shard is optimized. */
-  nextOptimizeMerge(maxMergeBytes = MAX_MERGE_BYTES): SegmentInfo[] | null {
+  /** The segments the next optimize merge would merge, or null when the shard is optimized. */
+  nextOptimizeMerge(): SegmentInfo[] | null {
     const state = readShardState(this.dbs);
-    return pickOptimizeMerge(state.segments, state.dead, maxMergeBytes);
+    return pickOptimizeMerge(state.segments, state.dead);
   }
 
+  /**
+   * Merges made while indexing, in this opening. A merge left pending by an optimize() a
+   * crash cut short is finished being freed, or discarded when unfinished: its sources may
+   * be what this merge picks.
+   */
   private mergeWhileNeeded(memory: WorkerShares): number {
+    let pending = readMergeProgress(this.dbs);
+    if (pending?.phase === 'writing') pending = discardMerge(this.dbs, pending);
+    if (pending?.phase === 'freeing') freeStep(this.dbs, pending, Number.POSITIVE_INFINITY);
     let merges = 0;
     for (;;) {
       const pick = pickMerge(readShardState(this.dbs).segments, memory.mergeBytes);

@@ -21,13 +21,18 @@ export class BoundedWriter {
     if (this.bytes >= this.maxBytes) this.commit();
   }
 
-  commit(): void {
-    if (this.pending.length === 0) return;
+  /**
+   * Commits what is pending; `also` runs in the same transaction after the puts (a merge step
+   * records its progress with its last blocks, so the record never runs ahead of the data).
+   */
+  commit(also?: () => void): void {
+    if (this.pending.length === 0 && also === undefined) return;
     const puts = this.pending;
     this.pending = [];
     this.bytes = 0;
     this.env.transactionSync(() => {
       for (const [db, key, value] of puts) db.putSync(key, value);
+      also?.();
     });
   }
 }

@@ -183,14 +183,27 @@ export class SegmentReader {
     }
   }
 
-  /** Every (term, payload) in term order, one block in memory at a time: the merge's input. */
-  *entries(): Generator<{ term: string; payload: Uint8Array }> {
-    for (let b = 0; b < this.info.blocks; b++) {
+  /** How many leading blocks hold only terms <= `term` (every block before the one `term` would be in). */
+  blocksBefore(term: string): number {
+    return Math.max(0, lastBlockAtOrBefore(this.blockIndex(), term));
+  }
+
+  /**
+   * Every (term, payload) in term order, after `after` when given (a merge resuming), one
+   * block in memory at a time: the merge's input. Only the blocks from `after` on are read.
+   */
+  *entries(after: string | null = null): Generator<{ term: string; payload: Uint8Array }> {
+    const start = after === null ? 0 : Math.max(0, lastBlockAtOrBefore(this.blockIndex(), after));
+    for (let b = start; b < this.info.blocks; b++) {
       const block = this.read([this.info.id, SegmentKey.Block, b], false);
       if (!block) throw new Error(`segment ${this.info.id}: block ${b} is missing`);
       const { heads, payloadsStart } = blockHeads(block);
       let at = payloadsStart;
       for (const { term, length } of heads) {
+        if (after !== null && term <= after) {
+          at += length;
+          continue;
+        }
         if (length === 0) {
           const large = this.read([this.info.id, SegmentKey.LargeTerm, term], false);
           if (!large) throw new Error(`segment ${this.info.id}: large term ${JSON.stringify(term)} is missing`);
@@ -204,11 +217,32 @@ export class SegmentReader {
   }
 }
 
-/** Removes every key of a segment (inside a write transaction). */
-export function deleteSegmentKeys(dbs: ShardDbs, segId: number): void {
+/**
+ * Inside a write transaction: removes the blocks and large terms of a merge's source that
+ * hold only terms <= `after` (what the merge has written), so their pages can be reused by
+ * the merge's next steps. Only for a segment no reader can see (a generation being built).
+ */
+export function deleteConsumedKeys(dbs: ShardDbs, reader: SegmentReader, after: string): void {
+  const id = reader.info.id;
+  const blocks = reader.blocksBefore(after);
+  for (const key of [...dbs.postings.getKeys({ start: [id, SegmentKey.Block, 0], end: [id, SegmentKey.Block, blocks] })]) {
+    dbs.postings.removeSync(key);
+  }
+  // Compared as JavaScript strings (the merge's order), not by the keys' byte order.
+  for (const key of [...dbs.postings.getKeys({ start: [id, SegmentKey.LargeTerm], end: [id, SegmentKey.TitleNorms] })]) {
+    if ((key[2] as string) <= after) dbs.postings.removeSync(key);
+  }
+}
+
+/**
+ * Removes the keys of a segment, at most `maxKeys` of them (inside a write transaction);
+ * returns how many it removed: fewer than maxKeys means the segment is gone.
+ */
+export function deleteSegmentKeys(dbs: ShardDbs, segId: number, maxKeys = Number.POSITIVE_INFINITY): number {
   // Collected first: removing under a live cursor is not something to rely on.
-  const keys = [...dbs.postings.getKeys({ start: [segId], end: [segId + 1] })];
+  const keys = [...dbs.postings.getKeys({ start: [segId], end: [segId + 1], ...(Number.isFinite(maxKeys) ? { limit: maxKeys } : {}) })];
   for (const key of keys) dbs.postings.removeSync(key);
+  return keys.length;
 }
 
 /** The last block whose first term is <= key (where key would be), or -1 before the first. */

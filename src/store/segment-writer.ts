@@ -29,6 +29,16 @@ function concatBuffer(count: number, a: ByteWriter, b: ByteWriter | null): Buffe
 
 export type PutFn = (key: (string | number)[], value: Buffer) => void;
 
+/** Where a segment's writing stands after its last complete block: enough to carry on in another opening. */
+export interface SegmentWriterState {
+  blocks: number;
+  bytes: number;
+  terms: number;
+  lastTerm: string | null;
+  /** The block index so far: the first term of every block written (ByteWriter strings). */
+  index: Uint8Array;
+}
+
 /**
  * Writes one segment's terms, given in ascending (JavaScript string) order, as a few large
  * LMDB values: blocks of ~4 KB holding many small terms, plus one key per large term. A
@@ -53,7 +63,25 @@ export class SegmentWriter {
   constructor(
     private readonly segId: number,
     private readonly put: PutFn,
-  ) {}
+    resume?: SegmentWriterState,
+  ) {
+    if (resume === undefined) return;
+    this.blocks = resume.blocks;
+    this.bytes = resume.bytes;
+    this.terms = resume.terms;
+    this.lastTerm = resume.lastTerm;
+    this.index.bytes(resume.index);
+  }
+
+  /**
+   * Ends the open block (a short one is as valid as a full one: readers find blocks through
+   * the block index) and returns where the writing stands, for a writer in a later opening
+   * to resume from. Blocks written so far must be committed with the state it returns.
+   */
+  endStep(): SegmentWriterState {
+    this.flushBlock();
+    return { blocks: this.blocks, bytes: this.bytes, terms: this.terms, lastTerm: this.lastTerm, index: this.index.toBuffer() };
+  }
 
   addTerm(term: string, payload: ByteWriter): void {
     if (this.lastTerm !== null && !(term > this.lastTerm)) {
