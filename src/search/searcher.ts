@@ -1,14 +1,14 @@
 import type { Analyzer } from '../analysis/analyzer.js';
 import { TAG_PREFIX } from '../indexing/postings-buffer.js';
 import { shardOf } from '../router.js';
-import { PostingColumns } from '../store/postings-codec.js';
+import type { PostingColumns } from '../store/postings-codec.js';
 import type { SearchHit, SearchOptions, SearchResult, StructuredQuery } from '../types.js';
 import { type CorpusStats, idf, termScore } from './bm25.js';
 import { titleKey } from './doc-columns.js';
 import { union } from './doc-sets.js';
-import { PostingsCache } from './postings-cache.js';
 import { proximityFactor, type Spans } from './proximity.js';
-import { MAX_PREFIX_EXPANSIONS, type PlanTerm, type QueryPlan, QueryPlanner, relaxPlan, type Slot } from './query-plan.js';
+import { QueryPostings } from './query-postings.js';
+import { MAX_PREFIX_EXPANSIONS, type QueryPlan, QueryPlanner, relaxPlan, type Slot } from './query-plan.js';
 import { type Candidates, emptyCandidates, rankPage } from './ranking.js';
 import { queryTree, type Resolved, resolve } from './search-request.js';
 import { ShardEvaluator, slotSpansOf } from './shard-evaluator.js';
@@ -73,32 +73,12 @@ function hasExactTitle(c: Candidates, best: number[]): boolean {
  */
 export class Searcher {
   /** Decoded postings per query term and shard, reused across queries. */
-  private readonly columns: PostingColumns[][] = [];
+  private readonly postings = new QueryPostings();
 
   constructor(
     private readonly readersOf: () => readonly ShardReader[],
     private readonly analyzer: () => Analyzer,
   ) {}
-
-  private readonly cache = new PostingsCache();
-
-  /** The decoded postings of a term in a shard: from the cache, or decoded into a reused buffer. */
-  private fetchPostings(reader: ShardReader, view: ShardView, shard: number, id: number, term: PlanTerm): void {
-    this.columns[id] ??= [];
-    const row = this.columns[id] as PostingColumns[];
-    const cached = this.cache.get(shard, view.version, term.term);
-    if (cached !== undefined) {
-      row[shard] = cached;
-      return;
-    }
-    let cols = row[shard];
-    if (cols === undefined || this.cache.isShared(cols)) {
-      cols = new PostingColumns();
-      row[shard] = cols;
-    }
-    reader.postings(view, term.term, term.bytes, cols.clear());
-    this.cache.offer(shard, view.version, term.term, cols);
-  }
 
   search(query: string | StructuredQuery, options: SearchOptions = {}): SearchResult {
     const started = performance.now();
@@ -131,10 +111,7 @@ export class Searcher {
         partial = true;
         break;
       }
-      const reader = readers[s] as ShardReader;
-      terms.forEach((t, id) => {
-        this.fetchPostings(reader, views[s] as ShardView, s, id, t);
-      });
+      this.postings.load(readers[s] as ShardReader, views[s] as ShardView, s, plan);
       shards++;
     }
     let docs = 0;
@@ -155,7 +132,7 @@ export class Searcher {
           partial = true;
           break;
         }
-        const row = terms.map((_, id) => (this.columns[id] as PostingColumns[])[s] as PostingColumns);
+        const row = this.postings.shardRow(terms, s);
         sets.push(
           p.root === null
             ? new Int32Array(0)
@@ -170,6 +147,8 @@ export class Searcher {
     let relaxed = false;
     if (total === 0 && plan.plainWords && plan.readings.some((r) => r.slots.length > 1) && !partial) {
       plan = relaxPlan(plan);
+      // Any of the words: each may match alone, so each is read whole.
+      this.postings.loadWhole(readers, views, shards, terms);
       sets = evaluate(plan);
       total = sets.reduce((sum, set) => sum + set.length, 0);
       relaxed = total > 0;
@@ -196,6 +175,8 @@ export class Searcher {
       );
       const grownTotal = grown.reduce((sum, set) => sum + set.length, 0);
       if (grownTotal > total) {
+        // Documents beyond the drivers' now match: their postings are needed whole.
+        this.postings.loadWhole(readers, views, shards, terms);
         sets = grown;
         total = grownTotal;
         candidates = this.score(readers, sets, plan, stats, o);
@@ -261,9 +242,8 @@ export class Searcher {
       }
       acc.touchedCount = set.length;
       scoring.forEach(({ t, id }, j) => {
-        const cols = (this.columns[id] as PostingColumns[])[s] as PostingColumns;
-        let df = 0;
-        for (let sh = 0; sh < sets.length; sh++) df += ((this.columns[id] as PostingColumns[])[sh] as PostingColumns).length;
+        const cols = (this.postings.columns[id] as PostingColumns[])[s] as PostingColumns;
+        const df = this.postings.df(id, sets.length);
         if (df === 0) return;
         const weight = idf(stats.docs, df) * t.weight;
         const bodyWeight = t.titleOnly ? 0 : o.bodyWeight;

@@ -1,3 +1,4 @@
+import { decodePostingsWithin, payloadCount } from '../store/block-postings.js';
 import { decodePositions, decodePostings, type PositionLists, type PostingColumns, positionsBytes } from '../store/postings-codec.js';
 import { SegmentReader } from '../store/segment-reader.js';
 import { type HitRecord, readShardState, readShardVersion, type ShardDbs, type ShardState } from '../store/shard-store.js';
@@ -71,6 +72,13 @@ function copyOf(bytes: Uint8Array): Uint8Array {
 /** Payloads up to this size are copied for the positions pass (a copy costs less than a lookup). */
 const MEMO_PAYLOAD_BYTES = 16 * 1024;
 
+/** What to keep of a payload just read (see PayloadMemo). */
+function memoOf(segment: SegmentReader, term: string, payload: Uint8Array | null): PayloadMemo {
+  // A copy: Buffer#slice would be a view of LMDB's buffer, which the next read overwrites.
+  if (payload === null) return null;
+  return payload.length <= MEMO_PAYLOAD_BYTES ? copyOf(payload) : segment.guard(term, () => positionsBytes(payload));
+}
+
 /**
  * The search side of one shard, on the main thread: LMDB reads are synchronous and cost a
  * microsecond, cheaper than a message to a worker. The shard's state is re-read only when
@@ -84,6 +92,8 @@ export class ShardReader {
   /** Per term of the current query, per segment: see PayloadMemo. */
   private readonly memo = new Map<string, PayloadMemo[]>();
   private memoVersion = -1;
+  private deadSorted = new Int32Array(0);
+  private deadVersion = -1;
 
   constructor(readonly dbs: ShardDbs) {}
 
@@ -116,21 +126,56 @@ export class ShardReader {
       const norms = segment.norms();
       const payload = segment.payload(term, termBytes);
       if (payload !== null) kept += segment.guard(term, () => decodePostings(payload, segment.info.first, norms, dead, cols));
-      // A copy: Buffer#slice would be a view of LMDB's buffer, which the next read overwrites.
-      memo.push(
-        payload === null
-          ? null
-          : payload.length <= MEMO_PAYLOAD_BYTES
-            ? copyOf(payload)
-            : segment.guard(term, () => positionsBytes(payload)),
-      );
+      memo.push(memoOf(segment, term, payload));
     }
+    this.remember(view, term, memo);
+    return kept;
+  }
+
+  /**
+   * Appends the live postings of `term` for the docNums of `within` (live, ascending) to
+   * `cols`, decoding only the blocks that may hold one of them (see block-postings.ts).
+   * Returns the term's live postings in the shard: all of them, not only those appended.
+   */
+  postingsWithin(view: ShardView, term: string, termBytes: Uint8Array, within: Int32Array, cols: PostingColumns): number {
+    let live = 0;
+    const dead = this.deadDocs(view);
+    const memo: PayloadMemo[] = [];
+    for (const segment of view.segments) {
+      const norms = segment.norms();
+      const payload = segment.payload(term, termBytes);
+      if (payload !== null) live += segment.guard(term, () => decodePostingsWithin(payload, segment.info.first, norms, within, dead, cols));
+      memo.push(memoOf(segment, term, payload));
+    }
+    this.remember(view, term, memo);
+    return live;
+  }
+
+  /** The postings of `term` in the shard, live or not, without decoding any: to find a query's rarest word. */
+  postingCount(view: ShardView, term: string, termBytes: Uint8Array): number {
+    let n = 0;
+    for (const segment of view.segments) {
+      const payload = segment.payload(term, termBytes);
+      if (payload !== null) n += segment.guard(term, () => payloadCount(payload));
+    }
+    return n;
+  }
+
+  /** The removed docNums of a view, ascending (kept until the view changes). */
+  private deadDocs(view: ShardView): Int32Array {
+    if (this.deadVersion !== view.version) {
+      this.deadSorted = Int32Array.from(view.dead).sort();
+      this.deadVersion = view.version;
+    }
+    return this.deadSorted;
+  }
+
+  private remember(view: ShardView, term: string, memo: PayloadMemo[]): void {
     if (this.memoVersion !== view.version) {
       this.memo.clear();
       this.memoVersion = view.version;
     }
     this.memo.set(term, memo);
-    return kept;
   }
 
   /** Forgets the payloads kept for the previous query (see PayloadMemo). */
