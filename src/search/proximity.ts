@@ -170,6 +170,12 @@ export interface PhraseText {
   pieces: string[];
   /** The key as a pattern over text as it is (see keyPattern): one native scan, no copy. */
   pattern: RegExp;
+  /**
+   * The literal form's UTF-8 bytes when finding them in a text is enough to hold the phrase
+   * (it neither starts nor ends with a letter of a spaced script, whose word boundaries would
+   * need checking): a body's stored bytes are searched natively before any is decoded.
+   */
+  literalBytes: Buffer | null;
   converts: ((text: string) => boolean) | null;
 }
 
@@ -204,7 +210,9 @@ function keyOfNormalized(normalized: string): string {
 export function phraseText(text: string, pieces: string[], converts: ((text: string) => boolean) | null): PhraseText | null {
   const key = phraseKey(text);
   if (key === '' || pieces.length === 0) return null;
-  return { literal: normalizeText(text).trim(), key, pieces, pattern: keyPattern(key), converts };
+  const literal = normalizeText(text).trim();
+  const bytes = literal !== '' && !spaced(literal[0]) && !spaced(literal[literal.length - 1]) ? Buffer.from(literal, 'utf8') : null;
+  return { literal, key, pieces, pattern: keyPattern(key), literalBytes: bytes, converts };
 }
 
 const SEPARATORS = '[^\\p{L}\\p{N}\\p{M}]';
@@ -239,7 +247,8 @@ function keyPattern(key: string): RegExp {
  * letter-like symbols, ligatures. Full-width punctuation (，：（）) is not among them: it is a
  * separator before and after NFKC. A text with none is compared as it is.
  */
-const NFKC_SENSITIVE = /[\u2100-\u214f\u2460-\u24ff\u2e80-\u2fdf\u3200-\u33ff\uf900-\ufaff\ufb00-\ufb4f\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff66-\uffdc\ud87e]/;
+const NFKC_SENSITIVE =
+  /[\u2100-\u214f\u2460-\u24ff\u2e80-\u2fdf\u3200-\u33ff\uf900-\ufaff\ufb00-\ufb4f\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff66-\uffdc\ud87e]/;
 
 /** Occurrences counted to pick the rarest piece as the anchor: past this many, any will do. */
 const ANCHOR_COUNT_CAP = 16;
@@ -324,12 +333,18 @@ export function holdsPhrase(text: string, phrase: PhraseText): boolean {
 /** Characters of a body piece kept to be read again with the next: a phrase across two pieces is found. */
 const PHRASE_OVERLAP_CHARS = 4096;
 
+function bytesOf(chunk: Uint8Array): Buffer {
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+}
+
 /** holdsPhrase over a body stored in chunks (`read(i)`, undefined past the last), stopping at the first match. */
 export function bodyHoldsPhrase(read: (chunk: number) => Uint8Array | undefined, phrase: PhraseText): boolean {
   const decoder = new TextDecoder();
   let tail = '';
   for (let i = 0; ; i++) {
     const chunk = read(i);
+    // UTF-8 is self-synchronizing: the literal's bytes found in a chunk are the literal in its text.
+    if (chunk !== undefined && phrase.literalBytes !== null && bytesOf(chunk).includes(phrase.literalBytes)) return true;
     const text = tail + (chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true }));
     if (text !== tail && holdsPhrase(text, phrase)) return true;
     if (chunk === undefined) return false;

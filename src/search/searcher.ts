@@ -1,17 +1,19 @@
 import type { Analyzer } from '../analysis/analyzer.js';
 import { TAG_PREFIX } from '../indexing/postings-buffer.js';
 import { shardOf } from '../router.js';
+import { lowerBound } from '../store/block-postings.js';
 import type { PostingColumns } from '../store/postings-codec.js';
 import type { SearchHit, SearchOptions, SearchResult, StructuredQuery } from '../types.js';
 import { type CorpusStats, idf, termScore } from './bm25.js';
 import { titleKey } from './doc-columns.js';
 import { union } from './doc-sets.js';
 import { proximityFactor, type Spans } from './proximity.js';
-import { QueryPostings } from './query-postings.js';
-import { MAX_PREFIX_EXPANSIONS, type QueryPlan, QueryPlanner, relaxPlan, type Slot } from './query-plan.js';
+import { evaluation, QueryPostings } from './query-postings.js';
+import { MAX_PREFIX_EXPANSIONS, type PlanTerm, type QueryPlan, QueryPlanner, relaxPlan, type Slot } from './query-plan.js';
 import { type Candidates, emptyCandidates, rankPage } from './ranking.js';
 import { queryTree, type Resolved, resolve } from './search-request.js';
 import { ShardEvaluator, slotSpansOf } from './shard-evaluator.js';
+import { oneTermCandidates } from './term-top.js';
 import type { ShardReader, ShardView } from './shard-reader.js';
 import { bodyChunkReader, makeSnippet, type SnippetOptions } from './snippets.js';
 import { topKIndexes } from './top-k.js';
@@ -37,15 +39,41 @@ const LEVEL_FACTOR = [1, 2, 4];
 const TITLE_SCAN_BELOW = 100;
 /** Best candidates whose titles are checked for the query as a substring. */
 const TITLE_CHECK = 20;
+/** Scoring looks a match up in a term's postings (binary search) when they outnumber the matches this many times. */
+const SPARSE_RATIO = 16;
 /** Candidate terms read per shard for one prefix before the most frequent are kept. */
 const PREFIX_SCAN = 256;
 
 /** The best `k` candidates: rank level (exact title, title contains the query), then score. */
 function bestOf(c: Candidates, k: number): number[] {
-  const { score, exact } = c;
-  return topKIndexes(c.count, k, (a, b) =>
-    exact[a] !== exact[b] ? (exact[a] as number) > (exact[b] as number) : (score[a] as number) > (score[b] as number),
-  );
+  return topKIndexes(c.count, k, (a, b) => ranksAbove(c, a, b));
+}
+
+/**
+ * Rank level, then score, then (shard, docNum): a total order, so that the best k do not
+ * depend on the order candidates come in, and a search that scores only the candidates that
+ * can reach them (term-top.ts) picks the same ones, ties included.
+ */
+function ranksAbove(c: Candidates, a: number, b: number): boolean {
+  const { score, exact, shard, doc } = c;
+  if (exact[a] !== exact[b]) return (exact[a] as number) > (exact[b] as number);
+  if (score[a] !== score[b]) return (score[a] as number) > (score[b] as number);
+  if (shard[a] !== shard[b]) return (shard[a] as number) < (shard[b] as number);
+  return (doc[a] as number) < (doc[b] as number);
+}
+
+/** Document count and average field lengths over the first `shards` shards: what every score uses. */
+function corpusStats(views: readonly ShardView[], shards: number): CorpusStats {
+  let docs = 0;
+  let sumTitle = 0;
+  let sumBody = 0;
+  for (let s = 0; s < shards; s++) {
+    const st = (views[s] as ShardView).state;
+    docs += st.docs;
+    sumTitle += st.sumTitleLen;
+    sumBody += st.sumBodyLen;
+  }
+  return { docs, avgTitleLen: docs ? sumTitle / docs : 0, avgBodyLen: docs ? sumBody / docs : 0 };
 }
 
 function popcount(bits: number): number {
@@ -103,6 +131,17 @@ export class Searcher {
     const { terms } = plan;
     if (plan.root === null && !plan.scanTitles) return done(0, false, false);
 
+    const window = Math.max(RESCORE_WINDOW, o.offset + o.limit);
+    const one = this.oneTermTop(readers, views, plan, options, o, window);
+    if (one !== null) {
+      if (options.countOnly || one.total === 0) return done(one.total, false, false);
+      const best = bestOf(one.candidates, window);
+      if (plan.titleNeedle !== null) this.promoteTitleMatches(readers, views, one.candidates, best, plan.titleNeedle, false);
+      const hits = rankPage(readers, one.candidates, o.offset, o.limit, 'score', null, undefined);
+      if (options.snippets) this.attachSnippets(readers, hits, plan, options.snippets === true ? {} : options.snippets);
+      return { total: one.total, hits, tookMs: performance.now() - started, partial: false, relaxed: false, ...reading };
+    }
+
     // Postings of every term, shard by shard: a timeout leaves whole shards out.
     let shards = 0;
     let partial = false;
@@ -114,16 +153,7 @@ export class Searcher {
       this.postings.load(readers[s] as ShardReader, views[s] as ShardView, s, plan);
       shards++;
     }
-    let docs = 0;
-    let sumTitle = 0;
-    let sumBody = 0;
-    for (let s = 0; s < shards; s++) {
-      const st = (views[s] as ShardView).state;
-      docs += st.docs;
-      sumTitle += st.sumTitleLen;
-      sumBody += st.sumBodyLen;
-    }
-    const stats: CorpusStats = { docs, avgTitleLen: docs ? sumTitle / docs : 0, avgBodyLen: docs ? sumBody / docs : 0 };
+    const stats = corpusStats(views, shards);
 
     const evaluate = (p: QueryPlan): Int32Array[] => {
       const sets: Int32Array[] = [];
@@ -159,7 +189,6 @@ export class Searcher {
     const mayScan = plan.scanTitles && plan.titleNeedle !== null && strictTotal < TITLE_SCAN_BELOW && !partial;
     if ((options.countOnly && !mayScan) || (total === 0 && !mayScan)) return done(total, partial, relaxed);
 
-    const window = Math.max(RESCORE_WINDOW, o.offset + o.limit);
     let candidates = this.score(readers, sets, plan, stats, o);
     let best = bestOf(candidates, window);
     // With titles weighted 0 the caller asked titles to count for nothing: no rank levels.
@@ -196,6 +225,50 @@ export class Searcher {
     const hits = rankPage(readers, candidates, o.offset, o.limit, options.sort ?? 'score', dates, options.scorer);
     if (options.snippets) this.attachSnippets(readers, hits, plan, options.snippets === true ? {} : options.snippets);
     return { total, hits, tookMs: performance.now() - started, partial, relaxed, ...reading };
+  }
+
+  /**
+   * A query of one word ranked by score alone (no recency, scorer or date sort; titles
+   * weighted): its total from the skip tables, its candidates by block-max (term-top.ts).
+   * null for any other query, and for one whose title scan may add matches (see mayScan).
+   */
+  private oneTermTop(
+    readers: readonly ShardReader[],
+    views: readonly ShardView[],
+    plan: QueryPlan,
+    options: SearchOptions,
+    o: Resolved,
+    window: number,
+  ): { total: number; candidates: Candidates } | null {
+    const { terms, readings } = plan;
+    let root = plan.root;
+    // A group of one clause is that clause.
+    while (root?.kind === 'bool' && root.must.length === 1 && root.should.length + root.not.length === 0) root = root.must[0] ?? null;
+    if (evaluation.decodeWhole || root?.kind !== 'text' || root.phrase || root.field !== 'any' || terms.length !== 1) return null;
+    const slot = root.slots[0];
+    const term = terms[0] as PlanTerm;
+    const reading = readings[0];
+    if (root.slots.length !== 1 || slot === undefined || slot.cover.length + slot.expansions.length > 0 || term.weight <= 0) return null;
+    if (readings.length !== 1 || reading === undefined || reading.querySlots <= 0) return null;
+    if (options.recency !== undefined || options.scorer !== undefined || (options.sort ?? 'score') !== 'score' || o.titleWeight <= 0)
+      return null;
+    let total = 0;
+    readers.forEach((r, s) => {
+      total += r.liveCount(views[s] as ShardView, term.term, term.bytes);
+    });
+    if (plan.scanTitles && plan.titleNeedle !== null && total < TITLE_SCAN_BELOW) return null;
+    if (options.countOnly || total === 0) return { total, candidates: emptyCandidates(0) };
+    const stats = corpusStats(views, views.length);
+    const q = {
+      term: term.term,
+      bytes: term.bytes,
+      weight: idf(stats.docs, total) * term.weight,
+      stats,
+      titleWeight: o.titleWeight,
+      bodyWeight: term.titleOnly ? 0 : o.bodyWeight,
+      querySlots: reading.querySlots,
+    };
+    return { total, candidates: oneTermCandidates(readers, views, q, window) };
   }
 
   /** The page's snippets: one stored-document lookup and a bounded body read per hit. */
@@ -248,7 +321,16 @@ export class Searcher {
         const weight = idf(stats.docs, df) * t.weight;
         const bodyWeight = t.titleOnly ? 0 : o.bodyWeight;
         const { docNums, tfTitle, tfBody, titleLen, bodyLen } = cols;
-        for (let i = 0; i < cols.length; i++) {
+        // A long list (a common word, cached whole) and few matches: find each match in it
+        // rather than walk it. Each document's sum is added in the same order either way.
+        const sparse = set.length * SPARSE_RATIO < cols.length;
+        const steps = sparse ? set.length : cols.length;
+        for (let k = 0, from = 0; k < steps; k++) {
+          let i = k;
+          if (sparse) {
+            i = from = lowerBound(docNums, set[k] as number, from, cols.length);
+            if (i === cols.length) break;
+          }
           const doc = docNums[i] as number;
           if (acc.member[doc] === 0) continue;
           const tfT = tfTitle[i] as number;
@@ -340,8 +422,7 @@ export class Searcher {
       }
       return found;
     }
-    const { score, exact } = c;
-    const top = [...best].sort((a, b) => (exact[b] as number) - (exact[a] as number) || (score[b] as number) - (score[a] as number));
+    const top = [...best].sort((a, b) => (ranksAbove(c, a, b) ? -1 : ranksAbove(c, b, a) ? 1 : 0));
     for (const k of top.slice(0, TITLE_CHECK)) {
       if (c.exact[k] !== 0) {
         found++;

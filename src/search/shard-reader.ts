@@ -1,5 +1,5 @@
 import { decodePostingsWithin, payloadCount } from '../store/block-postings.js';
-import { decodePositions, decodePostings, type PositionLists, type PostingColumns, positionsBytes } from '../store/postings-codec.js';
+import { decodePositions, decodePostings, type PositionLists, PostingColumns, positionsBytes } from '../store/postings-codec.js';
 import { SegmentReader } from '../store/segment-reader.js';
 import { type HitRecord, readShardState, readShardVersion, type ShardDbs, type ShardState } from '../store/shard-store.js';
 import { DocColumns } from './doc-columns.js';
@@ -71,6 +71,7 @@ function copyOf(bytes: Uint8Array): Uint8Array {
 
 /** Payloads up to this size are copied for the positions pass (a copy costs less than a lookup). */
 const MEMO_PAYLOAD_BYTES = 16 * 1024;
+const NONE = new Int32Array(0);
 
 /** What to keep of a payload just read (see PayloadMemo). */
 function memoOf(segment: SegmentReader, term: string, payload: Uint8Array | null): PayloadMemo {
@@ -90,9 +91,11 @@ export class ShardReader {
   readonly accumulators = new Accumulators();
   private columns: DocColumns | null = null;
   /** Per term of the current query, per segment: see PayloadMemo. */
-  private readonly memo = new Map<string, PayloadMemo[]>();
+  private readonly memo = new Map<string, { memo: PayloadMemo[]; count: number }>();
   private memoVersion = -1;
   private deadSorted = new Int32Array(0);
+  /** Postings nobody reads (liveCount decodes into it). */
+  private readonly scratch = new PostingColumns();
   private deadVersion = -1;
 
   constructor(readonly dbs: ShardDbs) {}
@@ -116,19 +119,54 @@ export class ShardReader {
     return this.view;
   }
 
+  /**
+   * The payloads of `term` in the view's segments, read once per query (see PayloadMemo),
+   * with the term's postings in the shard, live or not.
+   */
+  private lookup(view: ShardView, term: string, termBytes: Uint8Array): { memo: PayloadMemo[]; count: number } {
+    if (this.memoVersion !== view.version) {
+      this.memo.clear();
+      this.memoVersion = view.version;
+    }
+    let found = this.memo.get(term);
+    if (found === undefined) {
+      const memo: PayloadMemo[] = [];
+      let count = 0;
+      for (const segment of view.segments) {
+        const payload = segment.payload(term, termBytes);
+        if (payload !== null) count += segment.guard(term, () => payloadCount(payload));
+        memo.push(memoOf(segment, term, payload));
+      }
+      found = { memo, count };
+      this.memo.set(term, found);
+    }
+    return found;
+  }
+
+  /** Runs `decode` on the payload of `term` in segment i (re-read if too large to have been kept), if it has one. */
+  private withPayload<T>(
+    view: ShardView,
+    i: number,
+    term: string,
+    termBytes: Uint8Array,
+    decode: (payload: Uint8Array, segment: SegmentReader) => T,
+  ): T | null {
+    const kept = this.lookup(view, term, termBytes).memo[i];
+    if (kept === null || kept === undefined) return null;
+    const segment = view.segments[i] as SegmentReader;
+    // Norms first: loading them reads LMDB, which would overwrite a payload's buffer.
+    segment.norms();
+    const payload = kept instanceof Uint8Array ? kept : segment.payload(term, termBytes);
+    return payload === null ? null : segment.guard(term, () => decode(payload, segment));
+  }
+
   /** Appends the live postings of `term` to `cols`; returns how many. */
   postings(view: ShardView, term: string, termBytes: Uint8Array, cols: PostingColumns): number {
     let kept = 0;
     const dead = view.dead.size > 0 ? view.dead : null;
-    const memo: PayloadMemo[] = [];
-    for (const segment of view.segments) {
-      // Norms first: loading them reads LMDB, which would overwrite the payload's buffer.
-      const norms = segment.norms();
-      const payload = segment.payload(term, termBytes);
-      if (payload !== null) kept += segment.guard(term, () => decodePostings(payload, segment.info.first, norms, dead, cols));
-      memo.push(memoOf(segment, term, payload));
+    for (let i = 0; i < view.segments.length; i++) {
+      kept += this.withPayload(view, i, term, termBytes, (p, seg) => decodePostings(p, seg.info.first, seg.norms(), dead, cols)) ?? 0;
     }
-    this.remember(view, term, memo);
     return kept;
   }
 
@@ -140,25 +178,32 @@ export class ShardReader {
   postingsWithin(view: ShardView, term: string, termBytes: Uint8Array, within: Int32Array, cols: PostingColumns): number {
     let live = 0;
     const dead = this.deadDocs(view);
-    const memo: PayloadMemo[] = [];
-    for (const segment of view.segments) {
-      const norms = segment.norms();
-      const payload = segment.payload(term, termBytes);
-      if (payload !== null) live += segment.guard(term, () => decodePostingsWithin(payload, segment.info.first, norms, within, dead, cols));
-      memo.push(memoOf(segment, term, payload));
+    for (let i = 0; i < view.segments.length; i++) {
+      live +=
+        this.withPayload(view, i, term, termBytes, (p, seg) => decodePostingsWithin(p, seg.info.first, seg.norms(), within, dead, cols)) ??
+        0;
     }
-    this.remember(view, term, memo);
     return live;
+  }
+
+  /** The payload of `term` in each segment of the view (null where it has none), as copies that later reads leave alone. */
+  payloadCopies(view: ShardView, term: string, termBytes: Uint8Array): (Uint8Array | null)[] {
+    return this.lookup(view, term, termBytes).memo.map((kept, i) => {
+      if (kept === null || kept instanceof Uint8Array) return kept;
+      const payload = (view.segments[i] as SegmentReader).payload(term, termBytes);
+      return payload === null ? null : copyOf(payload);
+    });
+  }
+
+  /** The live postings of `term` in the shard: decodes only the blocks that may hold a removed document. */
+  liveCount(view: ShardView, term: string, termBytes: Uint8Array): number {
+    if (view.dead.size === 0) return this.postingCount(view, term, termBytes);
+    return this.postingsWithin(view, term, termBytes, NONE, this.scratch.clear());
   }
 
   /** The postings of `term` in the shard, live or not, without decoding any: to find a query's rarest word. */
   postingCount(view: ShardView, term: string, termBytes: Uint8Array): number {
-    let n = 0;
-    for (const segment of view.segments) {
-      const payload = segment.payload(term, termBytes);
-      if (payload !== null) n += segment.guard(term, () => payloadCount(payload));
-    }
-    return n;
+    return this.lookup(view, term, termBytes).count;
   }
 
   /** The removed docNums of a view, ascending (kept until the view changes). */
@@ -168,14 +213,6 @@ export class ShardReader {
       this.deadVersion = view.version;
     }
     return this.deadSorted;
-  }
-
-  private remember(view: ShardView, term: string, memo: PayloadMemo[]): void {
-    if (this.memoVersion !== view.version) {
-      this.memo.clear();
-      this.memoVersion = view.version;
-    }
-    this.memo.set(term, memo);
   }
 
   /** Forgets the payloads kept for the previous query (see PayloadMemo). */
@@ -189,7 +226,7 @@ export class ShardReader {
    * a segment (a very common word: reading them would cost more than they tell).
    */
   positions(view: ShardView, term: string, termBytes: Uint8Array, lists: PositionLists, maxBytes = Number.POSITIVE_INFINITY): boolean {
-    const memo = this.memoVersion === view.version ? this.memo.get(term) : undefined;
+    const memo = this.memoVersion === view.version ? this.memo.get(term)?.memo : undefined;
     for (let i = 0; i < view.segments.length; i++) {
       const segment = view.segments[i] as SegmentReader;
       const { first, last } = segment.info;

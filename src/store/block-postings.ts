@@ -17,10 +17,10 @@ const blockDocs = new Int32Array(BLOCK_DOCS);
 const blockTfT = new Int32Array(BLOCK_DOCS);
 const blockTfB = new Int32Array(BLOCK_DOCS);
 
-/** The first index of `sorted` whose value is >= `value`. */
-function lowerBound(sorted: Int32Array, value: number): number {
-  let lo = 0;
-  let hi = sorted.length;
+/** The first index in [from, to) of `sorted` whose value is >= `value` (or `to`). */
+export function lowerBound(sorted: Int32Array, value: number, from = 0, to = sorted.length): number {
+  let lo = from;
+  let hi = to;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     if ((sorted[mid] as number) < value) lo = mid + 1;
