@@ -171,9 +171,8 @@ export interface PhraseText {
   /** The key as a pattern over text as it is (see keyPattern): one native scan, no copy. */
   pattern: RegExp;
   /**
-   * The literal form's UTF-8 bytes when finding them in a text is enough to hold the phrase
-   * (it neither starts nor ends with a letter of a spaced script, whose word boundaries would
-   * need checking): a body's stored bytes are searched natively before any is decoded.
+   * The literal form's UTF-8 bytes: a body's stored bytes are searched for them natively
+   * before any is decoded (see literalInBytes). null when the literal is empty.
    */
   literalBytes: Buffer | null;
   converts: ((text: string) => boolean) | null;
@@ -211,7 +210,7 @@ export function phraseText(text: string, pieces: string[], converts: ((text: str
   const key = phraseKey(text);
   if (key === '' || pieces.length === 0) return null;
   const literal = normalizeText(text).trim();
-  const bytes = literal !== '' && !spaced(literal[0]) && !spaced(literal[literal.length - 1]) ? Buffer.from(literal, 'utf8') : null;
+  const bytes = literal === '' ? null : Buffer.from(literal, 'utf8');
   return { literal, key, pieces, pattern: keyPattern(key), literalBytes: bytes, converts };
 }
 
@@ -333,6 +332,42 @@ export function holdsPhrase(text: string, phrase: PhraseText): boolean {
 /** Characters of a body piece kept to be read again with the next: a phrase across two pieces is found. */
 const PHRASE_OVERLAP_CHARS = 4096;
 
+/** The character whose UTF-8 encoding starts at `at` (a lead byte), as a string. */
+function charAt(buf: Buffer, at: number): string {
+  const lead = buf[at] as number;
+  if (lead < 0x80) return String.fromCharCode(lead);
+  const length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+  return buf.toString('utf8', at, Math.min(buf.length, at + length));
+}
+
+/**
+ * Whether `buf` (UTF-8, a whole chunk of a body) holds the phrase's literal form where
+ * occursAsWords would find it: not cutting a spaced-script word at either end. A neighbour
+ * that lies beyond the chunk cannot be seen: such an occurrence is left to the decoded text.
+ * UTF-8 is self-synchronizing, so the literal's bytes found are the literal in the text.
+ */
+function literalInBytes(buf: Buffer, phrase: PhraseText): boolean {
+  const needle = phrase.literalBytes;
+  if (needle === null) return false;
+  const checkStart = spaced(phrase.literal[0]);
+  const checkEnd = spaced(phrase.literal[phrase.literal.length - 1]);
+  for (let at = buf.indexOf(needle); at >= 0; at = buf.indexOf(needle, at + 1)) {
+    if (checkStart) {
+      if (at === 0) continue;
+      let lead = at - 1;
+      while (lead > 0 && ((buf[lead] as number) & 0xc0) === 0x80) lead--;
+      // A character cut by the chunk's start, or a letter of a spaced script: not seen as a boundary.
+      if (((buf[lead] as number) & 0xc0) === 0x80 || spaced(charAt(buf, lead))) continue;
+    }
+    if (checkEnd) {
+      const end = at + needle.length;
+      if (end >= buf.length || spaced(charAt(buf, end))) continue;
+    }
+    return true;
+  }
+  return false;
+}
+
 function bytesOf(chunk: Uint8Array): Buffer {
   return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
 }
@@ -344,7 +379,7 @@ export function bodyHoldsPhrase(read: (chunk: number) => Uint8Array | undefined,
   for (let i = 0; ; i++) {
     const chunk = read(i);
     // UTF-8 is self-synchronizing: the literal's bytes found in a chunk are the literal in its text.
-    if (chunk !== undefined && phrase.literalBytes !== null && bytesOf(chunk).includes(phrase.literalBytes)) return true;
+    if (chunk !== undefined && literalInBytes(bytesOf(chunk), phrase)) return true;
     const text = tail + (chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true }));
     if (text !== tail && holdsPhrase(text, phrase)) return true;
     if (chunk === undefined) return false;
