@@ -1,6 +1,6 @@
-import { PostingColumns } from '../store/postings-codec.js';
+import { BLOCK_DOCS, PostingColumns } from '../store/postings-codec.js';
 import { union } from './doc-sets.js';
-import { PostingsCache } from './postings-cache.js';
+import { POSTINGS_CACHE_MIN, PostingsCache } from './postings-cache.js';
 import type { PlanNode, PlanTerm, QueryPlan } from './query-plan.js';
 import type { ShardReader, ShardView } from './shard-reader.js';
 
@@ -64,11 +64,19 @@ export class QueryPostings {
       within = within === null ? docs : union(within, docs);
     });
     if (drivers === null) return;
+    const inside = within ?? new Int32Array(0);
     terms.forEach((t, id) => {
       if (drivers.includes(id)) return;
       if (this.fromCache(view, s, id, t)) return;
+      // A list long enough to be cached whose blocks would mostly be read anyway (the drivers'
+      // documents are many): decoded whole once, then cached for the next queries.
+      const count = reader.postingCount(view, t.term, t.bytes);
+      if (count >= POSTINGS_CACHE_MIN && inside.length * 2 * BLOCK_DOCS >= count) {
+        this.fetchWhole(reader, view, s, id, t);
+        return;
+      }
       const cols = this.ownColumns(id, s);
-      (this.live[id] as number[])[s] = reader.postingsWithin(view, t.term, t.bytes, within ?? new Int32Array(0), cols.clear());
+      (this.live[id] as number[])[s] = reader.postingsWithin(view, t.term, t.bytes, inside, cols.clear());
       (this.whole[id] as boolean[])[s] = false;
     });
   }
