@@ -26,6 +26,9 @@ import type { ShardReader, ShardView } from './shard-reader.js';
  */
 export const evaluation = { decodeWhole: false };
 
+/** Long lists remembered as read in part (see QueryPostings.recurs): about 100 bytes each. */
+const SEEN_TERMS = 4096;
+
 export class QueryPostings {
   /** Per term id, per shard: its postings (whole, or those within the drivers' documents). */
   readonly columns: PostingColumns[][] = [];
@@ -34,6 +37,8 @@ export class QueryPostings {
   /** Per term id, per shard: whether `columns` holds all of its live postings. */
   private readonly whole: boolean[][] = [];
   private readonly cache = new PostingsCache();
+  /** Long lists read in part lately, by shard, version and term: the second time, one is read whole and cached. */
+  private readonly seen = new Set<string>();
 
   /** The term's document frequency over shards [0, shards). */
   df(id: number, shards: number): number {
@@ -54,7 +59,7 @@ export class QueryPostings {
     const drivers =
       plan.root === null || terms.length < 2 || evaluation.decodeWhole
         ? null
-        : driverTerms(plan.root, (id) => this.count(reader, view, terms[id] as PlanTerm));
+        : driverTerms(plan.root, (id) => this.count(reader, view, s, terms[id] as PlanTerm));
     let within: Int32Array | null = null;
     terms.forEach((t, id) => {
       if (drivers !== null && !drivers.includes(id)) return;
@@ -68,10 +73,11 @@ export class QueryPostings {
     terms.forEach((t, id) => {
       if (drivers.includes(id)) return;
       if (this.fromCache(view, s, id, t)) return;
-      // A list long enough to be cached whose blocks would mostly be read anyway (the drivers'
-      // documents are many): decoded whole once, then cached for the next queries.
-      const count = reader.postingCount(view, t.term, t.bytes);
-      if (count >= POSTINGS_CACHE_MIN && inside.length * 2 * BLOCK_DOCS >= count) {
+      // A list long enough to be cached, whose blocks would mostly be read anyway (the drivers'
+      // documents are many) or that recurs (a tag, a common word): decoded whole, then cached,
+      // so that the next queries read nothing of it.
+      const count = this.count(reader, view, s, t);
+      if (count >= POSTINGS_CACHE_MIN && (inside.length * 2 * BLOCK_DOCS >= count || this.recurs(s, view, t))) {
         this.fetchWhole(reader, view, s, id, t);
         return;
       }
@@ -90,8 +96,18 @@ export class QueryPostings {
     }
   }
 
-  private count(reader: ShardReader, view: ShardView, t: PlanTerm): number {
-    return reader.postingCount(view, t.term, t.bytes);
+  /** Whether a long list was asked for recently (and notes that it is now). */
+  private recurs(s: number, view: ShardView, t: PlanTerm): boolean {
+    const key = `${s}\u0000${view.version}\u0000${t.term}`;
+    if (this.seen.has(key)) return true;
+    if (this.seen.size >= SEEN_TERMS) this.seen.clear();
+    this.seen.add(key);
+    return false;
+  }
+
+  /** A term's postings in a shard: from the cache if it holds them (no read), else from its payloads' heads. */
+  private count(reader: ShardReader, view: ShardView, s: number, t: PlanTerm): number {
+    return this.cache.peek(s, view.version, t.term)?.length ?? reader.postingCount(view, t.term, t.bytes);
   }
 
   private rows(id: number): void {
@@ -149,41 +165,37 @@ export function driverTerms(node: PlanNode, count: (id: number) => number): numb
     }
     return n;
   };
-  const bound = (n: PlanNode): { terms: number[]; size: number } | null => {
+  // Sizes are counted only where two bounds are compared: a disjunction needs none.
+  interface Bound {
+    terms: number[];
+    size: () => number;
+  }
+  const sizeOf = (terms: number[]) => () => terms.reduce((sum, id) => sum + countOf(id), 0);
+  const smallest = (bounds: Bound[]): Bound | null => {
+    if (bounds.length < 2) return bounds[0] ?? null;
+    return bounds.reduce((best, b) => (b.size() < best.size() ? b : best));
+  };
+  const bound = (n: PlanNode): Bound | null => {
     switch (n.kind) {
       case 'tag':
-        return { terms: [n.term], size: countOf(n.term) };
+        return { terms: [n.term], size: sizeOf([n.term]) };
       case 'date':
         return null;
-      case 'text': {
-        let best: { terms: number[]; size: number } | null = null;
-        for (const slot of n.slots) {
-          const terms = [slot.main, ...slot.expansions];
-          if (slot.cover.length > 0) terms.push(slot.cover.reduce((a, b) => (countOf(b) < countOf(a) ? b : a)));
-          const size = terms.reduce((sum, id) => sum + countOf(id), 0);
-          if (best === null || size < best.size) best = { terms, size };
-        }
-        return best;
-      }
+      case 'text':
+        return smallest(
+          n.slots.map((slot) => {
+            const terms = [slot.main, ...slot.expansions];
+            if (slot.cover.length > 0) terms.push(slot.cover.reduce((x, y) => (countOf(y) < countOf(x) ? y : x)));
+            return { terms, size: sizeOf(terms) };
+          }),
+        );
       case 'bool': {
-        if (n.must.length > 0) {
-          let best: { terms: number[]; size: number } | null = null;
-          for (const child of n.must) {
-            const b = bound(child);
-            if (b !== null && (best === null || b.size < best.size)) best = b;
-          }
-          return best;
-        }
+        if (n.must.length > 0) return smallest(n.must.map(bound).filter((b) => b !== null));
         if (n.should.length === 0) return null;
-        const terms: number[] = [];
-        let size = 0;
-        for (const child of n.should) {
-          const b = bound(child);
-          if (b === null) return null;
-          terms.push(...b.terms);
-          size += b.size;
-        }
-        return { terms, size };
+        const bounds = n.should.map(bound);
+        if (bounds.some((b) => b === null)) return null;
+        const terms = (bounds as Bound[]).flatMap((b) => b.terms);
+        return { terms, size: sizeOf(terms) };
       }
     }
   };

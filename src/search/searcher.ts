@@ -46,7 +46,7 @@ const PREFIX_SCAN = 256;
 
 /** The best `k` candidates: rank level (exact title, title contains the query), then score. */
 function bestOf(c: Candidates, k: number): number[] {
-  return topKIndexes(c.count, k, (a, b) => ranksAbove(c, a, b));
+  return topKIndexes(c.count, k, ranksAbove(c));
 }
 
 /**
@@ -54,12 +54,14 @@ function bestOf(c: Candidates, k: number): number[] {
  * depend on the order candidates come in, and a search that scores only the candidates that
  * can reach them (term-top.ts) picks the same ones, ties included.
  */
-function ranksAbove(c: Candidates, a: number, b: number): boolean {
+function ranksAbove(c: Candidates): (a: number, b: number) => boolean {
   const { score, exact, shard, doc } = c;
-  if (exact[a] !== exact[b]) return (exact[a] as number) > (exact[b] as number);
-  if (score[a] !== score[b]) return (score[a] as number) > (score[b] as number);
-  if (shard[a] !== shard[b]) return (shard[a] as number) < (shard[b] as number);
-  return (doc[a] as number) < (doc[b] as number);
+  return (a, b) => {
+    if (exact[a] !== exact[b]) return (exact[a] as number) > (exact[b] as number);
+    if (score[a] !== score[b]) return (score[a] as number) > (score[b] as number);
+    if (shard[a] !== shard[b]) return (shard[a] as number) < (shard[b] as number);
+    return (doc[a] as number) < (doc[b] as number);
+  };
 }
 
 /** Document count and average field lengths over the first `shards` shards: what every score uses. */
@@ -330,6 +332,8 @@ export class Searcher {
           if (sparse) {
             i = from = lowerBound(docNums, set[k] as number, from, cols.length);
             if (i === cols.length) break;
+            // Not in this term's postings: the one found is a later match's, added when its turn comes.
+            if (docNums[i] !== set[k]) continue;
           }
           const doc = docNums[i] as number;
           if (acc.member[doc] === 0) continue;
@@ -422,7 +426,8 @@ export class Searcher {
       }
       return found;
     }
-    const top = [...best].sort((a, b) => (ranksAbove(c, a, b) ? -1 : ranksAbove(c, b, a) ? 1 : 0));
+    const above = ranksAbove(c);
+    const top = [...best].sort((a, b) => (above(a, b) ? -1 : above(b, a) ? 1 : 0));
     for (const k of top.slice(0, TITLE_CHECK)) {
       if (c.exact[k] !== 0) {
         found++;

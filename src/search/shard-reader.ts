@@ -72,13 +72,8 @@ function copyOf(bytes: Uint8Array): Uint8Array {
 /** Payloads up to this size are copied for the positions pass (a copy costs less than a lookup). */
 const MEMO_PAYLOAD_BYTES = 16 * 1024;
 const NONE = new Int32Array(0);
-
-/** What to keep of a payload just read (see PayloadMemo). */
-function memoOf(segment: SegmentReader, term: string, payload: Uint8Array | null): PayloadMemo {
-  // A copy: Buffer#slice would be a view of LMDB's buffer, which the next read overwrites.
-  if (payload === null) return null;
-  return payload.length <= MEMO_PAYLOAD_BYTES ? copyOf(payload) : segment.guard(term, () => positionsBytes(payload));
-}
+/** Bytes of large payloads one query may keep copies of, per shard: a bound on what a query holds. */
+const QUERY_COPY_BYTES = 4 * 2 ** 20;
 
 /**
  * The search side of one shard, on the main thread: LMDB reads are synchronous and cost a
@@ -94,6 +89,8 @@ export class ShardReader {
   private readonly memo = new Map<string, { memo: PayloadMemo[]; count: number }>();
   private memoVersion = -1;
   private deadSorted = new Int32Array(0);
+  /** Bytes of large payloads copied for the current query (see memoOf). */
+  private copiedBytes = 0;
   /** Postings nobody reads (liveCount decodes into it). */
   private readonly scratch = new PostingColumns();
   private deadVersion = -1;
@@ -135,7 +132,7 @@ export class ShardReader {
       for (const segment of view.segments) {
         const payload = segment.payload(term, termBytes);
         if (payload !== null) count += segment.guard(term, () => payloadCount(payload));
-        memo.push(memoOf(segment, term, payload));
+        memo.push(this.memoOf(segment, term, payload, true));
       }
       found = { memo, count };
       this.memo.set(term, found);
@@ -143,31 +140,68 @@ export class ShardReader {
     return found;
   }
 
-  /** Runs `decode` on the payload of `term` in segment i (re-read if too large to have been kept), if it has one. */
-  private withPayload<T>(
+  /**
+   * What to keep of a payload just read (see PayloadMemo): a copy (Buffer#slice would be a
+   * view of LMDB's buffer, which the next read overwrites) if it is small, or if the query's
+   * copies stay within QUERY_COPY_BYTES (a large list is then not read twice).
+   */
+  private memoOf(segment: SegmentReader, term: string, payload: Uint8Array | null, keepLarge: boolean): PayloadMemo {
+    if (payload === null) return null;
+    if (payload.length <= MEMO_PAYLOAD_BYTES) return copyOf(payload);
+    if (keepLarge && this.copiedBytes + payload.length <= QUERY_COPY_BYTES) {
+      this.copiedBytes += payload.length;
+      return copyOf(payload);
+    }
+    return segment.guard(term, () => positionsBytes(payload));
+  }
+
+  /**
+   * Runs `decode` on each payload of `term` and adds up what it returns. A term not read yet
+   * in this query is decoded straight from LMDB's buffer (what later reads need is kept, see
+   * memoOf); one already read, from the copies kept (a large one not kept is read again).
+   */
+  private decodeEach(
     view: ShardView,
-    i: number,
     term: string,
     termBytes: Uint8Array,
-    decode: (payload: Uint8Array, segment: SegmentReader) => T,
-  ): T | null {
-    const kept = this.lookup(view, term, termBytes).memo[i];
-    if (kept === null || kept === undefined) return null;
-    const segment = view.segments[i] as SegmentReader;
-    // Norms first: loading them reads LMDB, which would overwrite a payload's buffer.
-    segment.norms();
-    const payload = kept instanceof Uint8Array ? kept : segment.payload(term, termBytes);
-    return payload === null ? null : segment.guard(term, () => decode(payload, segment));
+    decode: (payload: Uint8Array, segment: SegmentReader) => number,
+  ): number {
+    let sum = 0;
+    const known = this.memoVersion === view.version ? this.memo.get(term) : undefined;
+    if (known === undefined) {
+      if (this.memoVersion !== view.version) {
+        this.memo.clear();
+        this.memoVersion = view.version;
+      }
+      const memo: PayloadMemo[] = [];
+      let count = 0;
+      for (const segment of view.segments) {
+        // Norms first: loading them reads LMDB, which would overwrite the payload's buffer.
+        segment.norms();
+        const payload = segment.payload(term, termBytes);
+        if (payload !== null) {
+          count += segment.guard(term, () => payloadCount(payload));
+          sum += segment.guard(term, () => decode(payload, segment));
+        }
+        memo.push(this.memoOf(segment, term, payload, false));
+      }
+      this.memo.set(term, { memo, count });
+      return sum;
+    }
+    known.memo.forEach((kept, i) => {
+      if (kept === null) return;
+      const segment = view.segments[i] as SegmentReader;
+      segment.norms();
+      const payload = kept instanceof Uint8Array ? kept : segment.payload(term, termBytes);
+      if (payload !== null) sum += segment.guard(term, () => decode(payload, segment));
+    });
+    return sum;
   }
 
   /** Appends the live postings of `term` to `cols`; returns how many. */
   postings(view: ShardView, term: string, termBytes: Uint8Array, cols: PostingColumns): number {
-    let kept = 0;
     const dead = view.dead.size > 0 ? view.dead : null;
-    for (let i = 0; i < view.segments.length; i++) {
-      kept += this.withPayload(view, i, term, termBytes, (p, seg) => decodePostings(p, seg.info.first, seg.norms(), dead, cols)) ?? 0;
-    }
-    return kept;
+    return this.decodeEach(view, term, termBytes, (p, seg) => decodePostings(p, seg.info.first, seg.norms(), dead, cols));
   }
 
   /**
@@ -176,14 +210,8 @@ export class ShardReader {
    * Returns the term's live postings in the shard: all of them, not only those appended.
    */
   postingsWithin(view: ShardView, term: string, termBytes: Uint8Array, within: Int32Array, cols: PostingColumns): number {
-    let live = 0;
     const dead = this.deadDocs(view);
-    for (let i = 0; i < view.segments.length; i++) {
-      live +=
-        this.withPayload(view, i, term, termBytes, (p, seg) => decodePostingsWithin(p, seg.info.first, seg.norms(), within, dead, cols)) ??
-        0;
-    }
-    return live;
+    return this.decodeEach(view, term, termBytes, (p, seg) => decodePostingsWithin(p, seg.info.first, seg.norms(), within, dead, cols));
   }
 
   /** The payload of `term` in each segment of the view (null where it has none), as copies that later reads leave alone. */
@@ -218,6 +246,7 @@ export class ShardReader {
   /** Forgets the payloads kept for the previous query (see PayloadMemo). */
   beginQuery(): void {
     this.memo.clear();
+    this.copiedBytes = 0;
   }
 
   /**
