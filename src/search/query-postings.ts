@@ -60,16 +60,16 @@ export class QueryPostings {
       plan.root === null || terms.length < 2 || evaluation.decodeWhole
         ? null
         : driverTerms(plan.root, (id) => this.count(reader, view, s, terms[id] as PlanTerm));
-    let within: Int32Array | null = null;
     terms.forEach((t, id) => {
-      if (drivers !== null && !drivers.includes(id)) return;
-      this.fetchWhole(reader, view, s, id, t);
-      const cols = (this.columns[id] as PostingColumns[])[s] as PostingColumns;
-      const docs = cols.docNums.subarray(0, cols.length);
-      within = within === null ? docs : union(within, docs);
+      if (drivers === null || drivers.includes(id)) this.fetchWhole(reader, view, s, id, t);
     });
-    if (drivers === null) return;
-    const inside = within ?? new Int32Array(0);
+    if (drivers === null || drivers.length === terms.length) return;
+    // The documents any match has: the drivers', merged (only when some term is read within them).
+    let inside: Int32Array = new Int32Array(0);
+    for (const id of drivers) {
+      const cols = (this.columns[id] as PostingColumns[])[s] as PostingColumns;
+      inside = union(inside, cols.docNums.subarray(0, cols.length));
+    }
     terms.forEach((t, id) => {
       if (drivers.includes(id)) return;
       if (this.fromCache(view, s, id, t)) return;
