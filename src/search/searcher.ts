@@ -9,7 +9,7 @@ import { titleKey } from './doc-columns.js';
 import { union } from './doc-sets.js';
 import { proximityFactor, type Spans } from './proximity.js';
 import { evaluation, QueryPostings } from './query-postings.js';
-import { MAX_PREFIX_EXPANSIONS, type PlanTerm, type QueryPlan, QueryPlanner, relaxPlan, type Slot } from './query-plan.js';
+import { MAX_PREFIX_EXPANSIONS, type PlanTerm, type QueryPlan, QueryPlanner, type Reading, relaxPlan, type Slot } from './query-plan.js';
 import { type Candidates, emptyCandidates, rankPage } from './ranking.js';
 import { queryTree, type Resolved, resolve } from './search-request.js';
 import { ShardEvaluator, slotSpansOf } from './shard-evaluator.js';
@@ -44,24 +44,48 @@ const SPARSE_RATIO = 16;
 /** Candidate terms read per shard for one prefix before the most frequent are kept. */
 const PREFIX_SCAN = 256;
 
-/** The best `k` candidates: rank level (exact title, title contains the query), then score. */
-function bestOf(c: Candidates, k: number): number[] {
-  return topKIndexes(c.count, k, ranksAbove(c));
+/** The best `k` candidates: rank level (exact title, title contains the query), then score (see ranksAbove). */
+function bestOf(c: Candidates, k: number, strict: boolean): number[] {
+  return topKIndexes(c.count, k, ranksAbove(c, strict));
 }
 
 /**
- * Rank level, then score, then (shard, docNum): a total order, so that the best k do not
- * depend on the order candidates come in, and a search that scores only the candidates that
- * can reach them (term-top.ts) picks the same ones, ties included.
+ * Rank level, then score; `strict`, then (shard, docNum) too: a total order, so that the
+ * best k do not depend on the order candidates come in, as a one-word query needs whose
+ * block-max scores only the candidates that can reach them (term-top.ts). Other queries
+ * score every match in (shard, docNum) order, and keep the first found among equals.
  */
-function ranksAbove(c: Candidates): (a: number, b: number) => boolean {
+function ranksAbove(c: Candidates, strict: boolean): (a: number, b: number) => boolean {
   const { score, exact, shard, doc } = c;
+  if (!strict) {
+    return (a, b) => (exact[a] !== exact[b] ? (exact[a] as number) > (exact[b] as number) : (score[a] as number) > (score[b] as number));
+  }
   return (a, b) => {
     if (exact[a] !== exact[b]) return (exact[a] as number) > (exact[b] as number);
     if (score[a] !== score[b]) return (score[a] as number) > (score[b] as number);
     if (shard[a] !== shard[b]) return (shard[a] as number) < (shard[b] as number);
     return (doc[a] as number) < (doc[b] as number);
   };
+}
+
+/**
+ * The word and reading of a query of one word ranked by score alone (no recency, scorer or
+ * date sort; titles weighted): what block-max can rank (see Searcher.oneTermTop). null otherwise.
+ */
+function oneTermShape(plan: QueryPlan, options: SearchOptions, o: Resolved): { term: PlanTerm; reading: Reading } | null {
+  const { terms, readings } = plan;
+  let root = plan.root;
+  // A group of one clause is that clause.
+  while (root?.kind === 'bool' && root.must.length === 1 && root.should.length + root.not.length === 0) root = root.must[0] ?? null;
+  if (root?.kind !== 'text' || root.phrase || root.field !== 'any' || terms.length !== 1) return null;
+  const slot = root.slots[0];
+  const term = terms[0] as PlanTerm;
+  const reading = readings[0];
+  if (root.slots.length !== 1 || slot === undefined || slot.cover.length + slot.expansions.length > 0 || term.weight <= 0) return null;
+  if (readings.length !== 1 || reading === undefined || reading.querySlots <= 0) return null;
+  if (options.recency !== undefined || options.scorer !== undefined || (options.sort ?? 'score') !== 'score' || o.titleWeight <= 0)
+    return null;
+  return { term, reading };
 }
 
 /** Document count and average field lengths over the first `shards` shards: what every score uses. */
@@ -134,11 +158,13 @@ export class Searcher {
     if (plan.root === null && !plan.scanTitles) return done(0, false, false);
 
     const window = Math.max(RESCORE_WINDOW, o.offset + o.limit);
+    // Ties are broken by (shard, docNum) for the queries block-max may rank, whichever way they are evaluated.
+    const strict = oneTermShape(plan, options, o) !== null;
     const one = this.oneTermTop(readers, views, plan, options, o, window);
     if (one !== null) {
       if (options.countOnly || one.total === 0) return done(one.total, false, false);
-      const best = bestOf(one.candidates, window);
-      if (plan.titleNeedle !== null) this.promoteTitleMatches(readers, views, one.candidates, best, plan.titleNeedle, false);
+      const best = bestOf(one.candidates, window, true);
+      if (plan.titleNeedle !== null) this.promoteTitleMatches(readers, views, one.candidates, best, plan.titleNeedle, false, true);
       const hits = rankPage(readers, one.candidates, o.offset, o.limit, 'score', null, undefined);
       if (options.snippets) this.attachSnippets(readers, hits, plan, options.snippets === true ? {} : options.snippets);
       return { total: one.total, hits, tookMs: performance.now() - started, partial: false, relaxed: false, ...reading };
@@ -192,13 +218,13 @@ export class Searcher {
     if ((options.countOnly && !mayScan) || (total === 0 && !mayScan)) return done(total, partial, relaxed);
 
     let candidates = this.score(readers, sets, plan, stats, o);
-    let best = bestOf(candidates, window);
+    let best = bestOf(candidates, window, strict);
     // With titles weighted 0 the caller asked titles to count for nothing: no rank levels.
     if (o.titleWeight === 0) candidates.exact.fill(0);
     const titleMatches =
       plan.titleNeedle === null || o.titleWeight === 0
         ? 0
-        : this.promoteTitleMatches(readers, views, candidates, best, plan.titleNeedle, false);
+        : this.promoteTitleMatches(readers, views, candidates, best, plan.titleNeedle, false, strict);
     if (mayScan && titleMatches < Math.max(1, o.limit) && !hasExactTitle(candidates, best)) {
       const needle = plan.titleNeedle as string;
       const grown = sets.map((set, s) =>
@@ -212,14 +238,14 @@ export class Searcher {
         total = grownTotal;
         candidates = this.score(readers, sets, plan, stats, o);
         if (o.titleWeight === 0) candidates.exact.fill(0);
-        best = bestOf(candidates, window);
-        if (o.titleWeight > 0) this.promoteTitleMatches(readers, views, candidates, best, needle, true);
+        best = bestOf(candidates, window, strict);
+        if (o.titleWeight > 0) this.promoteTitleMatches(readers, views, candidates, best, needle, true, strict);
       }
     }
     if (options.countOnly || total === 0) return done(total, partial, relaxed);
     if (options.recency !== undefined) this.applyRecency(readers, views, candidates, options.recency);
     if ((options.sort ?? 'score') === 'score' && plan.readings.some((r) => r.slots.length > 1)) {
-      if (options.recency !== undefined) best = bestOf(candidates, window);
+      if (options.recency !== undefined) best = bestOf(candidates, window, strict);
       this.rescoreByProximity(readers, views, candidates, plan, best);
     }
     const dates =
@@ -242,18 +268,9 @@ export class Searcher {
     o: Resolved,
     window: number,
   ): { total: number; candidates: Candidates } | null {
-    const { terms, readings } = plan;
-    let root = plan.root;
-    // A group of one clause is that clause.
-    while (root?.kind === 'bool' && root.must.length === 1 && root.should.length + root.not.length === 0) root = root.must[0] ?? null;
-    if (evaluation.decodeWhole || root?.kind !== 'text' || root.phrase || root.field !== 'any' || terms.length !== 1) return null;
-    const slot = root.slots[0];
-    const term = terms[0] as PlanTerm;
-    const reading = readings[0];
-    if (root.slots.length !== 1 || slot === undefined || slot.cover.length + slot.expansions.length > 0 || term.weight <= 0) return null;
-    if (readings.length !== 1 || reading === undefined || reading.querySlots <= 0) return null;
-    if (options.recency !== undefined || options.scorer !== undefined || (options.sort ?? 'score') !== 'score' || o.titleWeight <= 0)
-      return null;
+    const shape = oneTermShape(plan, options, o);
+    if (shape === null || evaluation.decodeWhole) return null;
+    const { term, reading } = shape;
     let total = 0;
     readers.forEach((r, s) => {
       total += r.liveCount(views[s] as ShardView, term.term, term.bytes);
@@ -413,6 +430,7 @@ export class Searcher {
     best: number[],
     needle: string,
     scanned: boolean,
+    strict: boolean,
   ): number {
     let found = 0;
     if (scanned) {
@@ -426,8 +444,11 @@ export class Searcher {
       }
       return found;
     }
-    const above = ranksAbove(c);
-    const top = [...best].sort((a, b) => (above(a, b) ? -1 : above(b, a) ? 1 : 0));
+    const { score, exact } = c;
+    const above = ranksAbove(c, true);
+    const top = strict
+      ? [...best].sort((a, b) => (above(a, b) ? -1 : above(b, a) ? 1 : 0))
+      : [...best].sort((a, b) => (exact[b] as number) - (exact[a] as number) || (score[b] as number) - (score[a] as number));
     for (const k of top.slice(0, TITLE_CHECK)) {
       if (c.exact[k] !== 0) {
         found++;
