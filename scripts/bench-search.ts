@@ -1,5 +1,5 @@
 /**
- * npm run bench:search [-- --mb 100] [--only dev|manuals] [--keep DIR] [--seconds 10]
+ * npm run bench:search [-- --mb 100] [--only dev|manuals] [--keep DIR] [--seconds 10] [--baseline DIR]
  *
  * Query latency by query type and multi-process throughput, on two corpora unlike each other in
  * one run: the dev corpus recombined to `--mb` MB (make-scale-corpus.py) and the manuals corpus
@@ -23,6 +23,10 @@
  *     each process used beside its main thread (V8's GC helper threads: a process that keeps
  *     more than one core busy cannot scale to two on two cores). The same with
  *     `--single-threaded-gc` in the searching processes, to show what that costs or saves.
+ * With `--baseline DIR` (a checkout of another commit, built with `npm run build:js`), that
+ * commit's ruyi opens the same index in the same process and runs the same queries interleaved
+ * with this one's: its latency is a column of the same run, the two answers are compared query
+ * by query (ids, scores, totals), and known-item MRR@10 of the plain queries is given for both.
  * The machine is shared: the load average is printed at the start and the end. Writes
  * bench-results/bench-search.json.
  */
@@ -32,7 +36,7 @@ import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSy
 import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Analyzer } from '../src/analysis/analyzer.js';
 import { openIndex, type RuyiIndex, type SearchOptions } from '../src/index.js';
 import { buildLance, type LanceCase, openLance } from './bench/lancedb-queries.js';
@@ -50,6 +54,7 @@ const MB = Number(flag('mb') ?? 100);
 const only = flag('only');
 const keep = flag('keep');
 const SECONDS = Number(flag('seconds') ?? 10);
+const BASELINE = flag('baseline');
 const LIMIT = 10;
 const SAMPLE_DOCS = 200;
 const ROUNDS = 3; // the first warms up
@@ -99,6 +104,8 @@ const TYPES: QueryType[] = ['plain 1 word', 'plain 2 words', 'plain 3 words', 'p
 /** One query of a type, in each engine's terms. */
 interface Case {
   ruyi: { query: string; options: SearchOptions };
+  /** For a known-item query (plain words of a title): the document it was made from. */
+  id?: string;
   /** FTS5 MATCH expressions: all tokens, any token. */
   ftsAnd: string;
   ftsOr: string;
@@ -174,7 +181,7 @@ function makeCases(
       const ws = pick(title, n);
       if (ws.length < n) continue;
       const q = ws.join(' ');
-      cases[`plain ${n} word${n > 1 ? 's' : ''}` as QueryType].push({ ruyi: { query: q, options: {} }, ...ftsOf(q), flex: q });
+      cases[`plain ${n} word${n > 1 ? 's' : ''}` as QueryType].push({ ruyi: { query: q, options: {} }, id: doc.id, ...ftsOf(q), flex: q });
     }
     const sentence = doc.body.split(/[。！？\n.!?]/u).find((s) => words(s).length >= 3);
     if (sentence !== undefined) {
@@ -283,6 +290,35 @@ function ftsQueries(db: SqliteDatabase): Fts {
       return plain.all(expr, LIMIT);
     },
   };
+}
+
+/**
+ * Known-item MRR@10 of the plain queries (the rank of the document each was made from) for
+ * this commit and the baseline, and how many queries of all types the two answer differently
+ * (ids, scores, totals; not the time taken).
+ */
+function compareAnswers(cases: Record<QueryType, Case[]>, index: RuyiIndex, baseline: RuyiIndex | null) {
+  const known = [...cases['plain 1 word'], ...cases['plain 2 words'], ...cases['plain 3 words']];
+  const mrr = (ix: RuyiIndex): number =>
+    known.reduce((sum, c) => {
+      const rank = ix.search(c.ruyi.query, { ...c.ruyi.options, limit: 10 }).hits.findIndex((h) => h.id === c.id);
+      return sum + (rank < 0 ? 0 : 1 / (rank + 1));
+    }, 0) / Math.max(1, known.length);
+  const answer = (ix: RuyiIndex, c: Case): string => {
+    const { total, hits } = ix.search(c.ruyi.query, { ...c.ruyi.options, limit: LIMIT });
+    return JSON.stringify({ total, hits: hits.map((h) => [h.id, h.score]) });
+  };
+  let compared = 0;
+  let differ = 0;
+  if (baseline !== null) {
+    for (const type of TYPES) {
+      for (const c of cases[type]) {
+        compared++;
+        if (answer(index, c) !== answer(baseline, c)) differ++;
+      }
+    }
+  }
+  return { mrr10: mrr(index), baselineMrr10: baseline === null ? undefined : mrr(baseline), compared, differ };
 }
 
 function time(cases: Case[], run: (c: Case) => unknown): Stats | undefined {
@@ -451,11 +487,23 @@ async function benchCorpus(name: string, file: string, work: string, withLance: 
   const fts = ftsQueries(new Database(ftsFile, { readonly: true }));
   const index: RuyiIndex = await openIndex(ruyiDb, { create: false, threads: 1 });
   const lance = withLance ? await openLance(lanceDir) : null;
+  const baseline: RuyiIndex | null =
+    BASELINE === undefined
+      ? null
+      : await ((await import(pathToFileURL(join(BASELINE, 'dist/src/index.js')).href)) as { openIndex: typeof openIndex }).openIndex(
+          ruyiDb,
+          { create: false, threads: 1 },
+        );
+  const answers = compareAnswers(cases, index, baseline);
+  if (baseline !== null) log(`answers of this commit and the baseline: ${answers.differ} of ${answers.compared} queries differ`);
   const latency: Record<string, Record<string, Stats | undefined>> = {};
   for (const type of TYPES) {
     const cs = cases[type];
     latency[type] = {
       ruyi: time(cs, (c) => index.search(c.ruyi.query, { ...c.ruyi.options, limit: LIMIT })),
+      ...(baseline === null
+        ? {}
+        : { 'ruyi baseline': time(cs, (c) => baseline.search(c.ruyi.query, { ...c.ruyi.options, limit: LIMIT })) }),
       'fts5 AND': time(cs, (c) => fts.run(c, 'and')),
       'fts5 OR': time(cs, (c) => fts.run(c, 'or')),
       lancedb:
@@ -475,6 +523,7 @@ async function benchCorpus(name: string, file: string, work: string, withLance: 
     );
   }
   await index.close();
+  await baseline?.close();
   fts.db.close();
   lance?.close();
 
@@ -507,7 +556,7 @@ async function benchCorpus(name: string, file: string, work: string, withLance: 
       `LanceDB ${fmt(disk.lancedbMb, 0)} MB (bodies stored too); FlexSearch heap ~${fmt(heapMb, 0)} MB`,
   );
   if (keep === undefined) rmSync(ftsFile, { force: true });
-  return { name, file, cases: Object.fromEntries(TYPES.map((t) => [t, cases[t].length])), latency, qps, disk, flexHeapMb: heapMb };
+  return { name, file, cases: Object.fromEntries(TYPES.map((t) => [t, cases[t].length])), latency, answers, qps, disk, flexHeapMb: heapMb };
 }
 
 type CorpusResult = Awaited<ReturnType<typeof benchCorpus>>;
@@ -515,16 +564,16 @@ type CorpusResult = Awaited<ReturnType<typeof benchCorpus>>;
 function summary(results: CorpusResult[]): string {
   const lines = [
     '',
-    '| corpus | query type | ruyi p50/p95/p99 ms | FTS5 AND | FTS5 OR | LanceDB | FlexSearch | ruyi p50 / FTS5 AND p50 | ruyi p99 / FTS5 AND p99 |',
+    '| corpus | query type | ruyi p50/p95/p99 ms | baseline | FTS5 AND | FTS5 OR | LanceDB | FlexSearch | ruyi p50 / FTS5 AND p50 | ruyi p99 / FTS5 AND p99 |',
   ];
-  lines.push('| --- | --- | --- | --- | --- | --- | --- | ---: | ---: |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | ---: | ---: |');
   const cell = (s: Stats | undefined) => (s ? `${fmt(s.p50, 3)} / ${fmt(s.p95, 3)} / ${fmt(s.p99, 3)}` : 'n/a');
   for (const r of results) {
     for (const type of TYPES) {
       const row = r.latency[type] as Record<string, Stats | undefined>;
       const [ruyi, and] = [row.ruyi, row['fts5 AND']];
       lines.push(
-        `| ${r.name} | ${type} | ${cell(ruyi)} | ${cell(and)} | ${cell(row['fts5 OR'])} | ${cell(row.lancedb)} | ${cell(row.flexsearch)} | ${fmt(ruyi && and ? ruyi.p50 / and.p50 : undefined)} | ${fmt(ruyi && and ? ruyi.p99 / and.p99 : undefined)} |`,
+        `| ${r.name} | ${type} | ${cell(ruyi)} | ${cell(row['ruyi baseline'])} | ${cell(and)} | ${cell(row['fts5 OR'])} | ${cell(row.lancedb)} | ${cell(row.flexsearch)} | ${fmt(ruyi && and ? ruyi.p50 / and.p50 : undefined)} | ${fmt(ruyi && and ? ruyi.p99 / and.p99 : undefined)} |`,
       );
     }
   }
@@ -537,6 +586,13 @@ function summary(results: CorpusResult[]): string {
         `| ${r.name} | ${label} | ${fmt(q.one.qps, 0)} | ${fmt(q.two.qps, 0)} | ${fmt(q.ratio)} | ${fmt(q.one.cpuBesideMain * 100, 0)}% / ${fmt(q.two.cpuBesideMain * 100, 0)}% |`,
       );
     }
+  }
+  lines.push('', '| corpus | known-item MRR@10 | baseline MRR@10 | answers differing from the baseline |', '| --- | ---: | ---: | ---: |');
+  for (const r of results) {
+    const a = r.answers;
+    lines.push(
+      `| ${r.name} | ${fmt(a.mrr10, 4)} | ${fmt(a.baselineMrr10, 4)} | ${a.compared > 0 ? `${a.differ} of ${a.compared}` : 'n/a'} |`,
+    );
   }
   lines.push(
     '',

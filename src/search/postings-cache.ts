@@ -33,6 +33,11 @@ export class PostingsCache {
     return cols;
   }
 
+  /** The cached postings, without counting as a use. */
+  peek(shard: number, version: number, term: string): PostingColumns | undefined {
+    return this.entries.get(PostingsCache.key(shard, version, term));
+  }
+
   /** Keeps `cols` if it is large enough and fits; from then on it is shared. */
   offer(shard: number, version: number, term: string, cols: PostingColumns): void {
     const size = cols.length * 20;

@@ -170,6 +170,11 @@ export interface PhraseText {
   pieces: string[];
   /** The key as a pattern over text as it is (see keyPattern): one native scan, no copy. */
   pattern: RegExp;
+  /**
+   * The literal form's UTF-8 bytes: a body's stored bytes are searched for them natively
+   * before any is decoded (see literalInBytes). null when the literal is empty.
+   */
+  literalBytes: Buffer | null;
   converts: ((text: string) => boolean) | null;
 }
 
@@ -204,7 +209,9 @@ function keyOfNormalized(normalized: string): string {
 export function phraseText(text: string, pieces: string[], converts: ((text: string) => boolean) | null): PhraseText | null {
   const key = phraseKey(text);
   if (key === '' || pieces.length === 0) return null;
-  return { literal: normalizeText(text).trim(), key, pieces, pattern: keyPattern(key), converts };
+  const literal = normalizeText(text).trim();
+  const bytes = literal === '' ? null : Buffer.from(literal, 'utf8');
+  return { literal, key, pieces, pattern: keyPattern(key), literalBytes: bytes, converts };
 }
 
 const SEPARATORS = '[^\\p{L}\\p{N}\\p{M}]';
@@ -239,7 +246,8 @@ function keyPattern(key: string): RegExp {
  * letter-like symbols, ligatures. Full-width punctuation (，：（）) is not among them: it is a
  * separator before and after NFKC. A text with none is compared as it is.
  */
-const NFKC_SENSITIVE = /[\u2100-\u214f\u2460-\u24ff\u2e80-\u2fdf\u3200-\u33ff\uf900-\ufaff\ufb00-\ufb4f\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff66-\uffdc\ud87e]/;
+const NFKC_SENSITIVE =
+  /[\u2100-\u214f\u2460-\u24ff\u2e80-\u2fdf\u3200-\u33ff\uf900-\ufaff\ufb00-\ufb4f\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff66-\uffdc\ud87e]/;
 
 /** Occurrences counted to pick the rarest piece as the anchor: past this many, any will do. */
 const ANCHOR_COUNT_CAP = 16;
@@ -324,12 +332,54 @@ export function holdsPhrase(text: string, phrase: PhraseText): boolean {
 /** Characters of a body piece kept to be read again with the next: a phrase across two pieces is found. */
 const PHRASE_OVERLAP_CHARS = 4096;
 
+/** The character whose UTF-8 encoding starts at `at` (a lead byte), as a string. */
+function charAt(buf: Buffer, at: number): string {
+  const lead = buf[at] as number;
+  if (lead < 0x80) return String.fromCharCode(lead);
+  const length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+  return buf.toString('utf8', at, Math.min(buf.length, at + length));
+}
+
+/**
+ * Whether `buf` (UTF-8, a whole chunk of a body) holds the phrase's literal form where
+ * occursAsWords would find it: not cutting a spaced-script word at either end. A neighbour
+ * that lies beyond the chunk cannot be seen: such an occurrence is left to the decoded text.
+ * UTF-8 is self-synchronizing, so the literal's bytes found are the literal in the text.
+ */
+function literalInBytes(buf: Buffer, phrase: PhraseText): boolean {
+  const needle = phrase.literalBytes;
+  if (needle === null) return false;
+  const checkStart = spaced(phrase.literal[0]);
+  const checkEnd = spaced(phrase.literal[phrase.literal.length - 1]);
+  for (let at = buf.indexOf(needle); at >= 0; at = buf.indexOf(needle, at + 1)) {
+    if (checkStart) {
+      if (at === 0) continue;
+      let lead = at - 1;
+      while (lead > 0 && ((buf[lead] as number) & 0xc0) === 0x80) lead--;
+      // A character cut by the chunk's start, or a letter of a spaced script: not seen as a boundary.
+      if (((buf[lead] as number) & 0xc0) === 0x80 || spaced(charAt(buf, lead))) continue;
+    }
+    if (checkEnd) {
+      const end = at + needle.length;
+      if (end >= buf.length || spaced(charAt(buf, end))) continue;
+    }
+    return true;
+  }
+  return false;
+}
+
+function bytesOf(chunk: Uint8Array): Buffer {
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+}
+
 /** holdsPhrase over a body stored in chunks (`read(i)`, undefined past the last), stopping at the first match. */
 export function bodyHoldsPhrase(read: (chunk: number) => Uint8Array | undefined, phrase: PhraseText): boolean {
   const decoder = new TextDecoder();
   let tail = '';
   for (let i = 0; ; i++) {
     const chunk = read(i);
+    // UTF-8 is self-synchronizing: the literal's bytes found in a chunk are the literal in its text.
+    if (chunk !== undefined && literalInBytes(bytesOf(chunk), phrase)) return true;
     const text = tail + (chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true }));
     if (text !== tail && holdsPhrase(text, phrase)) return true;
     if (chunk === undefined) return false;

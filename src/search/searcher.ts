@@ -1,17 +1,19 @@
 import type { Analyzer } from '../analysis/analyzer.js';
 import { TAG_PREFIX } from '../indexing/postings-buffer.js';
 import { shardOf } from '../router.js';
-import { PostingColumns } from '../store/postings-codec.js';
+import { lowerBound } from '../store/block-postings.js';
+import type { PostingColumns } from '../store/postings-codec.js';
 import type { SearchHit, SearchOptions, SearchResult, StructuredQuery } from '../types.js';
 import { type CorpusStats, idf, termScore } from './bm25.js';
 import { titleKey } from './doc-columns.js';
 import { union } from './doc-sets.js';
-import { PostingsCache } from './postings-cache.js';
 import { proximityFactor, type Spans } from './proximity.js';
-import { MAX_PREFIX_EXPANSIONS, type PlanTerm, type QueryPlan, QueryPlanner, relaxPlan, type Slot } from './query-plan.js';
+import { evaluation, QueryPostings } from './query-postings.js';
+import { MAX_PREFIX_EXPANSIONS, type PlanTerm, type QueryPlan, QueryPlanner, type Reading, relaxPlan, type Slot } from './query-plan.js';
 import { type Candidates, emptyCandidates, rankPage } from './ranking.js';
 import { queryTree, type Resolved, resolve } from './search-request.js';
 import { ShardEvaluator, slotSpansOf } from './shard-evaluator.js';
+import { oneTermCandidates } from './term-top.js';
 import type { ShardReader, ShardView } from './shard-reader.js';
 import { bodyChunkReader, makeSnippet, type SnippetOptions } from './snippets.js';
 import { topKIndexes } from './top-k.js';
@@ -37,15 +39,67 @@ const LEVEL_FACTOR = [1, 2, 4];
 const TITLE_SCAN_BELOW = 100;
 /** Best candidates whose titles are checked for the query as a substring. */
 const TITLE_CHECK = 20;
+/** Scoring looks a match up in a term's postings (binary search) when they outnumber the matches this many times. */
+const SPARSE_RATIO = 16;
 /** Candidate terms read per shard for one prefix before the most frequent are kept. */
 const PREFIX_SCAN = 256;
 
-/** The best `k` candidates: rank level (exact title, title contains the query), then score. */
-function bestOf(c: Candidates, k: number): number[] {
-  const { score, exact } = c;
-  return topKIndexes(c.count, k, (a, b) =>
-    exact[a] !== exact[b] ? (exact[a] as number) > (exact[b] as number) : (score[a] as number) > (score[b] as number),
-  );
+/** The best `k` candidates: rank level (exact title, title contains the query), then score (see ranksAbove). */
+function bestOf(c: Candidates, k: number, strict: boolean): number[] {
+  return topKIndexes(c.count, k, ranksAbove(c, strict));
+}
+
+/**
+ * Rank level, then score; `strict`, then (shard, docNum) too: a total order, so that the
+ * best k do not depend on the order candidates come in, as a one-word query needs whose
+ * block-max scores only the candidates that can reach them (term-top.ts). Other queries
+ * score every match in (shard, docNum) order, and keep the first found among equals.
+ */
+function ranksAbove(c: Candidates, strict: boolean): (a: number, b: number) => boolean {
+  const { score, exact, shard, doc } = c;
+  if (!strict) {
+    return (a, b) => (exact[a] !== exact[b] ? (exact[a] as number) > (exact[b] as number) : (score[a] as number) > (score[b] as number));
+  }
+  return (a, b) => {
+    if (exact[a] !== exact[b]) return (exact[a] as number) > (exact[b] as number);
+    if (score[a] !== score[b]) return (score[a] as number) > (score[b] as number);
+    if (shard[a] !== shard[b]) return (shard[a] as number) < (shard[b] as number);
+    return (doc[a] as number) < (doc[b] as number);
+  };
+}
+
+/**
+ * The word and reading of a query of one word ranked by score alone (no recency, scorer or
+ * date sort; titles weighted): what block-max can rank (see Searcher.oneTermTop). null otherwise.
+ */
+function oneTermShape(plan: QueryPlan, options: SearchOptions, o: Resolved): { term: PlanTerm; reading: Reading } | null {
+  const { terms, readings } = plan;
+  let root = plan.root;
+  // A group of one clause is that clause.
+  while (root?.kind === 'bool' && root.must.length === 1 && root.should.length + root.not.length === 0) root = root.must[0] ?? null;
+  if (root?.kind !== 'text' || root.phrase || root.field !== 'any' || terms.length !== 1) return null;
+  const slot = root.slots[0];
+  const term = terms[0] as PlanTerm;
+  const reading = readings[0];
+  if (root.slots.length !== 1 || slot === undefined || slot.cover.length + slot.expansions.length > 0 || term.weight <= 0) return null;
+  if (readings.length !== 1 || reading === undefined || reading.querySlots <= 0) return null;
+  if (options.recency !== undefined || options.scorer !== undefined || (options.sort ?? 'score') !== 'score' || o.titleWeight <= 0)
+    return null;
+  return { term, reading };
+}
+
+/** Document count and average field lengths over the first `shards` shards: what every score uses. */
+function corpusStats(views: readonly ShardView[], shards: number): CorpusStats {
+  let docs = 0;
+  let sumTitle = 0;
+  let sumBody = 0;
+  for (let s = 0; s < shards; s++) {
+    const st = (views[s] as ShardView).state;
+    docs += st.docs;
+    sumTitle += st.sumTitleLen;
+    sumBody += st.sumBodyLen;
+  }
+  return { docs, avgTitleLen: docs ? sumTitle / docs : 0, avgBodyLen: docs ? sumBody / docs : 0 };
 }
 
 function popcount(bits: number): number {
@@ -73,32 +127,12 @@ function hasExactTitle(c: Candidates, best: number[]): boolean {
  */
 export class Searcher {
   /** Decoded postings per query term and shard, reused across queries. */
-  private readonly columns: PostingColumns[][] = [];
+  private readonly postings = new QueryPostings();
 
   constructor(
     private readonly readersOf: () => readonly ShardReader[],
     private readonly analyzer: () => Analyzer,
   ) {}
-
-  private readonly cache = new PostingsCache();
-
-  /** The decoded postings of a term in a shard: from the cache, or decoded into a reused buffer. */
-  private fetchPostings(reader: ShardReader, view: ShardView, shard: number, id: number, term: PlanTerm): void {
-    this.columns[id] ??= [];
-    const row = this.columns[id] as PostingColumns[];
-    const cached = this.cache.get(shard, view.version, term.term);
-    if (cached !== undefined) {
-      row[shard] = cached;
-      return;
-    }
-    let cols = row[shard];
-    if (cols === undefined || this.cache.isShared(cols)) {
-      cols = new PostingColumns();
-      row[shard] = cols;
-    }
-    reader.postings(view, term.term, term.bytes, cols.clear());
-    this.cache.offer(shard, view.version, term.term, cols);
-  }
 
   search(query: string | StructuredQuery, options: SearchOptions = {}): SearchResult {
     const started = performance.now();
@@ -123,6 +157,19 @@ export class Searcher {
     const { terms } = plan;
     if (plan.root === null && !plan.scanTitles) return done(0, false, false);
 
+    const window = Math.max(RESCORE_WINDOW, o.offset + o.limit);
+    // Ties are broken by (shard, docNum) for the queries block-max may rank, whichever way they are evaluated.
+    const strict = oneTermShape(plan, options, o) !== null;
+    const one = this.oneTermTop(readers, views, plan, options, o, window);
+    if (one !== null) {
+      if (options.countOnly || one.total === 0) return done(one.total, false, false);
+      const best = bestOf(one.candidates, window, true);
+      if (plan.titleNeedle !== null) this.promoteTitleMatches(readers, views, one.candidates, best, plan.titleNeedle, false, true);
+      const hits = rankPage(readers, one.candidates, o.offset, o.limit, 'score', null, undefined);
+      if (options.snippets) this.attachSnippets(readers, hits, plan, options.snippets === true ? {} : options.snippets);
+      return { total: one.total, hits, tookMs: performance.now() - started, partial: false, relaxed: false, ...reading };
+    }
+
     // Postings of every term, shard by shard: a timeout leaves whole shards out.
     let shards = 0;
     let partial = false;
@@ -131,22 +178,10 @@ export class Searcher {
         partial = true;
         break;
       }
-      const reader = readers[s] as ShardReader;
-      terms.forEach((t, id) => {
-        this.fetchPostings(reader, views[s] as ShardView, s, id, t);
-      });
+      this.postings.load(readers[s] as ShardReader, views[s] as ShardView, s, plan);
       shards++;
     }
-    let docs = 0;
-    let sumTitle = 0;
-    let sumBody = 0;
-    for (let s = 0; s < shards; s++) {
-      const st = (views[s] as ShardView).state;
-      docs += st.docs;
-      sumTitle += st.sumTitleLen;
-      sumBody += st.sumBodyLen;
-    }
-    const stats: CorpusStats = { docs, avgTitleLen: docs ? sumTitle / docs : 0, avgBodyLen: docs ? sumBody / docs : 0 };
+    const stats = corpusStats(views, shards);
 
     const evaluate = (p: QueryPlan): Int32Array[] => {
       const sets: Int32Array[] = [];
@@ -155,7 +190,7 @@ export class Searcher {
           partial = true;
           break;
         }
-        const row = terms.map((_, id) => (this.columns[id] as PostingColumns[])[s] as PostingColumns);
+        const row = this.postings.shardRow(terms, s);
         sets.push(
           p.root === null
             ? new Int32Array(0)
@@ -170,6 +205,8 @@ export class Searcher {
     let relaxed = false;
     if (total === 0 && plan.plainWords && plan.readings.some((r) => r.slots.length > 1) && !partial) {
       plan = relaxPlan(plan);
+      // Any of the words: each may match alone, so each is read whole.
+      this.postings.loadWhole(readers, views, shards, terms);
       sets = evaluate(plan);
       total = sets.reduce((sum, set) => sum + set.length, 0);
       relaxed = total > 0;
@@ -180,15 +217,14 @@ export class Searcher {
     const mayScan = plan.scanTitles && plan.titleNeedle !== null && strictTotal < TITLE_SCAN_BELOW && !partial;
     if ((options.countOnly && !mayScan) || (total === 0 && !mayScan)) return done(total, partial, relaxed);
 
-    const window = Math.max(RESCORE_WINDOW, o.offset + o.limit);
     let candidates = this.score(readers, sets, plan, stats, o);
-    let best = bestOf(candidates, window);
+    let best = bestOf(candidates, window, strict);
     // With titles weighted 0 the caller asked titles to count for nothing: no rank levels.
     if (o.titleWeight === 0) candidates.exact.fill(0);
     const titleMatches =
       plan.titleNeedle === null || o.titleWeight === 0
         ? 0
-        : this.promoteTitleMatches(readers, views, candidates, best, plan.titleNeedle, false);
+        : this.promoteTitleMatches(readers, views, candidates, best, plan.titleNeedle, false, strict);
     if (mayScan && titleMatches < Math.max(1, o.limit) && !hasExactTitle(candidates, best)) {
       const needle = plan.titleNeedle as string;
       const grown = sets.map((set, s) =>
@@ -196,18 +232,20 @@ export class Searcher {
       );
       const grownTotal = grown.reduce((sum, set) => sum + set.length, 0);
       if (grownTotal > total) {
+        // Documents beyond the drivers' now match: their postings are needed whole.
+        this.postings.loadWhole(readers, views, shards, terms);
         sets = grown;
         total = grownTotal;
         candidates = this.score(readers, sets, plan, stats, o);
         if (o.titleWeight === 0) candidates.exact.fill(0);
-        best = bestOf(candidates, window);
-        if (o.titleWeight > 0) this.promoteTitleMatches(readers, views, candidates, best, needle, true);
+        best = bestOf(candidates, window, strict);
+        if (o.titleWeight > 0) this.promoteTitleMatches(readers, views, candidates, best, needle, true, strict);
       }
     }
     if (options.countOnly || total === 0) return done(total, partial, relaxed);
     if (options.recency !== undefined) this.applyRecency(readers, views, candidates, options.recency);
     if ((options.sort ?? 'score') === 'score' && plan.readings.some((r) => r.slots.length > 1)) {
-      if (options.recency !== undefined) best = bestOf(candidates, window);
+      if (options.recency !== undefined) best = bestOf(candidates, window, strict);
       this.rescoreByProximity(readers, views, candidates, plan, best);
     }
     const dates =
@@ -215,6 +253,41 @@ export class Searcher {
     const hits = rankPage(readers, candidates, o.offset, o.limit, options.sort ?? 'score', dates, options.scorer);
     if (options.snippets) this.attachSnippets(readers, hits, plan, options.snippets === true ? {} : options.snippets);
     return { total, hits, tookMs: performance.now() - started, partial, relaxed, ...reading };
+  }
+
+  /**
+   * A query of one word ranked by score alone (no recency, scorer or date sort; titles
+   * weighted): its total from the skip tables, its candidates by block-max (term-top.ts).
+   * null for any other query, and for one whose title scan may add matches (see mayScan).
+   */
+  private oneTermTop(
+    readers: readonly ShardReader[],
+    views: readonly ShardView[],
+    plan: QueryPlan,
+    options: SearchOptions,
+    o: Resolved,
+    window: number,
+  ): { total: number; candidates: Candidates } | null {
+    const shape = oneTermShape(plan, options, o);
+    if (shape === null || evaluation.decodeWhole) return null;
+    const { term, reading } = shape;
+    let total = 0;
+    readers.forEach((r, s) => {
+      total += r.liveCount(views[s] as ShardView, term.term, term.bytes);
+    });
+    if (plan.scanTitles && plan.titleNeedle !== null && total < TITLE_SCAN_BELOW) return null;
+    if (options.countOnly || total === 0) return { total, candidates: emptyCandidates(0) };
+    const stats = corpusStats(views, views.length);
+    const q = {
+      term: term.term,
+      bytes: term.bytes,
+      weight: idf(stats.docs, total) * term.weight,
+      stats,
+      titleWeight: o.titleWeight,
+      bodyWeight: term.titleOnly ? 0 : o.bodyWeight,
+      querySlots: reading.querySlots,
+    };
+    return { total, candidates: oneTermCandidates(readers, views, q, window) };
   }
 
   /** The page's snippets: one stored-document lookup and a bounded body read per hit. */
@@ -261,14 +334,24 @@ export class Searcher {
       }
       acc.touchedCount = set.length;
       scoring.forEach(({ t, id }, j) => {
-        const cols = (this.columns[id] as PostingColumns[])[s] as PostingColumns;
-        let df = 0;
-        for (let sh = 0; sh < sets.length; sh++) df += ((this.columns[id] as PostingColumns[])[sh] as PostingColumns).length;
+        const cols = (this.postings.columns[id] as PostingColumns[])[s] as PostingColumns;
+        const df = this.postings.df(id, sets.length);
         if (df === 0) return;
         const weight = idf(stats.docs, df) * t.weight;
         const bodyWeight = t.titleOnly ? 0 : o.bodyWeight;
         const { docNums, tfTitle, tfBody, titleLen, bodyLen } = cols;
-        for (let i = 0; i < cols.length; i++) {
+        // A long list (a common word, cached whole) and few matches: find each match in it
+        // rather than walk it. Each document's sum is added in the same order either way.
+        const sparse = set.length * SPARSE_RATIO < cols.length;
+        const steps = sparse ? set.length : cols.length;
+        for (let k = 0, from = 0; k < steps; k++) {
+          let i = k;
+          if (sparse) {
+            i = from = lowerBound(docNums, set[k] as number, from, cols.length);
+            if (i === cols.length) break;
+            // Not in this term's postings: the one found is a later match's, added when its turn comes.
+            if (docNums[i] !== set[k]) continue;
+          }
           const doc = docNums[i] as number;
           if (acc.member[doc] === 0) continue;
           const tfT = tfTitle[i] as number;
@@ -347,6 +430,7 @@ export class Searcher {
     best: number[],
     needle: string,
     scanned: boolean,
+    strict: boolean,
   ): number {
     let found = 0;
     if (scanned) {
@@ -361,7 +445,10 @@ export class Searcher {
       return found;
     }
     const { score, exact } = c;
-    const top = [...best].sort((a, b) => (exact[b] as number) - (exact[a] as number) || (score[b] as number) - (score[a] as number));
+    const above = ranksAbove(c, true);
+    const top = strict
+      ? [...best].sort((a, b) => (above(a, b) ? -1 : above(b, a) ? 1 : 0))
+      : [...best].sort((a, b) => (exact[b] as number) - (exact[a] as number) || (score[b] as number) - (score[a] as number));
     for (const k of top.slice(0, TITLE_CHECK)) {
       if (c.exact[k] !== 0) {
         found++;

@@ -1,4 +1,5 @@
-import { decodePositions, decodePostings, type PositionLists, type PostingColumns, positionsBytes } from '../store/postings-codec.js';
+import { decodePostingsWithin, payloadCount } from '../store/block-postings.js';
+import { decodePositions, decodePostings, type PositionLists, PostingColumns, positionsBytes } from '../store/postings-codec.js';
 import { SegmentReader } from '../store/segment-reader.js';
 import { type HitRecord, readShardState, readShardVersion, type ShardDbs, type ShardState } from '../store/shard-store.js';
 import { DocColumns } from './doc-columns.js';
@@ -70,6 +71,9 @@ function copyOf(bytes: Uint8Array): Uint8Array {
 
 /** Payloads up to this size are copied for the positions pass (a copy costs less than a lookup). */
 const MEMO_PAYLOAD_BYTES = 16 * 1024;
+const NONE = new Int32Array(0);
+/** Bytes of large payloads one query may keep copies of, per shard: a bound on what a query holds. */
+const QUERY_COPY_BYTES = 4 * 2 ** 20;
 
 /**
  * The search side of one shard, on the main thread: LMDB reads are synchronous and cost a
@@ -82,8 +86,14 @@ export class ShardReader {
   readonly accumulators = new Accumulators();
   private columns: DocColumns | null = null;
   /** Per term of the current query, per segment: see PayloadMemo. */
-  private readonly memo = new Map<string, PayloadMemo[]>();
+  private readonly memo = new Map<string, { memo: PayloadMemo[]; count: number }>();
   private memoVersion = -1;
+  private deadSorted = new Int32Array(0);
+  /** Bytes of large payloads copied for the current query (see memoOf). */
+  private copiedBytes = 0;
+  /** Postings nobody reads (liveCount decodes into it). */
+  private readonly scratch = new PostingColumns();
+  private deadVersion = -1;
 
   constructor(readonly dbs: ShardDbs) {}
 
@@ -106,36 +116,137 @@ export class ShardReader {
     return this.view;
   }
 
-  /** Appends the live postings of `term` to `cols`; returns how many. */
-  postings(view: ShardView, term: string, termBytes: Uint8Array, cols: PostingColumns): number {
-    let kept = 0;
-    const dead = view.dead.size > 0 ? view.dead : null;
-    const memo: PayloadMemo[] = [];
-    for (const segment of view.segments) {
-      // Norms first: loading them reads LMDB, which would overwrite the payload's buffer.
-      const norms = segment.norms();
-      const payload = segment.payload(term, termBytes);
-      if (payload !== null) kept += segment.guard(term, () => decodePostings(payload, segment.info.first, norms, dead, cols));
-      // A copy: Buffer#slice would be a view of LMDB's buffer, which the next read overwrites.
-      memo.push(
-        payload === null
-          ? null
-          : payload.length <= MEMO_PAYLOAD_BYTES
-            ? copyOf(payload)
-            : segment.guard(term, () => positionsBytes(payload)),
-      );
-    }
+  /**
+   * The payloads of `term` in the view's segments, read once per query (see PayloadMemo),
+   * with the term's postings in the shard, live or not.
+   */
+  private lookup(view: ShardView, term: string, termBytes: Uint8Array): { memo: PayloadMemo[]; count: number } {
     if (this.memoVersion !== view.version) {
       this.memo.clear();
       this.memoVersion = view.version;
     }
-    this.memo.set(term, memo);
-    return kept;
+    let found = this.memo.get(term);
+    if (found === undefined) {
+      const memo: PayloadMemo[] = [];
+      let count = 0;
+      for (const segment of view.segments) {
+        const payload = segment.payload(term, termBytes);
+        if (payload !== null) count += segment.guard(term, () => payloadCount(payload));
+        memo.push(this.memoOf(segment, term, payload, true));
+      }
+      found = { memo, count };
+      this.memo.set(term, found);
+    }
+    return found;
+  }
+
+  /**
+   * What to keep of a payload just read (see PayloadMemo): a copy (Buffer#slice would be a
+   * view of LMDB's buffer, which the next read overwrites) if it is small, or if the query's
+   * copies stay within QUERY_COPY_BYTES (a large list is then not read twice).
+   */
+  private memoOf(segment: SegmentReader, term: string, payload: Uint8Array | null, keepLarge: boolean): PayloadMemo {
+    if (payload === null) return null;
+    if (payload.length <= MEMO_PAYLOAD_BYTES) return copyOf(payload);
+    if (keepLarge && this.copiedBytes + payload.length <= QUERY_COPY_BYTES) {
+      this.copiedBytes += payload.length;
+      return copyOf(payload);
+    }
+    return segment.guard(term, () => positionsBytes(payload));
+  }
+
+  /**
+   * Runs `decode` on each payload of `term` and adds up what it returns. A term not read yet
+   * in this query is decoded straight from LMDB's buffer (what later reads need is kept, see
+   * memoOf); one already read, from the copies kept (a large one not kept is read again).
+   */
+  private decodeEach(
+    view: ShardView,
+    term: string,
+    termBytes: Uint8Array,
+    decode: (payload: Uint8Array, segment: SegmentReader) => number,
+  ): number {
+    let sum = 0;
+    const known = this.memoVersion === view.version ? this.memo.get(term) : undefined;
+    if (known === undefined) {
+      if (this.memoVersion !== view.version) {
+        this.memo.clear();
+        this.memoVersion = view.version;
+      }
+      const memo: PayloadMemo[] = [];
+      let count = 0;
+      for (const segment of view.segments) {
+        // Norms first: loading them reads LMDB, which would overwrite the payload's buffer.
+        segment.norms();
+        const payload = segment.payload(term, termBytes);
+        if (payload !== null) {
+          count += segment.guard(term, () => payloadCount(payload));
+          sum += segment.guard(term, () => decode(payload, segment));
+        }
+        memo.push(this.memoOf(segment, term, payload, false));
+      }
+      this.memo.set(term, { memo, count });
+      return sum;
+    }
+    known.memo.forEach((kept, i) => {
+      if (kept === null) return;
+      const segment = view.segments[i] as SegmentReader;
+      segment.norms();
+      const payload = kept instanceof Uint8Array ? kept : segment.payload(term, termBytes);
+      if (payload !== null) sum += segment.guard(term, () => decode(payload, segment));
+    });
+    return sum;
+  }
+
+  /** Appends the live postings of `term` to `cols`; returns how many. */
+  postings(view: ShardView, term: string, termBytes: Uint8Array, cols: PostingColumns): number {
+    const dead = view.dead.size > 0 ? view.dead : null;
+    return this.decodeEach(view, term, termBytes, (p, seg) => decodePostings(p, seg.info.first, seg.norms(), dead, cols));
+  }
+
+  /**
+   * Appends the live postings of `term` for the docNums of `within` (live, ascending) to
+   * `cols`, decoding only the blocks that may hold one of them (see block-postings.ts).
+   * Returns the term's live postings in the shard: all of them, not only those appended.
+   */
+  postingsWithin(view: ShardView, term: string, termBytes: Uint8Array, within: Int32Array, cols: PostingColumns): number {
+    const dead = this.deadDocs(view);
+    return this.decodeEach(view, term, termBytes, (p, seg) => decodePostingsWithin(p, seg.info.first, seg.norms(), within, dead, cols));
+  }
+
+  /** The payload of `term` in each segment of the view (null where it has none), as copies that later reads leave alone. */
+  payloadCopies(view: ShardView, term: string, termBytes: Uint8Array): (Uint8Array | null)[] {
+    return this.lookup(view, term, termBytes).memo.map((kept, i) => {
+      if (kept === null || kept instanceof Uint8Array) return kept;
+      const payload = (view.segments[i] as SegmentReader).payload(term, termBytes);
+      return payload === null ? null : copyOf(payload);
+    });
+  }
+
+  /** The live postings of `term` in the shard: decodes only the blocks that may hold a removed document. */
+  liveCount(view: ShardView, term: string, termBytes: Uint8Array): number {
+    if (view.dead.size === 0) return this.postingCount(view, term, termBytes);
+    return this.postingsWithin(view, term, termBytes, NONE, this.scratch.clear());
+  }
+
+  /** The postings of `term` in the shard, live or not, without decoding any: to find a query's rarest word. */
+  postingCount(view: ShardView, term: string, termBytes: Uint8Array): number {
+    return this.lookup(view, term, termBytes).count;
+  }
+
+  /** The removed docNums of a view, ascending (kept until the view changes). */
+  private deadDocs(view: ShardView): Int32Array {
+    if (this.deadVersion !== view.version) {
+      this.deadSorted = Int32Array.from(view.dead).sort();
+      this.deadVersion = view.version;
+    }
+    return this.deadSorted;
   }
 
   /** Forgets the payloads kept for the previous query (see PayloadMemo). */
   beginQuery(): void {
     this.memo.clear();
+    this.copiedBytes = 0;
   }
 
   /**
@@ -144,7 +255,7 @@ export class ShardReader {
    * a segment (a very common word: reading them would cost more than they tell).
    */
   positions(view: ShardView, term: string, termBytes: Uint8Array, lists: PositionLists, maxBytes = Number.POSITIVE_INFINITY): boolean {
-    const memo = this.memoVersion === view.version ? this.memo.get(term) : undefined;
+    const memo = this.memoVersion === view.version ? this.memo.get(term)?.memo : undefined;
     for (let i = 0; i < view.segments.length; i++) {
       const segment = view.segments[i] as SegmentReader;
       const { first, last } = segment.info;

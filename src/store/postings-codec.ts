@@ -272,7 +272,7 @@ export function encodePayload(out: ByteWriter, _scratch: ByteWriter, segFirst: n
  * Decodes the doc section of block b (docs, frequencies) into the given arrays from `at`;
  * returns the number of postings in it. `prevDoc` is the docNum its first gap starts from.
  */
-function decodeBlockDocs(
+export function decodeBlockDocs(
   payload: Uint8Array,
   start: number,
   end: number,
@@ -296,7 +296,7 @@ function decodeBlockDocs(
 }
 
 /** Postings of block b of a payload of n postings. */
-function blockCount(n: number, b: number): number {
+export function blockCount(n: number, b: number): number {
   return Math.min(BLOCK_DOCS, n - b * BLOCK_DOCS);
 }
 
