@@ -82,16 +82,13 @@ export function isPhrase(spans: readonly Spans[], deltas: readonly number[]): bo
 /**
  * The proximity factor of a document (>= 1): 1 + ADJACENT_BOOST x (share of consecutive
  * query words that stand adjacent) + NEAR_BOOST x (share that stand within NEAR_WORDS)
- * + PHRASE_BOOST when the whole query occurs as a phrase. Pairs with a `skipped` slot (its
- * positions were not read) are left out of the shares; with every other pair adjacent,
- * half the phrase boost is given.
+ * + PHRASE_BOOST when the whole query occurs as a phrase.
  */
-export function proximityFactor(spans: readonly Spans[], deltas: readonly number[], skipped?: readonly boolean[]): number {
+export function proximityFactor(spans: readonly Spans[], deltas: readonly number[]): number {
   let pairs = 0;
   let adjacent = 0;
   let close = 0;
   for (let i = 0; i + 1 < spans.length; i++) {
-    if (skipped?.[i] || skipped?.[i + 1]) continue;
     pairs++;
     const a = spans[i] as Spans;
     const b = spans[i + 1] as Spans;
@@ -101,10 +98,7 @@ export function proximityFactor(spans: readonly Spans[], deltas: readonly number
   }
   if (pairs === 0) return 1;
   let factor = 1 + (ADJACENT_BOOST * adjacent) / pairs + (NEAR_BOOST * close) / pairs;
-  if (adjacent === pairs) {
-    const complete = skipped === undefined || !skipped.includes(true);
-    factor += complete && isPhrase(spans, deltas) ? PHRASE_BOOST : PHRASE_BOOST / 2;
-  }
+  if (adjacent === pairs) factor += isPhrase(spans, deltas) ? PHRASE_BOOST : PHRASE_BOOST / 2;
   return factor;
 }
 

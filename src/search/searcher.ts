@@ -8,14 +8,14 @@ import { type CorpusStats, idf, termScore } from './bm25.js';
 import { titleKey } from './doc-columns.js';
 import { union } from './doc-sets.js';
 import { proximityFactor, type Spans } from './proximity.js';
-import { evaluation, QueryPostings } from './query-postings.js';
 import { MAX_PREFIX_EXPANSIONS, type PlanTerm, type QueryPlan, QueryPlanner, type Reading, relaxPlan, type Slot } from './query-plan.js';
+import { evaluation, QueryPostings } from './query-postings.js';
 import { type Candidates, emptyCandidates, rankPage } from './ranking.js';
 import { queryTree, type Resolved, resolve } from './search-request.js';
 import { ShardEvaluator, slotSpansOf } from './shard-evaluator.js';
-import { oneTermCandidates } from './term-top.js';
 import type { ShardReader, ShardView } from './shard-reader.js';
 import { bodyChunkReader, makeSnippet, type SnippetOptions } from './snippets.js';
+import { oneTermCandidates } from './term-top.js';
 import { topKIndexes } from './top-k.js';
 
 export { MAX_QUERY_CHARS } from './query-parser.js';
@@ -25,11 +25,6 @@ export { MAX_LIMIT } from './search-request.js';
  * offset + limit, if more): documents beyond it keep their BM25F order, as in Lucene's rescoring.
  */
 export const RESCORE_WINDOW = 50;
-/**
- * Proximity ranking skips a term whose positions take more than this in a segment (a very
- * common word): scanning them would cost more than the query's other work. Phrases always read them.
- */
-const PROXIMITY_MAX_POSITION_BYTES = 8 * 1024;
 /** Rank levels above any score: the title is exactly the query; the title contains it. */
 const EXACT_TITLE = 2;
 const TITLE_CONTAINS = 1;
@@ -479,19 +474,14 @@ export class Searcher {
       const factors = new Float64Array(mine.length).fill(1);
       for (const { slots } of readings) {
         const deltas = slots.slice(1).map((slot, i) => slot.offset - (slots[i] as Slot).offset);
-        const { spans, skipped } = slotSpansOf(
-          readers[s] as ShardReader,
-          views[s] as ShardView,
-          plan.terms,
-          slots,
-          docs,
-          PROXIMITY_MAX_POSITION_BYTES,
-        );
+        // Every term's positions are read, however common: only the blocks of these few
+        // documents are (decodePositions), so that ranking never depends on how postings are
+        // split into segments (a cap on a segment's position bytes once did).
+        const spans = slotSpansOf(readers[s] as ShardReader, views[s] as ShardView, plan.terms, slots, docs);
         for (let i = 0; i < mine.length; i++) {
           const f = proximityFactor(
             spans.map((perDoc) => perDoc[i] as Spans),
             deltas,
-            skipped,
           );
           if (f > (factors[i] as number)) factors[i] = f;
         }

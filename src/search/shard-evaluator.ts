@@ -90,7 +90,7 @@ export class ShardEvaluator {
   }
 
   private phrasePositions(node: TextPlan, candidates: Int32Array, titleOnly: boolean): Int32Array {
-    const { spans: slotSpans } = slotSpansOf(this.reader, this.view, this.terms, node.slots, candidates);
+    const slotSpans = slotSpansOf(this.reader, this.view, this.terms, node.slots, candidates);
     const deltas = node.slots.slice(1).map((slot, i) => slot.offset - (node.slots[i] as Slot).offset);
     const out = new Int32Array(candidates.length);
     let k = 0;
@@ -156,39 +156,28 @@ export class ShardEvaluator {
   }
 }
 
-/**
- * For each slot, its spans in each candidate (see slotSpans): spans[slot][candidate]. With
- * `maxBytes`, a term whose positions are larger is not read and its slots are marked
- * `skipped` (their spans may be incomplete).
- */
+/** For each slot, its spans in each candidate (see slotSpans): spans[slot][candidate]. */
 export function slotSpansOf(
   reader: ShardReader,
   view: ShardView,
   terms: readonly PlanTerm[],
   slots: readonly Slot[],
   candidates: Int32Array,
-  maxBytes = Number.POSITIVE_INFINITY,
-): { spans: Spans[][]; skipped: boolean[] } {
+): Spans[][] {
   const lists = new PositionLists();
   const cache = new Map<number, Int32Array[]>();
-  const tooLarge = new Set<number>();
-  const empty = new Int32Array(0);
   const ofTerm = (t: number): Int32Array[] => {
     let perDoc = cache.get(t);
     if (perDoc === undefined) {
       const term = terms[t] as PlanTerm;
-      const complete = reader.positions(view, term.term, term.bytes, lists.reset(candidates), maxBytes);
+      reader.positions(view, term.term, term.bytes, lists.reset(candidates));
       perDoc = [];
-      if (complete) for (let c = 0; c < candidates.length; c++) perDoc.push(lists.of(c).slice());
-      else {
-        tooLarge.add(t);
-        for (let c = 0; c < candidates.length; c++) perDoc.push(empty);
-      }
+      for (let c = 0; c < candidates.length; c++) perDoc.push(lists.of(c).slice());
       cache.set(t, perDoc);
     }
     return perDoc;
   };
-  const spans = slots.map((slot) => {
+  return slots.map((slot) => {
     const main = ofTerm(slot.main);
     if (slot.cover.length === 0 && slot.expansions.length === 0) return main.map(pointSpans);
     const expansions = slot.expansions.map(ofTerm);
@@ -201,6 +190,4 @@ export function slotSpansOf(
       ),
     );
   });
-  const skipped = slots.map((slot) => [slot.main, ...slot.cover, ...slot.expansions].some((t) => tooLarge.has(t)));
-  return { spans, skipped };
 }

@@ -1,5 +1,5 @@
 import { decodePostingsWithin, payloadCount } from '../store/block-postings.js';
-import { decodePositions, decodePostings, type PositionLists, PostingColumns, positionsBytes } from '../store/postings-codec.js';
+import { decodePositions, decodePostings, type PositionLists, PostingColumns } from '../store/postings-codec.js';
 import { SegmentReader } from '../store/segment-reader.js';
 import { type HitRecord, readShardState, readShardVersion, type ShardDbs, type ShardState } from '../store/shard-store.js';
 import { DocColumns } from './doc-columns.js';
@@ -54,10 +54,10 @@ export class Accumulators {
 /**
  * What a query keeps of a term's payload in a segment after decoding its postings, so that
  * reading positions later (phrases, proximity) needs no second lookup: a copy of a small
- * payload, the size of a large one's positions (to skip them without reading), or null
- * when the segment lacks the term.
+ * payload, LARGE for a large one not kept (read again), or null when the segment lacks the term.
  */
-type PayloadMemo = Uint8Array | number | null;
+const LARGE = 'large';
+type PayloadMemo = Uint8Array | typeof LARGE | null;
 /**
  * A copy of exactly `bytes.length` bytes. lmdb-js's fast reads return a view of its shared
  * read buffer whose `length` is the value's size while the view itself may extend further:
@@ -132,7 +132,7 @@ export class ShardReader {
       for (const segment of view.segments) {
         const payload = segment.payload(term, termBytes);
         if (payload !== null) count += segment.guard(term, () => payloadCount(payload));
-        memo.push(this.memoOf(segment, term, payload, true));
+        memo.push(this.memoOf(payload, true));
       }
       found = { memo, count };
       this.memo.set(term, found);
@@ -145,14 +145,14 @@ export class ShardReader {
    * view of LMDB's buffer, which the next read overwrites) if it is small, or if the query's
    * copies stay within QUERY_COPY_BYTES (a large list is then not read twice).
    */
-  private memoOf(segment: SegmentReader, term: string, payload: Uint8Array | null, keepLarge: boolean): PayloadMemo {
+  private memoOf(payload: Uint8Array | null, keepLarge: boolean): PayloadMemo {
     if (payload === null) return null;
     if (payload.length <= MEMO_PAYLOAD_BYTES) return copyOf(payload);
     if (keepLarge && this.copiedBytes + payload.length <= QUERY_COPY_BYTES) {
       this.copiedBytes += payload.length;
       return copyOf(payload);
     }
-    return segment.guard(term, () => positionsBytes(payload));
+    return LARGE;
   }
 
   /**
@@ -183,7 +183,7 @@ export class ShardReader {
           count += segment.guard(term, () => payloadCount(payload));
           sum += segment.guard(term, () => decode(payload, segment));
         }
-        memo.push(this.memoOf(segment, term, payload, false));
+        memo.push(this.memoOf(payload, false));
       }
       this.memo.set(term, { memo, count });
       return sum;
@@ -250,11 +250,11 @@ export class ShardReader {
   }
 
   /**
-   * Decodes the positions of `lists.wanted` (live docNums, ascending) for `term`. Returns
-   * false, leaving them incomplete, when the term's positions take more than `maxBytes` in
-   * a segment (a very common word: reading them would cost more than they tell).
+   * Decodes the positions of `lists.wanted` (live docNums, ascending) for `term`: only the
+   * blocks that hold one are read (see decodePositions), so a common word costs what its
+   * candidates hold, not what the whole list does.
    */
-  positions(view: ShardView, term: string, termBytes: Uint8Array, lists: PositionLists, maxBytes = Number.POSITIVE_INFINITY): boolean {
+  positions(view: ShardView, term: string, termBytes: Uint8Array, lists: PositionLists): void {
     const memo = this.memoVersion === view.version ? this.memo.get(term)?.memo : undefined;
     for (let i = 0; i < view.segments.length; i++) {
       const segment = view.segments[i] as SegmentReader;
@@ -263,13 +263,10 @@ export class ShardReader {
       if (wanted.length === 0 || (wanted[wanted.length - 1] as number) < first || (wanted[0] as number) > last) continue;
       const kept = memo?.[i];
       if (kept === null) continue;
-      if (typeof kept === 'number' && kept > maxBytes) return false;
       const payload = kept instanceof Uint8Array ? kept : segment.payload(term, termBytes);
       if (payload === null) continue;
-      if (maxBytes !== Number.POSITIVE_INFINITY && segment.guard(term, () => positionsBytes(payload)) > maxBytes) return false;
       segment.guard(term, () => decodePositions(payload, first, lists));
     }
-    return true;
   }
 
   /** The title length (in word positions) of a live docNum. */
