@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { writeFileDurably } from '../serve/durable-file.js';
 import { z } from 'zod';
-import { ANALYZER_VERSION } from '../analysis/analyzer.js';
 import { type AnalysisOptions, analysisFingerprint } from '../analysis/analysis-options.js';
+import { ANALYZER_VERSION } from '../analysis/analyzer.js';
 import { EngineError } from '../errors.js';
 import { ROUTER_HASH } from '../router.js';
+import { writeFileDurably } from '../store/durable-file.js';
 import { CHARSET_TABLE, STOP_MARK } from './term-codec.js';
 
 export const CLUSTER_FILE = 'cluster.json';
@@ -227,7 +227,5 @@ export function writeCluster(dir: string, config: ClusterConfig): void {
     writeFileSync(join(nodeDir(dir, node.name), 'stopwords.txt'), `${STOP_MARK}\n`);
     writeFileSync(nodeConfigFile(dir, node.name), searchdConfig(dir, config, node));
   }
-  const tmp = join(dir, `${CLUSTER_FILE}.tmp`);
-  writeFileSync(tmp, `${JSON.stringify(config, null, 2)}\n`);
-  renameSync(tmp, join(dir, CLUSTER_FILE));
+  writeFileDurably(join(dir, CLUSTER_FILE), `${JSON.stringify(config, null, 2)}\n`);
 }

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { type ClusterConfig, isClusterDir, readClusterConfig } from '../cluster/cluster-config.js';
 import { EngineError, type IndexOptions, openIndex, type RuyiIndex } from '../index.js';
+import { writeFileDurably } from '../store/durable-file.js';
 import { clearCluster, clusterServeRefusal, oneIndexOnly, withClusterAnalysis } from './cluster-serve.js';
 import { DocStore } from './doc-store.js';
-import { writeFileDurably } from './durable-file.js';
 import { ApiError } from './errors.js';
 import { DEFAULT_SETTINGS, type IndexSettings } from './settings.js';
 import { type Task, TaskLog } from './task-log.js';
@@ -156,7 +156,9 @@ export class Registry {
     // A cluster's analysis is its own (cluster.json), not the record's to choose.
     const ruyi = await openIndex(
       this.indexDir(uid),
-      this.cluster === null ? { ...this.engineOptions, pinyin: r.settings.pinyin, traditional: r.settings.traditional } : this.engineOptions,
+      this.cluster === null
+        ? { ...this.engineOptions, pinyin: r.settings.pinyin, traditional: r.settings.traditional }
+        : this.engineOptions,
     );
     const again = this.opened.get(uid);
     if (again !== undefined) {

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { DurableAppender } from './durable-file.js';
+import { DurableAppender } from '../store/durable-file.js';
 
 export type TaskStatus = 'enqueued' | 'processing' | 'succeeded' | 'failed' | 'canceled';
 export const TASK_STATUSES: readonly TaskStatus[] = ['enqueued', 'processing', 'succeeded', 'failed', 'canceled'];

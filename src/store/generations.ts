@@ -1,18 +1,7 @@
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError } from '../errors.js';
+import { writeFileDurably } from './durable-file.js';
 
 /*
  * An index directory holds generations: complete, self-contained indexes (ruyi.json and the
@@ -99,31 +88,12 @@ export function createGeneration(db: string): string {
   return name;
 }
 
-function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
- * Makes `name` the live generation: CURRENT.tmp is written and synced, then renamed over
- * CURRENT (atomic), then the directory entry is synced, so after a crash CURRENT names the
- * old generation or the new one, whole.
+ * Makes `name` the live generation: CURRENT is replaced durably (writeFileDurably), so after
+ * a crash it names the old generation or the new one, whole.
  */
 export function switchCurrent(db: string, name: string): void {
-  const tmp = join(db, `${CURRENT_FILE}.tmp`);
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, `${name}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, join(db, CURRENT_FILE));
-  fsyncPath(db);
+  writeFileDurably(join(db, CURRENT_FILE), `${name}\n`);
 }
 
 /**
@@ -145,6 +115,7 @@ export function removeStaleGenerations(db: string, keep?: string): string[] {
     rmSync(join(db, trash), { recursive: true, force: true });
     removed.push(base);
   }
-  rmSync(join(db, `${CURRENT_FILE}.tmp`), { force: true });
+  // A switch cut short leaves its temporary file (CURRENT.tmp before writeFileDurably named them by pid).
+  for (const name of readdirSync(db)) if (/^CURRENT\.(\d+\.)?tmp$/.test(name)) rmSync(join(db, name), { force: true });
   return removed;
 }

@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AnalysisOptions, analysisFingerprint, resolveAnalysis } from '../analysis/analysis-options.js';
 import { ANALYZER_VERSION } from '../analysis/analyzer.js';
 import { dictionaryFingerprint } from '../analysis/dictionary.js';
 import { EngineError } from '../errors.js';
 import { ROUTER_HASH } from '../router.js';
+import { writeFileDurably } from './durable-file.js';
 import { KEY_LAYOUT_VERSION } from './shard-store.js';
 
 export const META_FILE = 'ruyi.json';
@@ -77,9 +78,8 @@ export function openMeta(
     if (!create) throw new EngineError('E_CONFIG', `no index at ${dir}`);
     mkdirSync(dir, { recursive: true });
     const meta = currentMeta(wantShards ?? defaultShards, resolveAnalysis(wantAnalysis));
-    const tmp = `${file}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(meta, null, 2)}\n`);
-    renameSync(tmp, file);
+    // Durably: an index whose data survived a power cut without its metadata could not be opened.
+    writeFileDurably(file, `${JSON.stringify(meta, null, 2)}\n`);
     return meta;
   }
   let meta: IndexMeta;
