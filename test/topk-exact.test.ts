@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { mulberry32 } from '../scripts/prng.js';
 import { Analyzer } from '../src/analysis/analyzer.js';
 import { type Doc, openIndex, type RuyiIndex, type SearchOptions } from '../src/index.js';
 import { evaluation } from '../src/search/query-postings.js';
@@ -22,17 +23,6 @@ function sentences(): string[] {
     }
   }
   return [...out];
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const SENTENCES = sentences();
