@@ -1,4 +1,4 @@
-import { BLOCK_DOCS, blockCount, decodeBlockDocs, SkipTable } from '../store/postings-codec.js';
+import { BLOCK_DOCS, decodeBlockInto, SkipTable } from '../store/postings-codec.js';
 import type { SegmentReader } from '../store/segment-reader.js';
 import { type CorpusStats, termScore } from './bm25.js';
 import { type Candidates, emptyCandidates } from './ranking.js';
@@ -160,12 +160,7 @@ export function oneTermCandidates(readers: readonly ShardReader[], views: readon
     const segment = view.segments[ref.segment] as SegmentReader;
     const first = segment.info.first;
     const norms = segment.norms();
-    const count = blockCount(skip.n, b);
-    segment.guard(q.term, () => {
-      skip.checkDocs(payload, b);
-      const prev = b === 0 ? first : (skip.lastDoc[b - 1] as number);
-      decodeBlockDocs(payload, skip.docStart[b] as number, skip.docStart[b + 1] as number, count, prev, blockDocs, blockTfT, blockTfB, 0);
-    });
+    const count = segment.guard(q.term, () => decodeBlockInto(payload, skip, b, first, blockDocs, blockTfT, blockTfB));
     for (let i = 0; i < count; i++) {
       const d = blockDocs[i] as number;
       if (view.dead.size > 0 && view.dead.has(d)) continue;

@@ -1,4 +1,4 @@
-import { BLOCK_DOCS, blockCount, decodeBlockDocs, type PostingColumns, type SegmentNorms, SkipTable } from './postings-codec.js';
+import { BLOCK_DOCS, decodeBlockInto, type PostingColumns, type SegmentNorms, SkipTable } from './postings-codec.js';
 import { ByteReader } from './varint.js';
 
 /**
@@ -60,10 +60,7 @@ export function decodePostingsWithin(
     if (target === NO_DOC) break;
     b = skip.blockOf(target, b);
     if (b >= skip.blocks) break;
-    skip.checkDocs(payload, b);
-    const count = blockCount(n, b);
-    const prev = b === 0 ? segFirst : (skip.lastDoc[b - 1] as number);
-    decodeBlockDocs(payload, skip.docStart[b] as number, skip.docStart[b + 1] as number, count, prev, blockDocs, blockTfT, blockTfB, 0);
+    const count = decodeBlockInto(payload, skip, b, segFirst, blockDocs, blockTfT, blockTfB);
     const last = blockDocs[count - 1] as number;
     cols.ensure(count);
     const { docNums, tfTitle, tfBody, titleLen, bodyLen } = cols;

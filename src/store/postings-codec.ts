@@ -272,7 +272,7 @@ export function encodePayload(out: ByteWriter, _scratch: ByteWriter, segFirst: n
  * Decodes the doc section of block b (docs, frequencies) into the given arrays from `at`;
  * returns the number of postings in it. `prevDoc` is the docNum its first gap starts from.
  */
-export function decodeBlockDocs(
+function decodeBlockDocs(
   payload: Uint8Array,
   start: number,
   end: number,
@@ -296,7 +296,7 @@ export function decodeBlockDocs(
 }
 
 /** Postings of block b of a payload of n postings. */
-export function blockCount(n: number, b: number): number {
+function blockCount(n: number, b: number): number {
   return Math.min(BLOCK_DOCS, n - b * BLOCK_DOCS);
 }
 
@@ -307,13 +307,25 @@ const scratchTfT = new Int32Array(BLOCK_DOCS);
 const scratchTfB = new Int32Array(BLOCK_DOCS);
 
 /** Checks and decodes block b of a payload (its skip table read) into the scratch arrays; returns its postings. */
-function decodeScratchBlock(payload: Uint8Array, skip: SkipTable, b: number, segFirst: number): number {
+/** Decodes block `b` of a payload (its CRC checked first) into `docs`, `tfT` and `tfB`; returns its posting count. */
+export function decodeBlockInto(
+  payload: Uint8Array,
+  skip: SkipTable,
+  b: number,
+  segFirst: number,
+  docs: Int32Array,
+  tfT: Int32Array,
+  tfB: Int32Array,
+): number {
   skip.checkDocs(payload, b);
   const count = blockCount(skip.n, b);
   const prev = b === 0 ? segFirst : (skip.lastDoc[b - 1] as number);
-  const start = skip.docStart[b] as number;
-  decodeBlockDocs(payload, start, skip.docStart[b + 1] as number, count, prev, scratchDocs, scratchTfT, scratchTfB, 0);
+  decodeBlockDocs(payload, skip.docStart[b] as number, skip.docStart[b + 1] as number, count, prev, docs, tfT, tfB, 0);
   return count;
+}
+
+function decodeScratchBlock(payload: Uint8Array, skip: SkipTable, b: number, segFirst: number): number {
+  return decodeBlockInto(payload, skip, b, segFirst, scratchDocs, scratchTfT, scratchTfB);
 }
 
 /**
