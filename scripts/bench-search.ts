@@ -98,8 +98,27 @@ interface RawDoc {
   date?: string;
 }
 
-type QueryType = 'plain 1 word' | 'plain 2 words' | 'plain 3 words' | 'phrase' | 'OR' | 'prefix' | 'tag filter' | 'date sort';
-const TYPES: QueryType[] = ['plain 1 word', 'plain 2 words', 'plain 3 words', 'phrase', 'OR', 'prefix', 'tag filter', 'date sort'];
+type QueryType =
+  | 'plain 1 word'
+  | 'plain 2 words'
+  | 'plain 3 words'
+  | 'phrase'
+  | 'phrase, exact total'
+  | 'OR'
+  | 'prefix'
+  | 'tag filter'
+  | 'date sort';
+const TYPES: QueryType[] = [
+  'plain 1 word',
+  'plain 2 words',
+  'plain 3 words',
+  'phrase',
+  'phrase, exact total',
+  'OR',
+  'prefix',
+  'tag filter',
+  'date sort',
+];
 
 /** One query of a type, in each engine's terms. */
 interface Case {
@@ -188,12 +207,15 @@ function makeCases(
       const ws = pick(words(sentence), 2 + Math.floor(rand() * 2));
       const text = join2(ws);
       const tokens = ws.flatMap((w) => tokenize(w).slice(0, 1));
-      cases.phrase.push({
+      const phrase: Case = {
         ruyi: { query: `"${text}"`, options: {} },
         ftsAnd: quote(tokens.join(' ')),
         ftsOr: quote(tokens.join(' ')),
         lance: { text: tokens.join(' '), op: 'phrase' },
-      });
+      };
+      cases.phrase.push(phrase);
+      // The same with every candidate's text checked, so that the total is exact (ruyi's default checks the page's).
+      cases['phrase, exact total'].push({ ...phrase, ruyi: { ...phrase.ruyi, options: { exactTotal: true } } });
     }
     const other = sample[(i + 1) % sample.length] as RawDoc;
     const a = pick(title, 1)[0];
@@ -304,9 +326,10 @@ function compareAnswers(cases: Record<QueryType, Case[]>, index: RuyiIndex, base
       const rank = ix.search(c.ruyi.query, { ...c.ruyi.options, limit: 10 }).hits.findIndex((h) => h.id === c.id);
       return sum + (rank < 0 ? 0 : 1 / (rank + 1));
     }, 0) / Math.max(1, known.length);
-  const answer = (ix: RuyiIndex, c: Case): string => {
-    const { total, hits } = ix.search(c.ruyi.query, { ...c.ruyi.options, limit: LIMIT });
-    return JSON.stringify({ total, hits: hits.map((h) => [h.id, h.score]) });
+  // The total is compared when both say it is exact (a baseline before totalExact always was).
+  const answer = (ix: RuyiIndex, c: Case): { total: number | null; hits: string } => {
+    const r = ix.search(c.ruyi.query, { ...c.ruyi.options, limit: LIMIT });
+    return { total: r.totalExact === false ? null : r.total, hits: JSON.stringify(r.hits.map((h) => [h.id, h.score])) };
   };
   let compared = 0;
   let differ = 0;
@@ -314,7 +337,8 @@ function compareAnswers(cases: Record<QueryType, Case[]>, index: RuyiIndex, base
     for (const type of TYPES) {
       for (const c of cases[type]) {
         compared++;
-        if (answer(index, c) !== answer(baseline, c)) differ++;
+        const [a, b] = [answer(index, c), answer(baseline, c)];
+        if (a.hits !== b.hits || (a.total !== null && b.total !== null && a.total !== b.total)) differ++;
       }
     }
   }
@@ -434,6 +458,19 @@ async function benchCorpus(name: string, file: string, work: string, withLance: 
     }
   }
   const tokenize = loadTokenizer();
+
+  // The sample: SAMPLE_DOCS documents spread over the corpus, with a title.
+  const all: RawDoc[] = [];
+  for await (const d of readDocs(file)) if ((d.title ?? '').trim() !== '') all.push({ ...d, body: d.body.slice(0, 2000) });
+  const rand = mulberry32(7);
+  const sample = Array.from({ length: SAMPLE_DOCS }, () => all[Math.floor(rand() * all.length)] as RawDoc);
+  const hasDates = all.some((d) => d.date);
+  all.length = 0;
+  const analyzer = Analyzer.load();
+  const cases = makeCases(sample, analyzer, tokenize, hasDates);
+  // Beside the index, so that a profile or an A/B of two builds can rerun exactly these queries.
+  writeFileSync(join(work, `${name}-cases.json`), JSON.stringify(Object.fromEntries(TYPES.map((t) => [t, cases[t].map((c) => c.ruyi)]))));
+
   const ftsFile = join(work, `${name}-fts5.sqlite`);
   const fresh = !existsSync(ftsFile);
   const builder = fresh ? await ftsBuild(ftsFile) : null;
@@ -472,16 +509,6 @@ async function benchCorpus(name: string, file: string, work: string, withLance: 
       built === null ? 'LanceDB: reusing its table' : `LanceDB: table and FTS index built in ${fmt((performance.now() - t0) / 1000, 1)} s`,
     );
   }
-
-  // The sample: SAMPLE_DOCS documents spread over the corpus, with a title.
-  const all: RawDoc[] = [];
-  for await (const d of readDocs(file)) if ((d.title ?? '').trim() !== '') all.push({ ...d, body: d.body.slice(0, 2000) });
-  const rand = mulberry32(7);
-  const sample = Array.from({ length: SAMPLE_DOCS }, () => all[Math.floor(rand() * all.length)] as RawDoc);
-  const hasDates = all.some((d) => d.date);
-  all.length = 0;
-  const analyzer = Analyzer.load();
-  const cases = makeCases(sample, analyzer, tokenize, hasDates);
 
   const Database = benchRequire('better-sqlite3') as SqliteConstructor;
   const fts = ftsQueries(new Database(ftsFile, { readonly: true }));

@@ -188,6 +188,13 @@ export interface SearchOptions {
   /** Count the matches only: `hits` is empty, `total` exact. */
   countOnly?: boolean;
   /**
+   * Check the text of every match of a phrase, so that `total` is exact (`totalExact`). By
+   * default only the matches that can be ranked onto the page are checked (see totalExact):
+   * the hits are the same, a common phrase answers in milliseconds instead of reading
+   * thousands of stored bodies.
+   */
+  exactTotal?: boolean;
+  /**
    * Stop after about this many milliseconds and return what was found so far, with
    * `partial: true` (shards and terms not reached are missing from hits and total).
    */
@@ -207,6 +214,14 @@ export interface SearchHit {
 export interface SearchResult {
   /** Number of matching documents, whatever limit and offset are. */
   total: number;
+  /**
+   * False when `total` may count a few documents that do not match: a phrase's matches are
+   * the documents where its words stand in order by position, and only those that can reach
+   * the page have their text compared (nearly all of them hold the phrase; the others are
+   * dropped and not counted). The hits are exact either way. `exactTotal: true` and
+   * `countOnly` check every match.
+   */
+  totalExact: boolean;
   hits: SearchHit[];
   /** Wall time of the search in milliseconds. */
   tookMs: number;

@@ -3,7 +3,7 @@ import { EngineError } from '../errors.js';
 import { shardOf } from '../router.js';
 import type { BoolNode, QueryNode } from '../search/query-ast.js';
 import { QuerySyntaxError } from '../search/query-parser.js';
-import { resolve, queryTree } from '../search/search-request.js';
+import { queryTree, resolve } from '../search/search-request.js';
 import { makeSnippet } from '../search/snippets.js';
 import type { SearchHit, SearchOptions, SearchResult, StructuredQuery } from '../types.js';
 import { type ClusterConfig, tableOf } from './cluster-config.js';
@@ -91,6 +91,7 @@ export function searchCluster(
   const empty = (): ClusterSearchResult => ({
     ...reading,
     total: 0,
+    totalExact: true,
     hits: [],
     tookMs: performance.now() - started,
     partial: false,
@@ -193,6 +194,7 @@ function runOnce(
   return {
     syntax: 'query',
     total,
+    totalExact: true,
     hits: page.map(toHit),
     tookMs: 0,
     partial: missing.length > 0,
@@ -275,7 +277,9 @@ function attachSnippets(
       shard,
       replicas: (config.shards.find((s) => s.name === shard) as ClusterConfig['shards'][number]).replicas,
       statements: [
-        { sql: `SELECT rid, bdy FROM ${tableOf(config, shard)} WHERE id IN (${ids.map((i) => idLiteral(sphinxId(i))).join(',')}) LIMIT ${ids.length}` },
+        {
+          sql: `SELECT rid, bdy FROM ${tableOf(config, shard)} WHERE id IN (${ids.map((i) => idLiteral(sphinxId(i))).join(',')}) LIMIT ${ids.length}`,
+        },
       ],
     })),
     SEARCH_TIMEOUT_MS,

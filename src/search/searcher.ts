@@ -16,6 +16,7 @@ import { ShardEvaluator, slotSpansOf } from './shard-evaluator.js';
 import type { ShardReader, ShardView } from './shard-reader.js';
 import { bodyChunkReader, makeSnippet, type SnippetOptions } from './snippets.js';
 import { oneTermCandidates } from './term-top.js';
+import { settleTextChecks } from './text-checks.js';
 import { topKIndexes } from './top-k.js';
 
 export { MAX_QUERY_CHARS } from './query-parser.js';
@@ -140,6 +141,7 @@ export class Searcher {
     for (const r of readers) r.beginQuery();
     const done = (total: number, partial: boolean, relaxed: boolean): SearchResult => ({
       total,
+      totalExact: true,
       hits: [],
       tookMs: performance.now() - started,
       partial,
@@ -162,7 +164,7 @@ export class Searcher {
       if (plan.titleNeedle !== null) this.promoteTitleMatches(readers, views, one.candidates, best, plan.titleNeedle, false, true);
       const hits = rankPage(readers, one.candidates, o.offset, o.limit, 'score', null, undefined);
       if (options.snippets) this.attachSnippets(readers, hits, plan, options.snippets === true ? {} : options.snippets);
-      return { total: one.total, hits, tookMs: performance.now() - started, partial: false, relaxed: false, ...reading };
+      return { total: one.total, totalExact: true, hits, tookMs: performance.now() - started, partial: false, relaxed: false, ...reading };
     }
 
     // Postings of every term, shard by shard: a timeout leaves whole shards out.
@@ -178,19 +180,29 @@ export class Searcher {
     }
     const stats = corpusStats(views, shards);
 
+    // Phrases' text checks wait until the candidates are ranked (see ShardEvaluator), unless
+    // every match must be checked: for an exact count, or when every match is ranked by something
+    // else than its score (dates, recency, a scorer) or the titles are scanned.
+    const deferTextChecks =
+      !options.countOnly &&
+      !options.exactTotal &&
+      (options.sort ?? 'score') === 'score' &&
+      options.recency === undefined &&
+      options.scorer === undefined &&
+      !plan.scanTitles;
+    let evaluators: ShardEvaluator[] = [];
     const evaluate = (p: QueryPlan): Int32Array[] => {
       const sets: Int32Array[] = [];
+      evaluators = [];
       for (let s = 0; s < shards; s++) {
         if (s > 0 && performance.now() >= deadline) {
           partial = true;
           break;
         }
         const row = this.postings.shardRow(terms, s);
-        sets.push(
-          p.root === null
-            ? new Int32Array(0)
-            : new ShardEvaluator(readers[s] as ShardReader, views[s] as ShardView, terms, row).evaluate(p.root),
-        );
+        const evaluator = new ShardEvaluator(readers[s] as ShardReader, views[s] as ShardView, terms, row, deferTextChecks);
+        evaluators.push(evaluator);
+        sets.push(p.root === null ? new Int32Array(0) : evaluator.evaluate(p.root));
       }
       return sets;
     };
@@ -214,6 +226,17 @@ export class Searcher {
 
     let candidates = this.score(readers, sets, plan, stats, o);
     let best = bestOf(candidates, window, strict);
+    let totalExact = true;
+    if (evaluators.some((e) => e.deferred.length > 0)) {
+      const settled = settleTextChecks(
+        candidates,
+        (c) => bestOf(c, window, strict),
+        (shard, doc) => (evaluators[shard] as ShardEvaluator).holds(doc),
+      );
+      ({ candidates, best } = settled);
+      total -= settled.failed;
+      totalExact = settled.allChecked;
+    }
     // With titles weighted 0 the caller asked titles to count for nothing: no rank levels.
     if (o.titleWeight === 0) candidates.exact.fill(0);
     const titleMatches =
@@ -247,7 +270,7 @@ export class Searcher {
       options.sort === 'date' || options.sort === 'date-asc' ? readers.map((r, s) => r.docColumns(views[s] as ShardView).date) : null;
     const hits = rankPage(readers, candidates, o.offset, o.limit, options.sort ?? 'score', dates, options.scorer);
     if (options.snippets) this.attachSnippets(readers, hits, plan, options.snippets === true ? {} : options.snippets);
-    return { total, hits, tookMs: performance.now() - started, partial, relaxed, ...reading };
+    return { total, totalExact, hits, tookMs: performance.now() - started, partial, relaxed, ...reading };
   }
 
   /**

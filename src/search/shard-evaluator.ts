@@ -1,9 +1,15 @@
 import { PositionLists, type PostingColumns } from '../store/postings-codec.js';
 import { difference, EMPTY, fromSorted, intersect, union } from './doc-sets.js';
-import { bodyHoldsPhrase, holdsPhrase, isPhrase, pointSpans, type Spans, slotSpans } from './proximity.js';
+import { bodyHoldsPhrase, holdsPhrase, isPhrase, type PhraseText, pointSpans, type Spans, slotSpans } from './proximity.js';
 import type { PlanNode, PlanTerm, Slot, TextPlan } from './query-plan.js';
 import type { ShardReader, ShardView } from './shard-reader.js';
 import { bodyChunkReader } from './snippets.js';
+
+/** A phrase's text check left for later (see ShardEvaluator's `deferTextChecks`). */
+interface TextCheck {
+  check: PhraseText;
+  titleOnly: boolean;
+}
 
 /**
  * Evaluates a query plan's boolean structure on one shard: which live docNums match, as an
@@ -12,6 +18,10 @@ import { bodyChunkReader } from './snippets.js';
  */
 export class ShardEvaluator {
   private readonly termSets = new Map<number, Int32Array>();
+  /** The text checks of phrases whose set was returned by positions alone (see deferTextChecks). */
+  readonly deferred: TextCheck[] = [];
+  /** Whether the node being evaluated must hold for the query to match (not under OR, not excluded). */
+  private required = true;
 
   constructor(
     private readonly reader: ShardReader,
@@ -19,7 +29,19 @@ export class ShardEvaluator {
     private readonly terms: readonly PlanTerm[],
     /** Decoded postings of every plan term in this shard, by term id. */
     private readonly postings: readonly PostingColumns[],
+    /**
+     * A phrase that every match must hold returns the candidates its positions let through,
+     * and its text check (a stored-body read per candidate, nearly always passed: positions
+     * are a necessary condition) is left to `holds`, which the searcher calls for the
+     * candidates it ranks, not for thousands it will never show (Lucene's two-phase iteration).
+     */
+    private readonly deferTextChecks = false,
   ) {}
+
+  /** Whether `docNum`, a match of the sets returned, holds the deferred phrases' text. */
+  holds(docNum: number): boolean {
+    return this.deferred.every(({ check, titleOnly }) => this.holdsText(docNum, check, titleOnly));
+  }
 
   evaluate(node: PlanNode): Int32Array {
     switch (node.kind) {
@@ -68,6 +90,12 @@ export class ShardEvaluator {
     return set;
   }
 
+  private holdsText(docNum: number, check: PhraseText, titleOnly: boolean): boolean {
+    const title = this.reader.hit(docNum)?.[1] ?? '';
+    if (holdsPhrase(title, check)) return true;
+    return !titleOnly && bodyHoldsPhrase(bodyChunkReader(this.reader.dbs, docNum), check);
+  }
+
   /**
    * The candidates that hold the phrase: first where its slots stand in order, adjacent (and
    * inside the title for title:), by positions; then, as positions cannot tell a word from
@@ -80,13 +108,11 @@ export class ShardEvaluator {
     const check = node.check;
     if (check === null || byPositions.length === 0) return byPositions;
     if (single && check.key === (this.terms[(node.slots[0] as Slot).main] as PlanTerm).term) return byPositions;
-    const dbs = this.reader.dbs;
-    return fromSorted(byPositions, byPositions.length, (i) => {
-      const docNum = byPositions[i] as number;
-      const title = this.reader.hit(docNum)?.[1] ?? '';
-      if (holdsPhrase(title, check)) return true;
-      return !titleOnly && bodyHoldsPhrase(bodyChunkReader(dbs, docNum), check);
-    });
+    if (this.deferTextChecks && this.required) {
+      this.deferred.push({ check, titleOnly });
+      return byPositions;
+    }
+    return fromSorted(byPositions, byPositions.length, (i) => this.holdsText(byPositions[i] as number, check, titleOnly));
   }
 
   private phrasePositions(node: TextPlan, candidates: Int32Array, titleOnly: boolean): Int32Array {
@@ -144,15 +170,26 @@ export class ShardEvaluator {
       }
     } else if (node.should.length > 0) {
       set = EMPTY;
-      for (const n of node.should) set = union(set, this.evaluate(n));
+      for (const n of node.should) set = union(set, this.optional(n));
     } else {
       set = this.reader.docColumns(this.view).allLive();
     }
     for (const n of node.not) {
       if (set.length === 0) break;
-      set = difference(set, this.evaluate(n));
+      set = difference(set, this.optional(n));
     }
     return set;
+  }
+
+  /** A node whose set is not a superset of the matches (an alternative, an exclusion): its phrases are checked now. */
+  private optional(node: PlanNode): Int32Array {
+    const required = this.required;
+    this.required = false;
+    try {
+      return this.evaluate(node);
+    } finally {
+      this.required = required;
+    }
   }
 }
 

@@ -7,7 +7,8 @@ import type { ShardReader, ShardView } from './shard-reader.js';
 /**
  * Block-max top-k for a query of one word (tantivy's block_wand.rs, Ding & Suel 2011): every
  * 128-document block of its postings has, in its skip entry, the largest term frequencies
- * and the smallest field lengths of its documents, so BM25F bounds the best score any of
+ * and the smallest field lengths of its documents (of the titles, those that hold the word:
+ * the others score nothing in the title), so BM25F bounds the best score any of
  * them can have. Blocks are read best bound first, and reading stops when the next bound is
  * below the `window`-th best (rank level, score) found so far: the blocks left unread cannot
  * hold a document of the window, nor one that ties with it. A block that may hold a title

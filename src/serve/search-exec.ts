@@ -252,7 +252,7 @@ export function searchIndex(uid: string, record: IndexRecord, opened: OpenedInde
   const hitsPerPage = p.hitsPerPage ?? 20;
   const page = p.page ?? 1;
   const offset = paged ? Math.max(0, page - 1) * hitsPerPage : (p.offset ?? 0);
-  // At most MAX_HITS hits per answer, like Meilisearch's maxTotalHits; totals stay exact.
+  // At most MAX_HITS hits per answer, like Meilisearch's maxTotalHits; totals are not capped by it.
   const limit = Math.min(MAX_HITS, paged ? (page === 0 ? 0 : hitsPerPage) : (p.limit ?? 20));
   const placeholder = q.trim() === '';
   const query = ruyiQuery(q, settings);
@@ -269,7 +269,8 @@ export function searchIndex(uid: string, record: IndexRecord, opened: OpenedInde
       total = docs.count();
       pageIds = limit === 0 ? [] : [...docs.range(offset, limit)].map((d) => d.id);
     } else {
-      const r = ruyi.search(query.text, { ...base, offset, limit });
+      // A page count needs the exact total (totalHits); offset/limit answers say it is an estimate.
+      const r = ruyi.search(query.text, { ...base, offset, limit, exactTotal: paged });
       missingShards = missingShardsOf(r);
       total = r.total;
       pageIds = r.hits.map((h) => h.id);

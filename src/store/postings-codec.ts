@@ -67,6 +67,10 @@ export class SkipTable {
   posStart = new Int32Array(17);
   maxTfTitle = new Int32Array(16);
   maxTfBody = new Int32Array(16);
+  /**
+   * The shortest title among the block's postings whose title holds the word (0 if none
+   * does; indexes written before 2026-12 took it over all postings: a lower, still valid bound).
+   */
   minTitleLen = new Int32Array(16);
   minBodyLen = new Int32Array(16);
   docCrc = new Uint32Array(16);
@@ -522,7 +526,9 @@ export class PayloadBuilder {
     const i = doc - this.segFirst;
     const tl = i < this.norms.title.length ? (this.norms.title[i] as number) : 0;
     const bl = i < this.norms.body.length ? (this.norms.body[i] as number) : 0;
-    if (tl < this.minTL) this.minTL = tl;
+    // Over the titles that hold the word only: the others add nothing to its title score, and
+    // a block-max reader flags a block as holding an exact title from it (term-top.ts).
+    if (tfTitle > 0 && tl < this.minTL) this.minTL = tl;
     if (bl < this.minBL) this.minBL = bl;
     this.count++;
     if (this.count % BLOCK_DOCS === 0) this.closeBlock();
@@ -535,7 +541,7 @@ export class PayloadBuilder {
     skip.uint(this.positions.length - this.blockPosAt);
     skip.uint(this.maxTfT);
     skip.uint(this.maxTfB);
-    skip.uint(this.minTL);
+    skip.uint(this.maxTfT === 0 ? 0 : this.minTL);
     skip.uint(this.minBL);
     writeU32(skip, crc32c(this.docs.buf, this.blockDocsAt, this.docs.length));
     writeU32(skip, crc32c(this.positions.buf, this.blockPosAt, this.positions.length));

@@ -178,7 +178,7 @@ export class PayloadWalker {
       maxTfT = Math.max(maxTfT, tfTitle);
       maxTfB = Math.max(maxTfB, tfBody);
       if (norms !== undefined) {
-        minTL = Math.min(minTL, norms.title[doc - segFirst] ?? 0);
+        if (tfTitle > 0) minTL = Math.min(minTL, norms.title[doc - segFirst] ?? 0);
         minBL = Math.min(minBL, norms.body[doc - segFirst] ?? 0);
       }
       const positions = tfTitle + tfBody;

@@ -1,0 +1,77 @@
+import type { Candidates } from './ranking.js';
+
+/** What is left of the candidates after the text checks. */
+export interface Settled {
+  candidates: Candidates;
+  best: number[];
+  /** Candidates dropped (not counted in the total any more). */
+  failed: number;
+  /** Whether every candidate was checked: then the total is exact. */
+  allChecked: boolean;
+}
+
+/**
+ * The deferred text checks of a phrase (see ShardEvaluator's deferTextChecks), run on the
+ * candidates that can be shown: the best `pick` returns (the rescoring window) and every
+ * candidate that ties with the last of them (rankPage resolves those too). A candidate
+ * that fails is dropped and the window picked again, until every candidate in it has
+ * passed. The window is then what checking every candidate first would have given: the
+ * candidates dropped are exactly those that fail among the ones that could rank in it.
+ */
+export function settleTextChecks(
+  start: Candidates,
+  pick: (c: Candidates) => number[],
+  holds: (shard: number, doc: number) => boolean,
+): Settled {
+  let c = start;
+  let checked: Uint8Array = new Uint8Array(c.count);
+  let failed = 0;
+  for (;;) {
+    const best = pick(c);
+    const drop = new Uint8Array(c.count);
+    let dropped = 0;
+    const check = (k: number): void => {
+      if (checked[k] === 1) return;
+      checked[k] = 1;
+      if (!holds(c.shard[k] as number, c.doc[k] as number)) {
+        drop[k] = 1;
+        dropped++;
+      }
+    };
+    for (const k of best) check(k);
+    if (best.length > 0) {
+      let worst = best[0] as number;
+      for (const k of best) if (ranksBelow(c, k, worst)) worst = k;
+      for (let k = 0; k < c.count; k++) if (c.exact[k] === c.exact[worst] && c.score[k] === c.score[worst]) check(k);
+    }
+    if (dropped === 0) return { candidates: c, best, failed, allChecked: checked.indexOf(0) < 0 };
+    failed += dropped;
+    ({ c, checked } = without(c, checked, drop, dropped));
+  }
+}
+
+function ranksBelow(c: Candidates, a: number, b: number): boolean {
+  return c.exact[a] !== c.exact[b] ? (c.exact[a] as number) < (c.exact[b] as number) : (c.score[a] as number) < (c.score[b] as number);
+}
+
+/** The candidates without the dropped ones, in the same order (ties keep their order). */
+function without(c: Candidates, checked: Uint8Array, drop: Uint8Array, dropped: number): { c: Candidates; checked: Uint8Array } {
+  const n = c.count - dropped;
+  const out: Candidates = {
+    count: n,
+    shard: new Int32Array(n),
+    doc: new Int32Array(n),
+    score: new Float64Array(n),
+    exact: new Uint8Array(n),
+  };
+  const kept = new Uint8Array(n);
+  for (let k = 0, j = 0; k < c.count; k++) {
+    if (drop[k] === 1) continue;
+    out.shard[j] = c.shard[k] as number;
+    out.doc[j] = c.doc[k] as number;
+    out.score[j] = c.score[k] as number;
+    out.exact[j] = c.exact[k] as number;
+    kept[j++] = checked[k] as number;
+  }
+  return { c: out, checked: kept };
+}
