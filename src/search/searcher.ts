@@ -161,7 +161,9 @@ export class Searcher {
     if (one !== null) {
       if (options.countOnly || one.total === 0) return done(one.total, false, false);
       const best = bestOf(one.candidates, window, true);
-      if (plan.titleNeedle !== null) this.promoteTitleMatches(readers, views, one.candidates, best, plan.titleNeedle, false, true);
+      if (plan.titleNeedle !== null) {
+        this.promoteTitleMatches(readers, views, one.candidates, best, plan.titleNeedle, false, true, one.titleHoldsNeedle);
+      }
       const hits = rankPage(readers, one.candidates, o.offset, o.limit, 'score', null, undefined);
       if (options.snippets) this.attachSnippets(readers, hits, plan, options.snippets === true ? {} : options.snippets);
       return { total: one.total, totalExact: true, hits, tookMs: performance.now() - started, partial: false, relaxed: false, ...reading };
@@ -285,7 +287,7 @@ export class Searcher {
     options: SearchOptions,
     o: Resolved,
     window: number,
-  ): { total: number; candidates: Candidates } | null {
+  ): { total: number; candidates: Candidates; titleHoldsNeedle: Uint8Array | null } | null {
     const shape = oneTermShape(plan, options, o);
     if (shape === null || evaluation.decodeWhole) return null;
     const { term, reading } = shape;
@@ -294,7 +296,7 @@ export class Searcher {
       total += r.liveCount(views[s] as ShardView, term.term, term.bytes);
     });
     if (plan.scanTitles && plan.titleNeedle !== null && total < TITLE_SCAN_BELOW) return null;
-    if (options.countOnly || total === 0) return { total, candidates: emptyCandidates(0) };
+    if (options.countOnly || total === 0) return { total, candidates: emptyCandidates(0), titleHoldsNeedle: null };
     const stats = corpusStats(views, views.length);
     const q = {
       term: term.term,
@@ -305,7 +307,12 @@ export class Searcher {
       bodyWeight: term.titleOnly ? 0 : o.bodyWeight,
       querySlots: reading.querySlots,
     };
-    return { total, candidates: oneTermCandidates(readers, views, q, window) };
+    const { candidates, titled } = oneTermCandidates(readers, views, q, window);
+    // A title that holds the word holds its characters, and so its title key the word's key:
+    // when that key is the needle (the query is the word alone, not converted from traditional
+    // characters), such a title contains the needle without being read.
+    const same = plan.titleNeedle !== null && plan.titleNeedle === titleKey(term.term) && !this.analyzer().options.traditional;
+    return { total, candidates, titleHoldsNeedle: same ? titled : null };
   }
 
   /** The page's snippets: one stored-document lookup and a bounded body read per hit. */
@@ -449,6 +456,8 @@ export class Searcher {
     needle: string,
     scanned: boolean,
     strict: boolean,
+    /** Per candidate, 1 when its title is known to contain the needle (see oneTermTop). */
+    known: Uint8Array | null = null,
   ): number {
     let found = 0;
     if (scanned) {
@@ -469,6 +478,11 @@ export class Searcher {
       : [...best].sort((a, b) => (exact[b] as number) - (exact[a] as number) || (score[b] as number) - (score[a] as number));
     for (const k of top.slice(0, TITLE_CHECK)) {
       if (c.exact[k] !== 0) {
+        found++;
+        continue;
+      }
+      if (known?.[k] === 1) {
+        c.exact[k] = TITLE_CONTAINS;
         found++;
         continue;
       }

@@ -72,6 +72,8 @@ function copyOf(bytes: Uint8Array): Uint8Array {
 /** Payloads up to this size are copied for the positions pass (a copy costs less than a lookup). */
 const MEMO_PAYLOAD_BYTES = 16 * 1024;
 const NONE = new Int32Array(0);
+/** Stored records one query keeps (see ShardReader.hits): what a page and its checks read, not what a scorer does. */
+const HIT_MEMO_RECORDS = 256;
 /** Bytes of large payloads one query may keep copies of, per shard: a bound on what a query holds. */
 const QUERY_COPY_BYTES = 4 * 2 ** 20;
 
@@ -94,6 +96,11 @@ export class ShardReader {
   /** Postings nobody reads (liveCount decodes into it). */
   private readonly scratch = new PostingColumns();
   private deadVersion = -1;
+  /**
+   * Stored records read by the current query: the title checks, the phrase checks and the
+   * page read the same best few (each read is a lookup and a decode, ~1.7 µs).
+   */
+  private readonly hits = new Map<number, HitRecord>();
 
   constructor(readonly dbs: ShardDbs) {}
 
@@ -247,6 +254,7 @@ export class ShardReader {
   beginQuery(): void {
     this.memo.clear();
     this.copiedBytes = 0;
+    this.hits.clear();
   }
 
   /**
@@ -283,6 +291,10 @@ export class ShardReader {
   }
 
   hit(docNum: number): HitRecord | undefined {
-    return this.dbs.hits.get(docNum);
+    const known = this.hits.get(docNum);
+    if (known !== undefined) return known;
+    const record = this.dbs.hits.get(docNum);
+    if (record !== undefined && this.hits.size < HIT_MEMO_RECORDS) this.hits.set(docNum, record);
+    return record;
   }
 }

@@ -147,13 +147,22 @@ function blocksOf(readers: readonly ShardReader[], views: readonly ShardView[], 
   return refs.sort((a, b) => (a.exact !== b.exact ? (a.exact ? -1 : 1) : b.bound - a.bound));
 }
 
-/** The candidates of a one-word query that can reach the `window` best (see above). */
-export function oneTermCandidates(readers: readonly ShardReader[], views: readonly ShardView[], q: OneTerm, window: number): Candidates {
+/**
+ * The candidates of a one-word query that can reach the `window` best (see above), and for
+ * each whether its title holds the word (a title check need not read it: see Searcher).
+ */
+export function oneTermCandidates(
+  readers: readonly ShardReader[],
+  views: readonly ShardView[],
+  q: OneTerm,
+  window: number,
+): { candidates: Candidates; titled: Uint8Array } {
   const threshold = new Threshold(window);
   const shard: number[] = [];
   const doc: number[] = [];
   const score: number[] = [];
   const exact: number[] = [];
+  const titledAt: number[] = [];
   for (const ref of blocksOf(readers, views, q)) {
     if (!threshold.admits(ref.exact ? EXACT_TITLE : 0, ref.bound)) break;
     const { skip, payload, block: b } = ref;
@@ -185,6 +194,7 @@ export function oneTermCandidates(readers: readonly ShardReader[], views: readon
       doc.push(d);
       score.push(s);
       exact.push(level);
+      titledAt.push(tfT > 0 ? 1 : 0);
     }
   }
   // In (shard, docNum) order, as exhaustive scoring lists them.
@@ -192,12 +202,14 @@ export function oneTermCandidates(readers: readonly ShardReader[], views: readon
     (a, b) => (shard[a] as number) - (shard[b] as number) || (doc[a] as number) - (doc[b] as number),
   );
   const out = emptyCandidates(order.length);
+  const titled = new Uint8Array(order.length);
   for (const i of order) {
     const k = out.count++;
     out.shard[k] = shard[i] as number;
     out.doc[k] = doc[i] as number;
     out.score[k] = score[i] as number;
     out.exact[k] = exact[i] as number;
+    titled[k] = titledAt[i] as number;
   }
-  return out;
+  return { candidates: out, titled };
 }
