@@ -162,8 +162,8 @@ export interface PhraseText {
    * rejected at once, and only the text around the rarest is compared.
    */
   pieces: string[];
-  /** The key as a pattern over text as it is (see keyPattern): one native scan, no copy. */
-  pattern: RegExp;
+  /** The key as it is matched in text as it is (see keyMatcher): no copy, no normalization. */
+  matcher: KeyMatcher;
   /**
    * The literal form's UTF-8 bytes: a body's stored bytes are searched for them natively
    * before any is decoded (see literalInBytes). null when the literal is empty.
@@ -205,32 +205,119 @@ export function phraseText(text: string, pieces: string[], converts: ((text: str
   if (key === '' || pieces.length === 0) return null;
   const literal = normalizeText(text).trim();
   const bytes = literal === '' ? null : Buffer.from(literal, 'utf8');
-  return { literal, key, pieces, pattern: keyPattern(key), literalBytes: bytes, converts };
+  return { literal, key, pieces, matcher: keyMatcher(key), literalBytes: bytes, converts };
 }
 
-const SEPARATORS = '[^\\p{L}\\p{N}\\p{M}]';
-const SPACED_CLASS = '[\\p{Script=Latin}\\p{Script=Greek}\\p{Script=Cyrillic}\\p{N}]';
+/** How a character of a key joins the one before it in the text (see keyMatcher). */
+const ADJACENT = 0;
+/** Any run of separators, or none (around Han: `对话框，编辑器`). */
+const ANY_SEPARATORS = 1;
+/** At least one separator (between two words of a spaced script). */
+const SOME_SEPARATORS = 2;
 
 /**
- * A case-insensitive pattern that matches, in text that is not normalized, what phraseKey
- * maps onto `key`: separators allowed between characters where phraseKey drops them
- * (around Han), required where it keeps a space (between two words of a spaced script),
- * and a spaced-script word not cut at either end.
+ * What phraseKey maps onto a key, matched in text that is not normalized: the key's
+ * characters (letters and digits, lower case) in either case, separators (anything but a
+ * letter, digit or mark) allowed between characters where phraseKey drops them, required
+ * where it keeps a space, and a spaced-script word not cut at either end. A small matcher,
+ * not a RegExp: a pattern with Unicode classes cost V8 1-3 ms to compile, several times per
+ * query (once per string representation and tier), more than reading the phrase's bodies.
  */
-function keyPattern(key: string): RegExp {
-  const chars = [...key];
-  let source = spaced(chars[0]) ? `(?<!${SPACED_CLASS})` : '';
-  chars.forEach((c, i) => {
-    if (c === ' ') return;
-    if (i > 0) {
-      const prev = chars[i - 1] as string;
-      if (prev === ' ') source += `${SEPARATORS}+`;
-      else if (!(spaced(prev) && spaced(c))) source += `${SEPARATORS}*`;
+export interface KeyMatcher {
+  /** The key's characters without its spaces, as code points, and their upper case (one code point, or the same). */
+  chars: number[];
+  upper: number[];
+  /** How each character joins the one before it (ADJACENT for the first). */
+  join: Uint8Array;
+  /** Whether the first or last character is of a spaced script: then the word must not go on past it. */
+  edgeStart: boolean;
+  edgeEnd: boolean;
+}
+
+function keyMatcher(key: string): KeyMatcher {
+  const chars: number[] = [];
+  const upper: number[] = [];
+  const join: number[] = [];
+  let prev: string | undefined;
+  for (const c of key) {
+    if (c === ' ') {
+      prev = c;
+      continue;
     }
-    source += c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
-  });
-  if (spaced(chars[chars.length - 1])) source += `(?!${SPACED_CLASS})`;
-  return new RegExp(source, 'iu');
+    join.push(prev === undefined ? ADJACENT : prev === ' ' ? SOME_SEPARATORS : spaced(prev) && spaced(c) ? ADJACENT : ANY_SEPARATORS);
+    const cp = c.codePointAt(0) as number;
+    const up = [...c.toUpperCase()];
+    chars.push(cp);
+    upper.push(up.length === 1 ? ((up[0] as string).codePointAt(0) as number) : cp);
+    prev = c;
+  }
+  const cs = [...key.replaceAll(' ', '')];
+  return { chars, upper, join: Uint8Array.from(join), edgeStart: spaced(cs[0]), edgeEnd: spaced(cs[cs.length - 1]) };
+}
+
+const LETTER_DIGIT_MARK = /[\p{L}\p{N}\p{M}]/u;
+const SPACED_CHAR = /[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}\p{N}]/u;
+
+function isSeparator(cp: number): boolean {
+  if (cp < 0x80) return !((cp >= 0x30 && cp <= 0x39) || ((cp | 0x20) >= 0x61 && (cp | 0x20) <= 0x7a));
+  if (cp >= 0x4e00 && cp <= 0x9fff) return false;
+  return !LETTER_DIGIT_MARK.test(String.fromCodePoint(cp));
+}
+
+/** A letter of the Latin, Greek or Cyrillic script, or a digit: what a spaced word is made of. */
+function isSpacedChar(cp: number): boolean {
+  if (cp < 0x80) return (cp >= 0x30 && cp <= 0x39) || ((cp | 0x20) >= 0x61 && (cp | 0x20) <= 0x7a);
+  if (cp >= 0x4e00 && cp <= 0x9fff) return false;
+  return SPACED_CHAR.test(String.fromCodePoint(cp));
+}
+
+/** Whether text's code point `cp` is the key's character k in either case. */
+function sameLetter(cp: number, m: KeyMatcher, k: number): boolean {
+  const want = m.chars[k] as number;
+  if (cp === want || cp === m.upper[k]) return true;
+  if (cp < 0x80) return false;
+  const lower = [...String.fromCodePoint(cp).toLowerCase()];
+  return lower.length === 1 && (lower[0] as string).codePointAt(0) === want;
+}
+
+/** The code point that ends just before code unit `at` (a surrogate pair whole). */
+function codePointBefore(text: string, at: number): number {
+  const c = text.charCodeAt(at - 1);
+  return c >= 0xdc00 && c <= 0xdfff && at >= 2 ? (text.codePointAt(at - 2) as number) : c;
+}
+
+/** Whether the key matches text from code unit `at`, where its first character stands. */
+function matchAt(text: string, at: number, m: KeyMatcher): boolean {
+  if (m.edgeStart && at > 0 && isSpacedChar(codePointBefore(text, at))) return false;
+  let i = at;
+  for (let k = 0; k < m.chars.length; k++) {
+    const join = m.join[k] as number;
+    if (join !== ADJACENT) {
+      let skipped = 0;
+      for (let cp = text.codePointAt(i); cp !== undefined && isSeparator(cp); cp = text.codePointAt(i)) {
+        i += cp > 0xffff ? 2 : 1;
+        skipped++;
+      }
+      if (join === SOME_SEPARATORS && skipped === 0) return false;
+    }
+    const cp = text.codePointAt(i);
+    if (cp === undefined || !sameLetter(cp, m, k)) return false;
+    i += cp > 0xffff ? 2 : 1;
+  }
+  const next = text.codePointAt(i);
+  return !(m.edgeEnd && next !== undefined && isSpacedChar(next));
+}
+
+/** Whether `text` holds the key (see KeyMatcher): tried at each place its first character stands, in either case. */
+export function matchesKey(text: string, m: KeyMatcher): boolean {
+  const first = m.chars[0];
+  const firstUpper = m.upper[0];
+  if (first === undefined || firstUpper === undefined) return false;
+  for (const cp of firstUpper === first ? [first] : [first, firstUpper]) {
+    const c = String.fromCodePoint(cp);
+    for (let at = text.indexOf(c); at >= 0; at = text.indexOf(c, at + 1)) if (matchAt(text, at, m)) return true;
+  }
+  return false;
 }
 
 /**
@@ -296,7 +383,7 @@ function occursAsWords(hay: string, needle: string): boolean {
 export function holdsPhrase(text: string, phrase: PhraseText): boolean {
   if (phrase.literal !== '' && occursAsWords(text, phrase.literal)) return true;
   // A match in the text as it is is one (NFKC keeps those letters, and separators stay separators).
-  if (phrase.pattern.test(text)) return true;
+  if (matchesKey(text, phrase.matcher)) return true;
   if (!NFKC_SENSITIVE.test(text)) return phrase.converts?.(text) ?? false;
   // Most candidates that positions let through lack a stop word or a piece outright.
   if (surelyLacks(text, phrase.pieces)) return phrase.converts?.(text) ?? false;
