@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { matchesKey, phraseKey, phraseText } from '../src/search/proximity.js';
+import { PositionLists } from '../src/store/postings-codec.js';
+import { isPhrase, matchesKey, PositionChain, phraseKey, phraseText, pointSpans } from '../src/search/proximity.js';
 import { PHRASE_PIECES as PIECES } from './phrase-pieces.js';
 
 // Phrases are compared in a stored text as it is, not normalized, by a small matcher
@@ -61,4 +62,35 @@ test('case, separators and word edges on real text', () => {
   assert.equal(holds('中dialog editor中', 'dialog editor'), true);
   assert.equal(holds('dialog editors', 'dialog editor'), false);
   assert.equal(holds('ДИАЛОГ редактор', 'диалог редактор'), true);
+});
+
+test('the in-place chain of word positions agrees with isPhrase over spans, for any positions and gaps', () => {
+  const sorted = fc.uniqueArray(fc.nat(40), { maxLength: 12 }).map((xs) => Int32Array.from(xs.sort((a, b) => a - b)));
+  fc.assert(
+    fc.property(
+      fc.array(fc.array(sorted, { minLength: 3, maxLength: 3 }), { minLength: 1, maxLength: 3 }),
+      fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 2, maxLength: 2 }),
+      (docs, gaps) => {
+        // docs[c][slot]: one PositionLists per slot, candidate c's positions in each.
+        const lists = [0, 1, 2].map((slot) => {
+          const l = new PositionLists().reset(Int32Array.from(docs, (_, c) => c));
+          l.reserve(docs.reduce((n, d) => n + (d[slot] as Int32Array).length, 0));
+          docs.forEach((d, c) => {
+            const p = d[slot] as Int32Array;
+            l.start[c] = l.used;
+            l.count[c] = p.length;
+            l.data.set(p, l.used);
+            l.used += p.length;
+          });
+          return l;
+        });
+        const chain = new PositionChain();
+        docs.forEach((d, c) => {
+          const expected = isPhrase(d.map(pointSpans), gaps);
+          assert.equal(chain.holds(lists, c, gaps), expected, JSON.stringify({ d: d.map((x) => [...x]), gaps }));
+        });
+      },
+    ),
+    { numRuns: 3000, seed: 3 },
+  );
 });

@@ -9,6 +9,7 @@
  */
 
 import { normalizeText } from '../analysis/normalize.js';
+import type { PositionLists } from '../store/postings-codec.js';
 
 /** Where one slot occurs in one document: spans sorted by start. */
 export interface Spans {
@@ -77,6 +78,40 @@ export function isPhrase(spans: readonly Spans[], deltas: readonly number[]): bo
     reach = continuations(sortedEnds(reach), spans[i] as Spans, deltas[i - 1] as number);
   }
   return reach.start.length > 0;
+}
+
+/**
+ * isPhrase for slots of one word each, over the words' decoded positions (one PositionLists
+ * per word, candidate `c` of each): the positions of each slot reachable from the first,
+ * 0..delta after one of the previous slot's, kept in two scratch arrays reused across
+ * candidates instead of a new span object per step.
+ */
+export class PositionChain {
+  private a = new Int32Array(64);
+  private b = new Int32Array(64);
+
+  holds(lists: readonly PositionLists[], c: number, deltas: readonly number[]): boolean {
+    let reach = (lists[0] as PositionLists).of(c);
+    for (let i = 1; i < lists.length && reach.length > 0; i++) {
+      const next = (lists[i] as PositionLists).of(c);
+      const delta = deltas[i - 1] as number;
+      if (i % 2 === 1) {
+        if (this.a.length < next.length) this.a = new Int32Array(next.length * 2);
+      } else if (this.b.length < next.length) this.b = new Int32Array(next.length * 2);
+      const out = i % 2 === 1 ? this.a : this.b;
+      let n = 0;
+      let j = 0;
+      for (let m = 0; m < next.length; m++) {
+        const q = next[m] as number;
+        // The last reachable position at or before q (reach ascends).
+        while (j + 1 < reach.length && (reach[j + 1] as number) <= q) j++;
+        const r = reach[j] as number;
+        if (r <= q && q - r <= delta) out[n++] = q;
+      }
+      reach = out.subarray(0, n);
+    }
+    return reach.length > 0;
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { PositionLists, type PostingColumns } from '../store/postings-codec.js';
 import { difference, EMPTY, fromSorted, intersect, union } from './doc-sets.js';
-import { bodyHoldsPhrase, holdsPhrase, isPhrase, type PhraseText, pointSpans, type Spans, slotSpans } from './proximity.js';
+import { bodyHoldsPhrase, holdsPhrase, isPhrase, type PhraseText, PositionChain, pointSpans, type Spans, slotSpans } from './proximity.js';
 import type { PlanNode, PlanTerm, Slot, TextPlan } from './query-plan.js';
 import type { ShardReader, ShardView } from './shard-reader.js';
 import { bodyChunkReader } from './snippets.js';
@@ -116,8 +116,11 @@ export class ShardEvaluator {
   }
 
   private phrasePositions(node: TextPlan, candidates: Int32Array, titleOnly: boolean): Int32Array {
-    const slotSpans = slotSpansOf(this.reader, this.view, this.terms, node.slots, candidates);
     const deltas = node.slots.slice(1).map((slot, i) => slot.offset - (node.slots[i] as Slot).offset);
+    if (!titleOnly && node.slots.every((slot) => slot.cover.length + slot.expansions.length === 0)) {
+      return this.wordChain(node.slots, candidates, deltas);
+    }
+    const slotSpans = slotSpansOf(this.reader, this.view, this.terms, node.slots, candidates);
     const out = new Int32Array(candidates.length);
     let k = 0;
     for (let c = 0; c < candidates.length; c++) {
@@ -131,6 +134,30 @@ export class ShardEvaluator {
       }
       if (isPhrase(spans, deltas)) out[k++] = candidates[c] as number;
     }
+    return out.subarray(0, k);
+  }
+
+  /**
+   * phrasePositions for slots of one word each, the usual phrase: each term's positions are
+   * decoded once for all candidates, and the chain is followed in place (PositionChain),
+   * without a span object or a copy per candidate and slot.
+   */
+  private wordChain(slots: readonly Slot[], candidates: Int32Array, deltas: readonly number[]): Int32Array {
+    const byTerm = new Map<number, PositionLists>();
+    const lists = slots.map((slot) => {
+      let positions = byTerm.get(slot.main);
+      if (positions === undefined) {
+        const term = this.terms[slot.main] as PlanTerm;
+        positions = new PositionLists();
+        this.reader.positions(this.view, term.term, term.bytes, positions.reset(candidates));
+        byTerm.set(slot.main, positions);
+      }
+      return positions;
+    });
+    const chain = new PositionChain();
+    const out = new Int32Array(candidates.length);
+    let k = 0;
+    for (let c = 0; c < candidates.length; c++) if (chain.holds(lists, c, deltas)) out[k++] = candidates[c] as number;
     return out.subarray(0, k);
   }
 
