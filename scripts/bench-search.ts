@@ -17,7 +17,9 @@
  *     title word); a word with a tag filter; a word sorted by date (newest first). FTS5 runs
  *     each as an AND of the tokens and as an OR of them (a phrase as an FTS5 phrase, a prefix as
  *     `"pre"*`); FlexSearch has no phrases, prefixes (strict tokens), tags or dates in this
- *     setup: n/a. One client, limit 10, a warm-up round then two timed rounds; p50/p95/p99.
+ *     setup: n/a. One client, limit 10, a warm-up round then two timed rounds; p50/p95/p99. ruyi
+ *     is timed before the peers are built, so that FlexSearch's heap does not add its garbage
+ *     collections to ruyi's queries.
  *  3. Throughput: the plain/phrase/OR mix in 1 and then 2 searching processes at once for
  *     `--seconds`, each with its own ruyi instance on the same index; the QPS ratio, and the CPU
  *     each process used beside its main thread (V8's GC helper threads: a process that keeps
@@ -471,6 +473,31 @@ async function benchCorpus(name: string, file: string, work: string, withLance: 
   // Beside the index, so that a profile or an A/B of two builds can rerun exactly these queries.
   writeFileSync(join(work, `${name}-cases.json`), JSON.stringify(Object.fromEntries(TYPES.map((t) => [t, cases[t].map((c) => c.ruyi)]))));
 
+  // ruyi (and the baseline) are timed first, in a process that holds no peer yet: FlexSearch's
+  // in-memory index (200-330 MB of V8 heap) would add its garbage collections to their queries.
+  const index: RuyiIndex = await openIndex(ruyiDb, { create: false, threads: 1 });
+  const baseline: RuyiIndex | null =
+    BASELINE === undefined
+      ? null
+      : await ((await import(pathToFileURL(join(BASELINE, 'dist/src/index.js')).href)) as { openIndex: typeof openIndex }).openIndex(
+          ruyiDb,
+          { create: false, threads: 1 },
+        );
+  const answers = compareAnswers(cases, index, baseline);
+  if (baseline !== null) log(`answers of this commit and the baseline: ${answers.differ} of ${answers.compared} queries differ`);
+  const latency: Record<string, Record<string, Stats | undefined>> = {};
+  for (const type of TYPES) {
+    const cs = cases[type];
+    latency[type] = {
+      ruyi: time(cs, (c) => index.search(c.ruyi.query, { ...c.ruyi.options, limit: LIMIT })),
+      ...(baseline === null
+        ? {}
+        : { 'ruyi baseline': time(cs, (c) => baseline.search(c.ruyi.query, { ...c.ruyi.options, limit: LIMIT })) }),
+    };
+  }
+  await index.close();
+  await baseline?.close();
+
   const ftsFile = join(work, `${name}-fts5.sqlite`);
   const fresh = !existsSync(ftsFile);
   const builder = fresh ? await ftsBuild(ftsFile) : null;
@@ -512,25 +539,11 @@ async function benchCorpus(name: string, file: string, work: string, withLance: 
 
   const Database = benchRequire('better-sqlite3') as SqliteConstructor;
   const fts = ftsQueries(new Database(ftsFile, { readonly: true }));
-  const index: RuyiIndex = await openIndex(ruyiDb, { create: false, threads: 1 });
   const lance = withLance ? await openLance(lanceDir) : null;
-  const baseline: RuyiIndex | null =
-    BASELINE === undefined
-      ? null
-      : await ((await import(pathToFileURL(join(BASELINE, 'dist/src/index.js')).href)) as { openIndex: typeof openIndex }).openIndex(
-          ruyiDb,
-          { create: false, threads: 1 },
-        );
-  const answers = compareAnswers(cases, index, baseline);
-  if (baseline !== null) log(`answers of this commit and the baseline: ${answers.differ} of ${answers.compared} queries differ`);
-  const latency: Record<string, Record<string, Stats | undefined>> = {};
   for (const type of TYPES) {
     const cs = cases[type];
     latency[type] = {
-      ruyi: time(cs, (c) => index.search(c.ruyi.query, { ...c.ruyi.options, limit: LIMIT })),
-      ...(baseline === null
-        ? {}
-        : { 'ruyi baseline': time(cs, (c) => baseline.search(c.ruyi.query, { ...c.ruyi.options, limit: LIMIT })) }),
+      ...latency[type],
       'fts5 AND': time(cs, (c) => fts.run(c, 'and')),
       'fts5 OR': time(cs, (c) => fts.run(c, 'or')),
       lancedb:
@@ -549,8 +562,6 @@ async function benchCorpus(name: string, file: string, work: string, withLance: 
           .join(' | '),
     );
   }
-  await index.close();
-  await baseline?.close();
   fts.db.close();
   lance?.close();
 

@@ -70,6 +70,7 @@ export async function searchCommand(query: string, o: SearchCommandOptions): Pro
     if (o.json) {
       printJson({
         total: result.total,
+        totalExact: result.totalExact,
         tookMs: Math.round(result.tookMs * 1000) / 1000,
         partial: result.partial,
         relaxed: result.relaxed,
@@ -100,7 +101,9 @@ export async function searchCommand(query: string, o: SearchCommandOptions): Pro
       ]
         .filter(Boolean)
         .join('; ');
-      printLine(`${result.total} results (${result.tookMs.toFixed(2)} ms)${notes ? ` — ${notes}` : ''}`);
+      // A phrase's candidates beyond the page are not all checked: at most this many (see totalExact).
+      const count = result.totalExact ? `${result.total}` : `at most ${result.total}`;
+      printLine(`${count} results (${result.tookMs.toFixed(2)} ms)${notes ? ` — ${notes}` : ''}`);
       result.hits.forEach((h, i) => {
         printLine(`${String(o.offset + i + 1).padStart(3)}. ${h.title || '(no title)'}`);
         const date = h.date === null ? '' : `  ${typeof h.date === 'number' ? new Date(h.date).toISOString().slice(0, 10) : h.date}`;
