@@ -76,7 +76,7 @@ test('cluster init/up/status/down start and stop real searchd; an unreachable cl
   const found = ruyi('search', '列出目录内容', '--db', dir, '--json', '--limit', '3');
   assert.equal(found.code, 0, found.stderr);
   const result = JSON.parse(found.stdout);
-  assert.deepEqual(Object.keys(result), ['total', 'tookMs', 'partial', 'relaxed', 'syntax', 'wallMs', 'openMs', 'hits']);
+  assert.deepEqual(Object.keys(result), ['total', 'totalExact', 'tookMs', 'partial', 'relaxed', 'syntax', 'wallMs', 'openMs', 'hits']);
   assert.deepEqual(Object.keys(result.hits[0]), ['id', 'score', 'title', 'tags', 'date']);
   assert.equal(result.hits[0].id, 'manpages-zh:man1/ls.1');
   // A search box never fails: a malformed query is searched as plain words, as on a local index...
