@@ -348,6 +348,7 @@ export class Searcher {
       scoring.map(({ id }) => r.slots.reduce((bits, slot, i) => (i < 32 && slot.terms.includes(id) ? bits | (1 << i) : bits), 0)),
     );
     const allBits = readings.map((r) => (r.slots.length >= 32 ? -1 : (1 << r.slots.length) - 1));
+    const slotCounts = readings.map((r) => Math.min(32, r.slots.length));
     const out = emptyCandidates(sets.reduce((sum, set) => sum + set.length, 0));
     sets.forEach((set, s) => {
       const acc = (readers[s] as ShardReader).accumulators;
@@ -365,6 +366,9 @@ export class Searcher {
         const weight = idf(stats.docs, df) * t.weight;
         const bodyWeight = t.titleOnly ? 0 : o.bodyWeight;
         const { docNums, tfTitle, tfBody, titleLen, bodyLen } = cols;
+        // The bits this term sets per reading, hoisted out of the loop over its postings.
+        const termBits = Int32Array.from(slotBits, (bits) => bits[j] as number);
+        const { covered, titleCovered } = acc;
         // A long list (a common word, cached whole) and few matches: find each match in it
         // rather than walk it. Each document's sum is added in the same order either way.
         const sparse = set.length * SPARSE_RATIO < cols.length;
@@ -384,13 +388,13 @@ export class Searcher {
           acc.score[doc] =
             (acc.score[doc] as number) +
             termScore(weight, stats, tfT, tfBody[i] as number, titleLen[i] as number, bodyLen[i] as number, o.titleWeight, bodyWeight);
-          for (let r = 0; r < readings.length; r++) {
-            const bits = (slotBits[r] as number[])[j] as number;
+          for (let r = 0; r < termBits.length; r++) {
+            const bits = termBits[r] as number;
             if (bits === 0) continue;
-            const covered = acc.covered[r] as Int32Array;
-            covered[doc] = (covered[doc] as number) | bits;
+            const inDoc = covered[r] as Int32Array;
+            inDoc[doc] = (inDoc[doc] as number) | bits;
             if (tfT > 0) {
-              const inTitle = acc.titleCovered[r] as Int32Array;
+              const inTitle = titleCovered[r] as Int32Array;
               inTitle[doc] = (inTitle[doc] as number) | bits;
             }
           }
@@ -400,15 +404,16 @@ export class Searcher {
         const doc = set[i] as number;
         let coverage = readings.length === 0 ? 1 : 0;
         let exact = 0;
-        readings.forEach((r, ri) => {
-          const n = Math.min(32, r.slots.length);
+        for (let ri = 0; ri < readings.length; ri++) {
+          const n = slotCounts[ri] as number;
+          const querySlots = (readings[ri] as Reading).querySlots;
           const covered = (acc.covered[ri] as Int32Array)[doc] as number;
           coverage = Math.max(coverage, n > 0 ? popcount(covered) / n : 1);
           const all = allBits[ri] as number;
-          if (r.querySlots > 0 && n > 0 && (acc.titleCovered[ri] as Int32Array)[doc] === all && acc.titleLen[doc] === r.querySlots) {
+          if (querySlots > 0 && n > 0 && (acc.titleCovered[ri] as Int32Array)[doc] === all && acc.titleLen[doc] === querySlots) {
             exact = EXACT_TITLE;
           }
-        });
+        }
         const k = out.count++;
         out.shard[k] = s;
         out.doc[k] = doc;

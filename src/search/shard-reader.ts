@@ -40,11 +40,15 @@ export class Accumulators {
   }
 
   reset(): void {
+    const [covered0, covered1] = this.covered as [Int32Array, Int32Array];
+    const [title0, title1] = this.titleCovered as [Int32Array, Int32Array];
     for (let i = 0; i < this.touchedCount; i++) {
       const doc = this.touched[i] as number;
       this.score[doc] = 0;
-      for (const m of this.covered) m[doc] = 0;
-      for (const c of this.titleCovered) c[doc] = 0;
+      covered0[doc] = 0;
+      covered1[doc] = 0;
+      title0[doc] = 0;
+      title1[doc] = 0;
       this.member[doc] = 0;
     }
     this.touchedCount = 0;
