@@ -114,3 +114,28 @@ test('property: for any subset of documents, page and phrase, the hits equal tho
     { numRuns: 25, seed: 12 },
   );
 });
+
+test('ties at the page: candidates equal to the page last are checked when resolved, failing ones left out', async (t) => {
+  // 70 that hold the phrase and 40 that positions let through, all with the same score (the
+  // stop words 的 and 了 each take one position). The failing ones come last (the window
+  // fills with the first, which pass) but sort first by id: a page of ties resolved by id
+  // would show them if they were not checked.
+  const docs: Doc[] = [];
+  for (let i = 0; i < 70; i++) docs.push({ id: `b-has-${String(i).padStart(2, '0')}`, title: '窗口', body: '点击按钮打开的窗口。' });
+  for (let i = 0; i < 40; i++) docs.push({ id: `a-other-${String(i).padStart(2, '0')}`, title: '窗口', body: '点击按钮打开了窗口。' });
+  const index = await build(t, docs);
+  const all = index.search('"打开的窗口"', { exactTotal: true, limit: 100 });
+  assert.equal(all.total, 70);
+  assert.equal(new Set(all.hits.map((h) => h.score)).size, 1, 'the matches tie');
+  // "的窗口" is one word (窗口) and a text check: no proximity rescoring raises the window
+  // above the candidates outside it, so the page's last ties with them.
+  for (const query of ['"打开的窗口"', '"的窗口"']) {
+    for (const offset of [0, 10, 40, 60, 65]) {
+      const a = index.search(query, { offset, limit: 10 });
+      const b = index.search(query, { offset, limit: 10, exactTotal: true });
+      assert.deepEqual(page(a), page(b), `${query} page at ${offset}`);
+      for (const h of a.hits) assert.ok(h.id.startsWith('b-has-'), `${query}: ${h.id} does not hold the phrase`);
+      assert.ok(a.total >= 70 && a.total <= 110, `total ${a.total}`);
+    }
+  }
+});

@@ -45,7 +45,9 @@ function applyScorer(readers: readonly ShardReader[], c: Candidates, scorer: Non
 /**
  * The page [offset, offset + limit) in rank order. Candidates that tie with the last one
  * kept are all resolved and ordered by id, so the page does not depend on shard layout.
- * `dates` (ms by docNum, per shard) is given for the date sorts.
+ * `dates` (ms by docNum, per shard) is given for the date sorts. `keep`, when given, is
+ * asked about every candidate resolved: one it refuses is left out (a phrase's text check,
+ * see settleTextChecks).
  */
 export function rankPage(
   readers: readonly ShardReader[],
@@ -55,6 +57,7 @@ export function rankPage(
   sort: Sort,
   dates: Float64Array[] | null,
   scorer: SearchOptions['scorer'],
+  keep?: (candidate: number) => boolean,
 ): SearchHit[] {
   const want = offset + limit;
   if (want === 0 || c.count === 0) return [];
@@ -88,6 +91,7 @@ export function rankPage(
   for (let i = 0; i < c.count; i++) if (!chosen.has(i) && compare(i, worst) === 0) chosen.add(i);
   const resolved: { hit: SearchHit; i: number }[] = [];
   for (const i of chosen) {
+    if (keep !== undefined && !keep(i)) continue;
     const hit = hitOf(readers, c, i);
     if (hit !== undefined) resolved.push({ hit, i });
   }

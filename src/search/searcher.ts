@@ -228,16 +228,13 @@ export class Searcher {
 
     let candidates = this.score(readers, sets, plan, stats, o);
     let best = bestOf(candidates, window, strict);
-    let totalExact = true;
+    // Candidates whose phrases' text is still to check (see settleTextChecks): null when none is.
+    let checked: Uint8Array | null = null;
+    const holds = (shard: number, doc: number): boolean => (evaluators[shard] as ShardEvaluator).holds(doc);
     if (evaluators.some((e) => e.deferred.length > 0)) {
-      const settled = settleTextChecks(
-        candidates,
-        (c) => bestOf(c, window, strict),
-        (shard, doc) => (evaluators[shard] as ShardEvaluator).holds(doc),
-      );
-      ({ candidates, best } = settled);
+      const settled = settleTextChecks(candidates, (c) => bestOf(c, window, strict), holds);
+      ({ candidates, best, checked } = settled);
       total -= settled.failed;
-      totalExact = settled.allChecked;
     }
     // With titles weighted 0 the caller asked titles to count for nothing: no rank levels.
     if (o.titleWeight === 0) candidates.exact.fill(0);
@@ -270,8 +267,22 @@ export class Searcher {
     }
     const dates =
       options.sort === 'date' || options.sort === 'date-asc' ? readers.map((r, s) => r.docColumns(views[s] as ShardView).date) : null;
-    const hits = rankPage(readers, candidates, o.offset, o.limit, options.sort ?? 'score', dates, options.scorer);
+    const known = checked;
+    const keep =
+      known === null
+        ? undefined
+        : (k: number): boolean => {
+            if (known[k] === 0) {
+              const passes = holds(candidates.shard[k] as number, candidates.doc[k] as number);
+              // 2: checked and failed, no longer counted.
+              known[k] = passes ? 1 : 2;
+              if (!passes) total--;
+            }
+            return known[k] === 1;
+          };
+    const hits = rankPage(readers, candidates, o.offset, o.limit, options.sort ?? 'score', dates, options.scorer, keep);
     if (options.snippets) this.attachSnippets(readers, hits, plan, options.snippets === true ? {} : options.snippets);
+    const totalExact = known === null || known.indexOf(0) < 0;
     return { total, totalExact, hits, tookMs: performance.now() - started, partial, relaxed, ...reading };
   }
 

@@ -6,17 +6,18 @@ export interface Settled {
   best: number[];
   /** Candidates dropped (not counted in the total any more). */
   failed: number;
-  /** Whether every candidate was checked: then the total is exact. */
-  allChecked: boolean;
+  /** 1 for each candidate checked (and passed): the others are checked if they reach the page (see rankPage's `keep`). */
+  checked: Uint8Array;
 }
 
 /**
  * The deferred text checks of a phrase (see ShardEvaluator's deferTextChecks), run on the
- * candidates that can be shown: the best `pick` returns (the rescoring window) and every
- * candidate that ties with the last of them (rankPage resolves those too). A candidate
- * that fails is dropped and the window picked again, until every candidate in it has
- * passed. The window is then what checking every candidate first would have given: the
- * candidates dropped are exactly those that fail among the ones that could rank in it.
+ * best `pick` returns (the rescoring window). A candidate that fails is dropped and the
+ * window picked again, until every candidate in it has passed. The window is then what
+ * checking every candidate first would have given: among equal ranks the first candidates
+ * that pass, in the same order. Rescoring and title promotions only raise the window's
+ * candidates, so a candidate outside it reaches the page only tied with the page's last:
+ * rankPage, which resolves those ties, checks them (its `keep`).
  */
 export function settleTextChecks(
   start: Candidates,
@@ -39,19 +40,10 @@ export function settleTextChecks(
       }
     };
     for (const k of best) check(k);
-    if (best.length > 0) {
-      let worst = best[0] as number;
-      for (const k of best) if (ranksBelow(c, k, worst)) worst = k;
-      for (let k = 0; k < c.count; k++) if (c.exact[k] === c.exact[worst] && c.score[k] === c.score[worst]) check(k);
-    }
-    if (dropped === 0) return { candidates: c, best, failed, allChecked: checked.indexOf(0) < 0 };
+    if (dropped === 0) return { candidates: c, best, failed, checked };
     failed += dropped;
     ({ c, checked } = without(c, checked, drop, dropped));
   }
-}
-
-function ranksBelow(c: Candidates, a: number, b: number): boolean {
-  return c.exact[a] !== c.exact[b] ? (c.exact[a] as number) < (c.exact[b] as number) : (c.score[a] as number) < (c.score[b] as number);
 }
 
 /** The candidates without the dropped ones, in the same order (ties keep their order). */
