@@ -220,6 +220,13 @@ export class ShardEvaluator {
   }
 }
 
+/**
+ * Positions decoded for slotSpansOf, which copies out what it keeps: one for all calls (a new
+ * one cost a rescoring more than its decoding), replaced when a query grew it past this many.
+ */
+const SCRATCH_POSITIONS = 1 << 16;
+let scratchLists = new PositionLists();
+
 /** For each slot, its spans in each candidate (see slotSpans): spans[slot][candidate]. */
 export function slotSpansOf(
   reader: ShardReader,
@@ -228,7 +235,7 @@ export function slotSpansOf(
   slots: readonly Slot[],
   candidates: Int32Array,
 ): Spans[][] {
-  const lists = new PositionLists();
+  const lists = scratchLists;
   const cache = new Map<number, Int32Array[]>();
   const ofTerm = (t: number): Int32Array[] => {
     let perDoc = cache.get(t);
@@ -241,7 +248,7 @@ export function slotSpansOf(
     }
     return perDoc;
   };
-  return slots.map((slot) => {
+  const spans = slots.map((slot) => {
     const main = ofTerm(slot.main);
     if (slot.cover.length === 0 && slot.expansions.length === 0) return main.map(pointSpans);
     const expansions = slot.expansions.map(ofTerm);
@@ -254,4 +261,6 @@ export function slotSpansOf(
       ),
     );
   });
+  if (lists.data.length > SCRATCH_POSITIONS) scratchLists = new PositionLists();
+  return spans;
 }
