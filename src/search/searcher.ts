@@ -16,7 +16,7 @@ import { ShardEvaluator, slotSpansOf } from './shard-evaluator.js';
 import type { ShardReader, ShardView } from './shard-reader.js';
 import { bodyChunkReader, makeSnippet, type SnippetOptions } from './snippets.js';
 import { oneTermCandidates } from './term-top.js';
-import { settleTextChecks } from './text-checks.js';
+import { PageChecks, settleTextChecks } from './text-checks.js';
 import { topKIndexes } from './top-k.js';
 
 export { MAX_QUERY_CHARS } from './query-parser.js';
@@ -228,13 +228,14 @@ export class Searcher {
 
     let candidates = this.score(readers, sets, plan, stats, o);
     let best = bestOf(candidates, window, strict);
-    // Candidates whose phrases' text is still to check (see settleTextChecks): null when none is.
-    let checked: Uint8Array | null = null;
-    const holds = (shard: number, doc: number): boolean => (evaluators[shard] as ShardEvaluator).holds(doc);
+    // Phrases' text checks left for the ranked candidates (see settleTextChecks): null when none is.
+    let pageChecks: PageChecks | null = null;
     if (evaluators.some((e) => e.deferred.length > 0)) {
+      const holds = (shard: number, doc: number): boolean => (evaluators[shard] as ShardEvaluator).holds(doc);
       const settled = settleTextChecks(candidates, (c) => bestOf(c, window, strict), holds);
-      ({ candidates, best, checked } = settled);
+      ({ candidates, best } = settled);
       total -= settled.failed;
+      pageChecks = new PageChecks(candidates, settled.checked, holds);
     }
     // With titles weighted 0 the caller asked titles to count for nothing: no rank levels.
     if (o.titleWeight === 0) candidates.exact.fill(0);
@@ -267,22 +268,10 @@ export class Searcher {
     }
     const dates =
       options.sort === 'date' || options.sort === 'date-asc' ? readers.map((r, s) => r.docColumns(views[s] as ShardView).date) : null;
-    const known = checked;
-    const keep =
-      known === null
-        ? undefined
-        : (k: number): boolean => {
-            if (known[k] === 0) {
-              const passes = holds(candidates.shard[k] as number, candidates.doc[k] as number);
-              // 2: checked and failed, no longer counted.
-              known[k] = passes ? 1 : 2;
-              if (!passes) total--;
-            }
-            return known[k] === 1;
-          };
-    const hits = rankPage(readers, candidates, o.offset, o.limit, options.sort ?? 'score', dates, options.scorer, keep);
+    const hits = rankPage(readers, candidates, o.offset, o.limit, options.sort ?? 'score', dates, options.scorer, pageChecks?.keep);
     if (options.snippets) this.attachSnippets(readers, hits, plan, options.snippets === true ? {} : options.snippets);
-    const totalExact = known === null || known.indexOf(0) < 0;
+    if (pageChecks !== null) total -= pageChecks.failed;
+    const totalExact = pageChecks?.allChecked ?? true;
     return { total, totalExact, hits, tookMs: performance.now() - started, partial, relaxed, ...reading };
   }
 

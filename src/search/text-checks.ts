@@ -67,3 +67,33 @@ function without(c: Candidates, checked: Uint8Array, drop: Uint8Array, dropped: 
   }
   return { c: out, checked: kept };
 }
+
+/**
+ * rankPage's `keep` for the candidates settleTextChecks left unchecked (outside the window):
+ * each is checked the first time the page asks about it, and a failure is counted so that
+ * the total drops it.
+ */
+export class PageChecks {
+  failed = 0;
+
+  constructor(
+    private readonly c: Candidates,
+    /** From settleTextChecks: 1 checked and passed; set here to 2 for checked and failed. */
+    private readonly checked: Uint8Array,
+    private readonly holds: (shard: number, doc: number) => boolean,
+  ) {}
+
+  readonly keep = (k: number): boolean => {
+    if (this.checked[k] === 0) {
+      const passes = this.holds(this.c.shard[k] as number, this.c.doc[k] as number);
+      this.checked[k] = passes ? 1 : 2;
+      if (!passes) this.failed++;
+    }
+    return this.checked[k] === 1;
+  };
+
+  /** Whether every candidate has been checked: the total is then exact. */
+  get allChecked(): boolean {
+    return this.checked.indexOf(0) < 0;
+  }
+}
