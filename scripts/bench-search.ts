@@ -350,40 +350,31 @@ function compareAnswers(cases: Record<QueryType, Case[]>, index: RuyiIndex, base
   return { mrr10: mrr(index), baselineMrr10: baseline === null ? undefined : mrr(baseline), compared, differ };
 }
 
-function time(cases: Case[], run: (c: Case) => unknown): Stats | undefined {
-  if (cases.length === 0) return undefined;
-  const times: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const c of cases) {
-      const t0 = performance.now();
-      run(c);
-      if (round > 0) times.push(performance.now() - t0);
-    }
-  }
-  return stats(times);
-}
-
 /**
- * time() for two engines compared with each other (ruyi and the baseline): their rounds
- * alternate, and which goes first alternates too, so that neither always runs the queries
- * just after the other warmed the caches for them (the first timed was seen 1.5-2x worse at p99).
+ * Latency of each engine over the cases: a round that warms up, then timed rounds. With two
+ * engines compared with each other (ruyi and the baseline) the rounds alternate which goes
+ * first, so that neither always runs the queries just after the other warmed the caches for
+ * them (the one timed first was seen 1.5-2x worse at p99).
  */
-function timePair(cases: Case[], runA: (c: Case) => unknown, runB: (c: Case) => unknown): [Stats | undefined, Stats | undefined] {
-  if (cases.length === 0) return [undefined, undefined];
-  const times: [number[], number[]] = [[], []];
-  const runs = [runA, runB];
-  // As time(): a round that warms up, then two timed, one with each engine first.
+function timeEach(cases: Case[], runs: ((c: Case) => unknown)[]): (Stats | undefined)[] {
+  if (cases.length === 0) return runs.map(() => undefined);
+  const times = runs.map((): number[] => []);
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? [0, 1] : [1, 0];
-    for (const e of order) {
+    for (let i = 0; i < runs.length; i++) {
+      const e = round % 2 === 0 ? i : runs.length - 1 - i;
+      const run = runs[e] as (c: Case) => unknown;
       for (const c of cases) {
         const t0 = performance.now();
-        (runs[e] as (c: Case) => unknown)(c);
+        run(c);
         if (round > 0) (times[e] as number[]).push(performance.now() - t0);
       }
     }
   }
-  return [stats(times[0]), stats(times[1])];
+  return times.map(stats);
+}
+
+function time(cases: Case[], run: (c: Case) => unknown): Stats | undefined {
+  return timeEach(cases, [run])[0];
 }
 
 /** time() for an engine whose queries are asynchronous (LanceDB): each awaited before the next. */
@@ -517,7 +508,7 @@ async function benchCorpus(name: string, file: string, work: string, withLance: 
     const run = (ix: RuyiIndex) => (c: Case) => ix.search(c.ruyi.query, { ...c.ruyi.options, limit: LIMIT });
     if (baseline === null) latency[type] = { ruyi: time(cs, run(index)) };
     else {
-      const [mine, theirs] = timePair(cs, run(index), run(baseline));
+      const [mine, theirs] = timeEach(cs, [run(index), run(baseline)]);
       latency[type] = { ruyi: mine, 'ruyi baseline': theirs };
     }
   }

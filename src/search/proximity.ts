@@ -291,7 +291,6 @@ function keyMatcher(key: string): KeyMatcher {
 }
 
 const LETTER_DIGIT_MARK = /[\p{L}\p{N}\p{M}]/u;
-const SPACED_CHAR = /[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}\p{N}]/u;
 
 function isSeparator(cp: number): boolean {
   if (cp < 0x80) return !((cp >= 0x30 && cp <= 0x39) || ((cp | 0x20) >= 0x61 && (cp | 0x20) <= 0x7a));
@@ -303,7 +302,8 @@ function isSeparator(cp: number): boolean {
 function isSpacedChar(cp: number): boolean {
   if (cp < 0x80) return (cp >= 0x30 && cp <= 0x39) || ((cp | 0x20) >= 0x61 && (cp | 0x20) <= 0x7a);
   if (cp >= 0x4e00 && cp <= 0x9fff) return false;
-  return SPACED_CHAR.test(String.fromCodePoint(cp));
+  // SPACED over every code point (spaced() stops at U+3000, as phraseKey does; keyPattern's class did not).
+  return SPACED.test(String.fromCodePoint(cp));
 }
 
 /** Whether text's code point `cp` is the key's character k in either case. */

@@ -1,4 +1,4 @@
-import type { Candidates } from './ranking.js';
+import { type Candidates, emptyCandidates } from './ranking.js';
 
 /** What is left of the candidates after the text checks. */
 export interface Settled {
@@ -48,22 +48,16 @@ export function settleTextChecks(
 
 /** The candidates without the dropped ones, in the same order (ties keep their order). */
 function without(c: Candidates, checked: Uint8Array, drop: Uint8Array, dropped: number): { c: Candidates; checked: Uint8Array } {
-  const n = c.count - dropped;
-  const out: Candidates = {
-    count: n,
-    shard: new Int32Array(n),
-    doc: new Int32Array(n),
-    score: new Float64Array(n),
-    exact: new Uint8Array(n),
-  };
-  const kept = new Uint8Array(n);
-  for (let k = 0, j = 0; k < c.count; k++) {
+  const out = emptyCandidates(c.count - dropped);
+  const kept = new Uint8Array(out.shard.length);
+  for (let k = 0; k < c.count; k++) {
     if (drop[k] === 1) continue;
+    const j = out.count++;
     out.shard[j] = c.shard[k] as number;
     out.doc[j] = c.doc[k] as number;
     out.score[j] = c.score[k] as number;
     out.exact[j] = c.exact[k] as number;
-    kept[j++] = checked[k] as number;
+    kept[j] = checked[k] as number;
   }
   return { c: out, checked: kept };
 }
