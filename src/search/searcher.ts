@@ -157,10 +157,13 @@ export class Searcher {
     const window = Math.max(RESCORE_WINDOW, o.offset + o.limit);
     // Ties are broken by (shard, docNum) for the queries block-max may rank, whichever way they are evaluated.
     const strict = oneTermShape(plan, options, o) !== null;
-    const one = this.oneTermTop(readers, views, plan, options, o, window);
+    // One word: no proximity rescoring, so the candidates needed are those of the title
+    // checks and the page (see promoteTitleMatches), not a rescoring window.
+    const oneWindow = Math.max(TITLE_CHECK, o.offset + o.limit);
+    const one = this.oneTermTop(readers, views, plan, options, o, oneWindow);
     if (one !== null) {
       if (options.countOnly || one.total === 0) return done(one.total, false, false);
-      const best = bestOf(one.candidates, window, true);
+      const best = bestOf(one.candidates, oneWindow, true);
       if (plan.titleNeedle !== null) {
         this.promoteTitleMatches(readers, views, one.candidates, best, plan.titleNeedle, false, true, one.titleHoldsNeedle);
       }

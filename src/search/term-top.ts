@@ -163,6 +163,10 @@ export function oneTermCandidates(
   const score: number[] = [];
   const exact: number[] = [];
   const titledAt: number[] = [];
+  // Each block read adds a run of candidates in docNum order. Blocks of a segment do not
+  // overlap, nor do the segments of a shard (only adjacent segments merge: see pickMerge),
+  // so runs ordered by (shard, first docNum) list the candidates in (shard, docNum) order.
+  const runs: { shard: number; first: number; start: number; end: number }[] = [];
   for (const ref of blocksOf(readers, views, q)) {
     if (!threshold.admits(ref.exact ? EXACT_TITLE : 0, ref.bound)) break;
     const { skip, payload, block: b } = ref;
@@ -171,6 +175,7 @@ export function oneTermCandidates(
     const first = segment.info.first;
     const norms = segment.norms();
     const count = segment.guard(q.term, () => decodeBlockInto(payload, skip, b, first, blockDocs, blockTfT, blockTfB));
+    const start = doc.length;
     for (let i = 0; i < count; i++) {
       const d = blockDocs[i] as number;
       if (view.dead.size > 0 && view.dead.has(d)) continue;
@@ -196,20 +201,21 @@ export function oneTermCandidates(
       exact.push(level);
       titledAt.push(tfT > 0 ? 1 : 0);
     }
+    if (doc.length > start) runs.push({ shard: ref.shard, first: doc[start] as number, start, end: doc.length });
   }
   // In (shard, docNum) order, as exhaustive scoring lists them.
-  const order = Array.from(doc, (_, i) => i).sort(
-    (a, b) => (shard[a] as number) - (shard[b] as number) || (doc[a] as number) - (doc[b] as number),
-  );
-  const out = emptyCandidates(order.length);
-  const titled = new Uint8Array(order.length);
-  for (const i of order) {
-    const k = out.count++;
-    out.shard[k] = shard[i] as number;
-    out.doc[k] = doc[i] as number;
-    out.score[k] = score[i] as number;
-    out.exact[k] = exact[i] as number;
-    titled[k] = titledAt[i] as number;
+  runs.sort((a, b) => a.shard - b.shard || a.first - b.first);
+  const out = emptyCandidates(doc.length);
+  const titled = new Uint8Array(doc.length);
+  for (const run of runs) {
+    for (let i = run.start; i < run.end; i++) {
+      const k = out.count++;
+      out.shard[k] = shard[i] as number;
+      out.doc[k] = doc[i] as number;
+      out.score[k] = score[i] as number;
+      out.exact[k] = exact[i] as number;
+      titled[k] = titledAt[i] as number;
+    }
   }
   return { candidates: out, titled };
 }
