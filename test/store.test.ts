@@ -13,7 +13,7 @@ function topK<T>(items: Iterable<T>, k: number, better: (a: T, b: T) => boolean)
 }
 
 import { mulberry32 as prng } from '../scripts/prng.js';
-import { crc32c, sealed, sealFault, unseal } from '../src/store/crc32c.js';
+import { CRC32C_NATIVE, crc32c, sealed, sealFault, unseal } from '../src/store/crc32c.js';
 import {
   BLOCK_DOCS,
   decodePositions,
@@ -1235,6 +1235,17 @@ test('crc32c: the standard check values (RFC 3720, iSCSI) and any split of the i
       assert.equal(crc32c(bytes, start, end), bitwise(bytes.subarray(start, end)));
     }),
     { numRuns: 500 },
+  );
+  // Long ranges, which the native code checksums where its binary installed (as on Linux x64 and arm64).
+  if (process.platform === 'linux' && ['x64', 'arm64'].includes(process.arch)) assert.ok(CRC32C_NATIVE, '@node-rs/crc32 did not load');
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 1000, maxLength: 6000 }), fc.nat(), fc.nat(), (bytes, a, b) => {
+      const start = a % 64;
+      const end = bytes.length - (b % 64);
+      assert.equal(crc32c(bytes, start, end), bitwise(bytes.subarray(start, end)));
+      assert.equal(crc32c(bytes), bitwise(bytes));
+    }),
+    { numRuns: 200 },
   );
 });
 

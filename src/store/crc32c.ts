@@ -1,10 +1,25 @@
+import { createRequire } from 'node:module';
 import { EngineError } from '../errors.js';
 
 /**
  * CRC32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of iSCSI, ext4 and
- * LevelDB, computed slicing-by-8: eight 256-entry tables, eight bytes a step (~1 GB/s in V8
- * here, against ~0.3 GB/s a byte at a time). crc32c("123456789") = 0xE3069283.
+ * LevelDB. crc32c("123456789") = 0xE3069283. Long ranges go to @node-rs/crc32, which uses
+ * the CPU's CRC32 instruction (~5.6 GB/s here); short ones, where a native call costs more
+ * than the bytes, and every range on a platform without its binary, are computed here
+ * slicing-by-8: eight 256-entry tables, eight bytes a step (~1.2 GB/s in V8 here).
  */
+const native = ((): ((bytes: Uint8Array) => number) | null => {
+  try {
+    return (createRequire(import.meta.url)('@node-rs/crc32') as typeof import('@node-rs/crc32')).crc32c;
+  } catch {
+    return null;
+  }
+})();
+/** Whether long ranges are checksummed by @node-rs/crc32 (false where its binary did not install). */
+export const CRC32C_NATIVE = native !== null;
+/** Ranges from this many bytes go to the native code (measured: it wins from ~256 bytes, a view costs ~0.1 µs more). */
+const NATIVE_MIN_BYTES = 1024;
+
 const TABLES = (() => {
   const t = new Int32Array(8 * 256);
   for (let n = 0; n < 256; n++) {
@@ -24,6 +39,14 @@ const TABLES = (() => {
 
 /** The CRC32C of bytes[start, end), as an unsigned 32-bit number. */
 export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length): number {
+  if (native !== null && end - start >= NATIVE_MIN_BYTES) {
+    return native(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end)) >>> 0;
+  }
+  return crc32cTables(bytes, start, end);
+}
+
+/** crc32c computed slicing-by-8. */
+function crc32cTables(bytes: Uint8Array, start = 0, end = bytes.length): number {
   const t = TABLES;
   let c = ~0;
   let i = start;
