@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { PositionLists } from '../src/store/postings-codec.js';
-import { isPhrase, matchesKey, PositionChain, phraseKey, phraseText, pointSpans } from '../src/search/proximity.js';
+import { isPhrase, keyInBytes, matchesKey, PositionChain, phraseKey, phraseText, pointSpans } from '../src/search/proximity.js';
 import { PHRASE_PIECES as PIECES } from './phrase-pieces.js';
 
 // Phrases are compared in a stored text as it is, not normalized, by a small matcher
@@ -47,11 +47,33 @@ test('the phrase matcher answers as the case-insensitive Unicode RegExp it repla
   );
 });
 
+test('the matcher over UTF-8 bytes answers as over the decoded text, and never finds what the text does not hold in a piece of it', () => {
+  fc.assert(
+    fc.property(textArb, queryArb, fc.nat(), (text, query, cut) => {
+      const phrase = phraseText(query, [phraseKey(query)], null);
+      if (phrase === null) return;
+      const m = phrase.matcher;
+      // A whole text (a space after it, so that its end is seen): the same answer.
+      assert.equal(keyInBytes(Buffer.from(`${text} `), m, true), matchesKey(`${text} `, m), JSON.stringify([text, phrase.key]));
+      // Chunks cut at any byte, through a character too: a match seen in one is in the text.
+      const bytes = Buffer.from(text);
+      const at = cut % (bytes.length + 1);
+      const pieces = [bytes.subarray(0, at), bytes.subarray(at)];
+      pieces.forEach((piece, i) => {
+        if (keyInBytes(piece, m, i === 0)) assert.ok(matchesKey(text, m), JSON.stringify([text, phrase.key, at, i]));
+      });
+    }),
+    { numRuns: 20000, seed: 11 },
+  );
+});
+
 test('case, separators and word edges on real text', () => {
   const holds = (text: string, query: string): boolean => {
     const phrase = phraseText(query, [phraseKey(query)], null);
     assert.ok(phrase !== null);
-    return matchesKey(text, phrase.matcher);
+    const found = matchesKey(text, phrase.matcher);
+    assert.equal(keyInBytes(Buffer.from(`${text}\n`), phrase.matcher, true), found, `bytes of ${text}`);
+    return found;
   };
   assert.equal(holds('作者：雷勇 <nsinit@263.net>', '雷勇 nsinit 263'), true);
   assert.equal(holds('打开 LibreOffice  Calc 的帮助', 'libreoffice calc'), true);

@@ -267,6 +267,8 @@ export interface KeyMatcher {
   /** Whether the first or last character is of a spaced script: then the word must not go on past it. */
   edgeStart: boolean;
   edgeEnd: boolean;
+  /** The first character's UTF-8 bytes, and its upper case's if another (see keyInBytes). */
+  firstBytes: Buffer[];
 }
 
 function keyMatcher(key: string): KeyMatcher {
@@ -287,7 +289,15 @@ function keyMatcher(key: string): KeyMatcher {
     prev = c;
   }
   const cs = [...key.replaceAll(' ', '')];
-  return { chars, upper, join: Uint8Array.from(join), edgeStart: spaced(cs[0]), edgeEnd: spaced(cs[cs.length - 1]) };
+  const firsts = chars.length === 0 ? [] : [...new Set([chars[0] as number, upper[0] as number])];
+  return {
+    chars,
+    upper,
+    join: Uint8Array.from(join),
+    edgeStart: spaced(cs[0]),
+    edgeEnd: spaced(cs[cs.length - 1]),
+    firstBytes: firsts.map((cp) => Buffer.from(String.fromCodePoint(cp), 'utf8')),
+  };
 }
 
 const LETTER_DIGIT_MARK = /[\p{L}\p{N}\p{M}]/u;
@@ -351,6 +361,68 @@ export function matchesKey(text: string, m: KeyMatcher): boolean {
   for (const cp of firstUpper === first ? [first] : [first, firstUpper]) {
     const c = String.fromCodePoint(cp);
     for (let at = text.indexOf(c); at >= 0; at = text.indexOf(c, at + 1)) if (matchAt(text, at, m)) return true;
+  }
+  return false;
+}
+
+/** Where keyInBytes cannot see: past a chunk's end, or in a character cut by its start. */
+const UNSEEN = -1;
+
+/** Bytes of the UTF-8 character whose lead byte is `lead`. */
+function utf8Length(lead: number): number {
+  return lead < 0x80 ? 1 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+}
+
+/** The code point whose UTF-8 encoding starts at byte `at` (a lead byte), or UNSEEN if the bytes end first. */
+function codePointAtByte(buf: Uint8Array, at: number): number {
+  if (at >= buf.length) return UNSEEN;
+  const lead = buf[at] as number;
+  if (lead < 0x80) return lead;
+  const length = utf8Length(lead);
+  if (at + length > buf.length) return UNSEEN;
+  let cp = lead & (0xff >> (length + 1));
+  for (let k = 1; k < length; k++) cp = (cp << 6) | ((buf[at + k] as number) & 0x3f);
+  return cp;
+}
+
+/** Whether the key matches the UTF-8 bytes `buf` from byte `at`: matchAt, over bytes. */
+function matchAtByte(buf: Uint8Array, at: number, m: KeyMatcher, startsText: boolean): boolean {
+  if (m.edgeStart && at > 0) {
+    let lead = at - 1;
+    while (lead > 0 && ((buf[lead] as number) & 0xc0) === 0x80) lead--;
+    if (((buf[lead] as number) & 0xc0) === 0x80) return false;
+    if (isSpacedChar(codePointAtByte(buf, lead))) return false;
+  } else if (m.edgeStart && !startsText) return false;
+  let i = at;
+  for (let k = 0; k < m.chars.length; k++) {
+    const join = m.join[k] as number;
+    if (join !== ADJACENT) {
+      let skipped = 0;
+      for (let cp = codePointAtByte(buf, i); cp !== UNSEEN && isSeparator(cp); cp = codePointAtByte(buf, i)) {
+        i += utf8Length(buf[i] as number);
+        skipped++;
+      }
+      if (join === SOME_SEPARATORS && skipped === 0) return false;
+    }
+    const cp = codePointAtByte(buf, i);
+    if (cp === UNSEEN || !sameLetter(cp, m, k)) return false;
+    i += utf8Length(buf[i] as number);
+  }
+  if (!m.edgeEnd) return true;
+  const next = codePointAtByte(buf, i);
+  return next !== UNSEEN && !isSpacedChar(next);
+}
+
+/**
+ * Whether the UTF-8 bytes of a chunk of text hold the key where matchesKey would find it in
+ * the decoded text, without decoding it (most of a phrase's time went to decoding bodies
+ * that positions had already found the phrase in). A match that needs a character beyond
+ * the chunk (before its start unless `startsText`, past its end) is not seen here: false
+ * means "not found in these bytes", and the decoded text decides.
+ */
+export function keyInBytes(buf: Buffer, m: KeyMatcher, startsText: boolean): boolean {
+  for (const first of m.firstBytes) {
+    for (let at = buf.indexOf(first); at >= 0; at = buf.indexOf(first, at + 1)) if (matchAtByte(buf, at, m, startsText)) return true;
   }
   return false;
 }
@@ -495,7 +567,10 @@ export function bodyHoldsPhrase(read: (chunk: number) => Uint8Array | undefined,
   for (let i = 0; ; i++) {
     const chunk = read(i);
     // UTF-8 is self-synchronizing: the literal's bytes found in a chunk are the literal in its text.
-    if (chunk !== undefined && literalInBytes(bytesOf(chunk), phrase)) return true;
+    if (chunk !== undefined) {
+      const bytes = bytesOf(chunk);
+      if (literalInBytes(bytes, phrase) || keyInBytes(bytes, phrase.matcher, i === 0)) return true;
+    }
     const text = tail + (chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true }));
     if (text !== tail && holdsPhrase(text, phrase)) return true;
     if (chunk === undefined) return false;
