@@ -8,7 +8,10 @@ import { PHRASE_PIECES as PIECES } from './phrase-pieces.js';
 // boundaries of spaced scripts checked on the bytes, and decoded only when that does not
 // decide. The answer must be holdsPhrase's on the decoded text, for any text.
 
-const textArb = fc.array(fc.constantFrom(...PIECES), { maxLength: 40 }).map((xs) => xs.join(''));
+// With characters NFKC changes beyond the shared pieces' full-width ones (squared, enclosed,
+// a ligature, a compatibility ideograph), and full-width punctuation, which it does not.
+const BODY_PIECES = [...PIECES, '㎏', '①', 'ﬁ', '豈', '（', '）', '：', '“', '”', '…'];
+const textArb = fc.array(fc.constantFrom(...BODY_PIECES), { maxLength: 40 }).map((xs) => xs.join(''));
 const phraseArb = fc
   .array(fc.constantFrom(...PIECES.filter((p) => p.trim() !== '')), { minLength: 1, maxLength: 3 })
   .map((xs) => xs.join(''));
@@ -27,6 +30,24 @@ test('searching a body as bytes answers as holdsPhrase on its text', () => {
   );
 });
 
+test('a body stored in two chunks cut at any byte, through a character too: the answer of holdsPhrase on its text', () => {
+  fc.assert(
+    fc.property(textArb, phraseArb, fc.nat(), (text, query, cut) => {
+      const phrase = phraseText(query, [query.toLowerCase()], null);
+      if (phrase === null) return;
+      const bytes = Buffer.from(text, 'utf8');
+      const at = cut % (bytes.length + 1);
+      const chunks = [bytes.subarray(0, at), bytes.subarray(at)];
+      assert.equal(
+        bodyHoldsPhrase((i) => chunks[i], phrase),
+        holdsPhrase(text, phrase),
+        `${JSON.stringify(text)} ${JSON.stringify(query)} cut ${at}`,
+      );
+    }),
+    { numRuns: 6000 },
+  );
+});
+
 test('a phrase found as bytes: Han, English words with their boundaries, and not inside a longer word', () => {
   const check = (body: string, query: string): boolean => {
     const phrase = phraseText(query, [query], null);
@@ -40,4 +61,20 @@ test('a phrase found as bytes: Han, English words with their boundaries, and not
   assert.equal(check('xdialog editor', 'dialog editor'), false);
   assert.equal(check('édialog editor', 'dialog editor'), false);
   assert.equal(check('对话框编辑前缀', '对话框编辑器'), false);
+});
+
+test('a body of many chunks: a word cut by where a chunk ends, or by where the text kept from the last one starts, is not a match', () => {
+  const check = (chunks: string[], query: string): boolean => {
+    const phrase = phraseText(query, [query], null);
+    assert.ok(phrase !== null);
+    const bytes = chunks.map((c) => Buffer.from(c, 'utf8'));
+    return bodyHoldsPhrase((i) => bytes[i], phrase);
+  };
+  // "editor" ends the first chunk, "s" starts the next: "editors".
+  assert.equal(check(['open the dialog editor', 's now'], 'dialog editor'), false);
+  assert.equal(check(['open the dialog editor', ' now'], 'dialog editor'), true);
+  // The text kept from the first chunk (its last 4,096 characters) starts at "dialog", after an x.
+  const pad = '汉'.repeat(4096 - 'dialog editor'.length);
+  assert.equal(check([`开头xdialog editor${pad}`, '尾'], 'dialog editor'), false);
+  assert.equal(check([`开头 dialog editor${pad}`, '尾'], 'dialog editor'), true);
 });

@@ -331,9 +331,13 @@ function codePointBefore(text: string, at: number): number {
   return c >= 0xdc00 && c <= 0xdfff && at >= 2 ? (text.codePointAt(at - 2) as number) : c;
 }
 
-/** Whether the key matches text from code unit `at`, where its first character stands. */
-function matchAt(text: string, at: number, m: KeyMatcher): boolean {
-  if (m.edgeStart && at > 0 && isSpacedChar(codePointBefore(text, at))) return false;
+/**
+ * Whether the key matches text from code unit `at`, where its first character stands. A
+ * piece of a longer text does not start or end it (`startsText`, `endsText` false): a
+ * spaced word at its edge may go on past it, and is not matched there.
+ */
+function matchAt(text: string, at: number, m: KeyMatcher, startsText: boolean, endsText: boolean): boolean {
+  if (m.edgeStart && (at > 0 ? isSpacedChar(codePointBefore(text, at)) : !startsText)) return false;
   let i = at;
   for (let k = 0; k < m.chars.length; k++) {
     const join = m.join[k] as number;
@@ -349,18 +353,19 @@ function matchAt(text: string, at: number, m: KeyMatcher): boolean {
     if (cp === undefined || !sameLetter(cp, m, k)) return false;
     i += cp > 0xffff ? 2 : 1;
   }
+  if (!m.edgeEnd) return true;
   const next = text.codePointAt(i);
-  return !(m.edgeEnd && next !== undefined && isSpacedChar(next));
+  return next === undefined ? endsText : !isSpacedChar(next);
 }
 
 /** Whether `text` holds the key (see KeyMatcher): tried at each place its first character stands, in either case. */
-export function matchesKey(text: string, m: KeyMatcher): boolean {
+export function matchesKey(text: string, m: KeyMatcher, startsText = true, endsText = true): boolean {
   const first = m.chars[0];
   const firstUpper = m.upper[0];
   if (first === undefined || firstUpper === undefined) return false;
   for (const cp of firstUpper === first ? [first] : [first, firstUpper]) {
     const c = String.fromCodePoint(cp);
-    for (let at = text.indexOf(c); at >= 0; at = text.indexOf(c, at + 1)) if (matchAt(text, at, m)) return true;
+    for (let at = text.indexOf(c); at >= 0; at = text.indexOf(c, at + 1)) if (matchAt(text, at, m, startsText, endsText)) return true;
   }
   return false;
 }
@@ -386,7 +391,7 @@ function codePointAtByte(buf: Uint8Array, at: number): number {
 }
 
 /** Whether the key matches the UTF-8 bytes `buf` from byte `at`: matchAt, over bytes. */
-function matchAtByte(buf: Uint8Array, at: number, m: KeyMatcher, startsText: boolean): boolean {
+function matchAtByte(buf: Uint8Array, at: number, m: KeyMatcher, startsText: boolean, endsText: boolean): boolean {
   if (m.edgeStart && at > 0) {
     let lead = at - 1;
     while (lead > 0 && ((buf[lead] as number) & 0xc0) === 0x80) lead--;
@@ -410,19 +415,50 @@ function matchAtByte(buf: Uint8Array, at: number, m: KeyMatcher, startsText: boo
   }
   if (!m.edgeEnd) return true;
   const next = codePointAtByte(buf, i);
-  return next !== UNSEEN && !isSpacedChar(next);
+  return next === UNSEEN ? endsText : !isSpacedChar(next);
 }
 
 /**
  * Whether the UTF-8 bytes of a chunk of text hold the key where matchesKey would find it in
  * the decoded text, without decoding it (most of a phrase's time went to decoding bodies
  * that positions had already found the phrase in). A match that needs a character beyond
- * the chunk (before its start unless `startsText`, past its end) is not seen here: false
- * means "not found in these bytes", and the decoded text decides.
+ * the chunk (before its start unless `startsText`, past its end unless `endsText`) is not
+ * seen here; with both, the answer is matchesKey's on the decoded bytes.
  */
-export function keyInBytes(buf: Buffer, m: KeyMatcher, startsText: boolean): boolean {
+export function keyInBytes(buf: Buffer, m: KeyMatcher, startsText: boolean, endsText: boolean): boolean {
   for (const first of m.firstBytes) {
-    for (let at = buf.indexOf(first); at >= 0; at = buf.indexOf(first, at + 1)) if (matchAtByte(buf, at, m, startsText)) return true;
+    for (let at = buf.indexOf(first); at >= 0; at = buf.indexOf(first, at + 1)) {
+      if (matchAtByte(buf, at, m, startsText, endsText)) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Whether UTF-8 bytes may hold a character of NFKC_SENSITIVE: their three- and four-byte
+ * forms, a few more (a superset: those send the text to the decoded check, which tests the class).
+ */
+function mayNormalize(buf: Buffer): boolean {
+  for (let at = buf.indexOf(0xe2); at >= 0; at = buf.indexOf(0xe2, at + 1)) {
+    const b1 = buf[at + 1] as number;
+    // U+2100-214F, U+2460-24FF, U+2E80-2FDF (and their neighbours).
+    if (b1 === 0x84 || b1 === 0x85 || (b1 >= 0x91 && b1 <= 0x93) || b1 >= 0xba) return true;
+  }
+  for (let at = buf.indexOf(0xe3); at >= 0; at = buf.indexOf(0xe3, at + 1)) {
+    const b1 = buf[at + 1] as number;
+    if (b1 >= 0x88 && b1 <= 0x8f) return true; // U+3200-33FF
+  }
+  for (let at = buf.indexOf(0xef); at >= 0; at = buf.indexOf(0xef, at + 1)) {
+    const b1 = buf[at + 1] as number;
+    const b2 = buf[at + 2] as number;
+    // U+F900-FB4F; full-width digits and letters (not the punctuation around them: ，（）：); half-width forms.
+    if (b1 >= 0xa4 && b1 <= 0xad) return true;
+    if (b1 === 0xbc && ((b2 >= 0x90 && b2 <= 0x99) || (b2 >= 0xa1 && b2 <= 0xba))) return true;
+    if (b1 === 0xbd && ((b2 >= 0x81 && b2 <= 0x9a) || b2 >= 0xa6)) return true;
+    if (b1 === 0xbe || b1 === 0xbf) return true;
+  }
+  for (let at = buf.indexOf(0xf0); at >= 0; at = buf.indexOf(0xf0, at + 1)) {
+    if (buf[at + 1] === 0xaf && (buf[at + 2] as number) >= 0xa0) return true; // U+2F800-2FBFF
   }
   return false;
 }
@@ -470,13 +506,14 @@ function rarestPiece(normalized: string, pieces: readonly string[]): string | nu
   return best;
 }
 
-/** Whether `needle` occurs in `hay` without cutting a spaced-script word at either end. */
-function occursAsWords(hay: string, needle: string): boolean {
+/** Whether `needle` occurs in `hay` without cutting a spaced-script word at either end (see matchAt for the edges). */
+function occursAsWords(hay: string, needle: string, startsText = true, endsText = true): boolean {
   const checkStart = spaced(needle[0]);
   const checkEnd = spaced(needle[needle.length - 1]);
   for (let at = hay.indexOf(needle); at >= 0; at = hay.indexOf(needle, at + 1)) {
-    if (checkStart && spaced(hay[at - 1])) continue;
-    if (checkEnd && spaced(hay[at + needle.length])) continue;
+    if (checkStart && (at > 0 ? spaced(hay[at - 1]) : !startsText)) continue;
+    const end = at + needle.length;
+    if (checkEnd && (end < hay.length ? spaced(hay[end]) : !endsText)) continue;
     return true;
   }
   return false;
@@ -485,12 +522,13 @@ function occursAsWords(hay: string, needle: string): boolean {
 /**
  * Whether `text` (a title, or a piece of a body) holds the phrase: its literal form as is
  * (the usual case, no copy made), else its key in the text's key. Also true for text that a
- * `traditional` index converts, which is left to positions.
+ * `traditional` index converts, which is left to positions. A piece of a body that does not
+ * start or end it (`startsText`, `endsText` false) holds no match that needs to see past it.
  */
-export function holdsPhrase(text: string, phrase: PhraseText): boolean {
-  if (phrase.literal !== '' && occursAsWords(text, phrase.literal)) return true;
+export function holdsPhrase(text: string, phrase: PhraseText, startsText = true, endsText = true): boolean {
+  if (phrase.literal !== '' && occursAsWords(text, phrase.literal, startsText, endsText)) return true;
   // A match in the text as it is is one (NFKC keeps those letters, and separators stay separators).
-  if (matchesKey(text, phrase.matcher)) return true;
+  if (matchesKey(text, phrase.matcher, startsText, endsText)) return true;
   if (!NFKC_SENSITIVE.test(text)) return phrase.converts?.(text) ?? false;
   // Most candidates that positions let through lack a stop word or a piece outright.
   if (surelyLacks(text, phrase.pieces)) return phrase.converts?.(text) ?? false;
@@ -512,7 +550,8 @@ export function holdsPhrase(text: string, phrase: PhraseText): boolean {
     while (end < hay.length && spaced(hay[end])) end++;
     covered = end;
     const window = hay.slice(start, end);
-    if (occursAsWords(asIs ? phraseKey(window) : keyOfNormalized(window), phrase.key)) return true;
+    const windowKey = asIs ? phraseKey(window) : keyOfNormalized(window);
+    if (occursAsWords(windowKey, phrase.key, startsText || start > 0, endsText || end < hay.length)) return true;
   }
   return phrase.converts?.(text) ?? false;
 }
@@ -534,26 +573,36 @@ function charAt(buf: Buffer, at: number): string {
  * that lies beyond the chunk cannot be seen: such an occurrence is left to the decoded text.
  * UTF-8 is self-synchronizing, so the literal's bytes found are the literal in the text.
  */
-function literalInBytes(buf: Buffer, phrase: PhraseText): boolean {
+function literalInBytes(buf: Buffer, phrase: PhraseText, startsText: boolean, endsText: boolean): boolean {
   const needle = phrase.literalBytes;
   if (needle === null) return false;
   const checkStart = spaced(phrase.literal[0]);
   const checkEnd = spaced(phrase.literal[phrase.literal.length - 1]);
   for (let at = buf.indexOf(needle); at >= 0; at = buf.indexOf(needle, at + 1)) {
     if (checkStart) {
-      if (at === 0) continue;
-      let lead = at - 1;
-      while (lead > 0 && ((buf[lead] as number) & 0xc0) === 0x80) lead--;
-      // A character cut by the chunk's start, or a letter of a spaced script: not seen as a boundary.
-      if (((buf[lead] as number) & 0xc0) === 0x80 || spaced(charAt(buf, lead))) continue;
+      if (at === 0) {
+        if (!startsText) continue;
+      } else {
+        let lead = at - 1;
+        while (lead > 0 && ((buf[lead] as number) & 0xc0) === 0x80) lead--;
+        // A character cut by the chunk's start, or a letter of a spaced script: not seen as a boundary.
+        if (((buf[lead] as number) & 0xc0) === 0x80 || spaced(charAt(buf, lead))) continue;
+      }
     }
     if (checkEnd) {
       const end = at + needle.length;
-      if (end >= buf.length || spaced(charAt(buf, end))) continue;
+      // Past the chunk, or a character it cuts: seen only where the chunk ends the text.
+      const seen = end < buf.length && end + utf8Length(buf[end] as number) <= buf.length;
+      if (seen ? spaced(charAt(buf, end)) : !endsText || end < buf.length) continue;
     }
     return true;
   }
   return false;
+}
+
+/** Whether bytes of the text hold the phrase as they are: its literal form, or its key (see keyInBytes for the edges). */
+function phraseInBytes(buf: Buffer, phrase: PhraseText, startsText: boolean, endsText: boolean): boolean {
+  return literalInBytes(buf, phrase, startsText, endsText) || keyInBytes(buf, phrase.matcher, startsText, endsText);
 }
 
 function bytesOf(chunk: Uint8Array): Buffer {
@@ -564,17 +613,29 @@ function bytesOf(chunk: Uint8Array): Buffer {
 export function bodyHoldsPhrase(read: (chunk: number) => Uint8Array | undefined, phrase: PhraseText): boolean {
   const decoder = new TextDecoder();
   let tail = '';
-  for (let i = 0; ; i++) {
-    const chunk = read(i);
-    // UTF-8 is self-synchronizing: the literal's bytes found in a chunk are the literal in its text.
-    if (chunk !== undefined) {
-      const bytes = bytesOf(chunk);
-      if (literalInBytes(bytes, phrase) || keyInBytes(bytes, phrase.matcher, i === 0)) return true;
+  // Whether the kept tail is the text from its start (it was not cut).
+  let tailStarts = true;
+  let chunk = read(0);
+  for (let i = 0; chunk !== undefined; i++) {
+    const bytes = bytesOf(chunk);
+    // UTF-8 is self-synchronizing: the phrase's bytes found in a chunk are the phrase in its text.
+    if (phraseInBytes(bytes, phrase, i === 0, false)) return true;
+    const next = read(i + 1);
+    const last = next === undefined;
+    if (last) {
+      if (phraseInBytes(bytes, phrase, i === 0, true)) return true;
+      // The whole body: its bytes answer as holdsPhrase on its text would (a candidate that
+      // fails, as one whose positions matched a sub-word does, is not decoded), unless
+      // normalizing or converting it could make a match.
+      if (i === 0 && phrase.converts === null && !mayNormalize(bytes)) return false;
     }
-    const text = tail + (chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true }));
-    if (text !== tail && holdsPhrase(text, phrase)) return true;
-    if (chunk === undefined) return false;
+    // A cut tail does not start the text, nor does a chunk before the last end it.
+    const text = tail + decoder.decode(chunk, { stream: !last });
+    if (holdsPhrase(text, phrase, tailStarts, last)) return true;
     const keep = Math.max(PHRASE_OVERLAP_CHARS, phrase.literal.length * 4);
-    tail = text.length > keep ? text.slice(text.length - keep) : text;
+    tailStarts &&= text.length <= keep;
+    tail = tailStarts ? text : text.slice(text.length - keep);
+    chunk = next;
   }
+  return false;
 }
