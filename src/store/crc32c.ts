@@ -1,22 +1,34 @@
 import { createRequire } from 'node:module';
+import { isMainThread } from 'node:worker_threads';
 import { EngineError } from '../errors.js';
 
 /**
  * CRC32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of iSCSI, ext4 and
- * LevelDB. crc32c("123456789") = 0xE3069283. Long ranges go to @node-rs/crc32, which uses
- * the CPU's CRC32 instruction (~5.6 GB/s here); short ones, where a native call costs more
- * than the bytes, and every range on a platform without its binary, are computed here
- * slicing-by-8: eight 256-entry tables, eight bytes a step (~1.2 GB/s in V8 here).
+ * LevelDB. crc32c("123456789") = 0xE3069283. On the main thread, long ranges go to
+ * @node-rs/crc32, which uses the CPU's CRC32 instruction (~5.6 GB/s here): searches check
+ * every stored body and postings block they read. The rest is computed here slicing-by-8:
+ * eight 256-entry tables, eight bytes a step (~1.2 GB/s in V8 here): short ranges, where a
+ * native call costs more than the bytes; worker threads, which seal what they write (loaded
+ * in two indexing workers, the addon's allocator added ~5 MB to the peak RSS the memory
+ * budget holds); and any platform without its binary.
  */
-const native = ((): ((bytes: Uint8Array) => number) | null => {
+type Native = (bytes: Uint8Array) => number;
+/** Loaded on the first long range (undefined until then, null where it cannot be). */
+let native: Native | null | undefined = isMainThread ? undefined : null;
+
+function loadNative(): Native | null {
   try {
     return (createRequire(import.meta.url)('@node-rs/crc32') as typeof import('@node-rs/crc32')).crc32c;
   } catch {
     return null;
   }
-})();
-/** Whether long ranges are checksummed by @node-rs/crc32 (false where its binary did not install). */
-export const CRC32C_NATIVE = native !== null;
+}
+
+/** Whether long ranges on this thread are checksummed by @node-rs/crc32 (it loads it if not yet). */
+export function crc32cNative(): boolean {
+  native ??= loadNative();
+  return native !== null;
+}
 /** Ranges from this many bytes go to the native code (measured: it wins from ~256 bytes, a view costs ~0.1 µs more). */
 const NATIVE_MIN_BYTES = 1024;
 
@@ -39,8 +51,8 @@ const TABLES = (() => {
 
 /** The CRC32C of bytes[start, end), as an unsigned 32-bit number. */
 export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length): number {
-  if (native !== null && end - start >= NATIVE_MIN_BYTES) {
-    return native(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end)) >>> 0;
+  if (end - start >= NATIVE_MIN_BYTES && native !== null && crc32cNative()) {
+    return (native as Native)(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end)) >>> 0;
   }
   return crc32cTables(bytes, start, end);
 }
