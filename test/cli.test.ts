@@ -35,6 +35,9 @@ test('ruyi index, search and stats on the shipped sample, with --json', (t) => {
   const people = ruyi('search', '明月 故乡', '--db', db);
   assert.equal(people.code, 0);
   assert.match(people.stdout, /^\d+ results/);
+  const one = ruyi('search', '"列出目录"', '--db', db);
+  assert.equal(one.code, 0, one.stderr);
+  assert.match(one.stdout, /^1 result \(/);
 
   const stats = ruyi('stats', '--db', db, '--json');
   assert.equal(stats.code, 0, stats.stderr);

@@ -103,7 +103,8 @@ export async function searchCommand(query: string, o: SearchCommandOptions): Pro
         .join('; ');
       // A phrase's candidates beyond the page are not all checked: at most this many (see totalExact).
       const count = result.totalExact ? `${result.total}` : `at most ${result.total}`;
-      printLine(`${count} results (${result.tookMs.toFixed(2)} ms)${notes ? ` — ${notes}` : ''}`);
+      const noun = result.total === 1 && result.totalExact ? 'result' : 'results';
+      printLine(`${count} ${noun} (${result.tookMs.toFixed(2)} ms)${notes ? ` — ${notes}` : ''}`);
       result.hits.forEach((h, i) => {
         printLine(`${String(o.offset + i + 1).padStart(3)}. ${h.title || '(no title)'}`);
         const date = h.date === null ? '' : `  ${typeof h.date === 'number' ? new Date(h.date).toISOString().slice(0, 10) : h.date}`;
@@ -111,7 +112,10 @@ export async function searchCommand(query: string, o: SearchCommandOptions): Pro
         if (h.snippet !== undefined) printLine(`     ${h.snippet.replace(/\s+/g, ' ')}`);
       });
     }
-    if (!o.json) printError(`wall ${wallMs.toFixed(0)} ms from process start to results (open ${openMs.toFixed(0)} ms, search ${result.tookMs.toFixed(1)} ms)`);
+    if (!o.json)
+      printError(
+        `wall ${wallMs.toFixed(0)} ms from process start to results (open ${openMs.toFixed(0)} ms, search ${result.tookMs.toFixed(1)} ms)`,
+      );
   } finally {
     await index.close();
   }
