@@ -16,15 +16,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Analyzer } from '../src/analysis/analyzer.js';
 import { type CorpusStats, idf, termScore } from '../src/search/bm25.js';
+// The rescoring window of a query of several words, and the candidates a one-word query needs (title checks).
+import { RESCORE_WINDOW, TITLE_CHECK } from '../src/search/searcher.js';
 import { ShardReader, type ShardView } from '../src/search/shard-reader.js';
 import { readCurrent } from '../src/store/generations.js';
 import { openMeta } from '../src/store/index-meta.js';
 import { BLOCK_DOCS, decodeBlockInto, SkipTable } from '../src/store/postings-codec.js';
 import { openShardDbs } from '../src/store/shard-store.js';
-
-/** The rescoring window of a query of several words, and the candidates a one-word query needs (title checks). */
-const RESCORE_WINDOW = 50;
-const TITLE_CHECK = 20;
 
 interface Block {
   /** The bound the skip entry gives (Infinity for a one-block list: it stores none). */

@@ -48,13 +48,16 @@ test('a body stored in two chunks cut at any byte, through a character too: the 
   );
 });
 
+/** Whether a body stored as these chunks (their UTF-8 bytes) holds the phrase `query`. */
+function holdsInChunks(chunks: string[], query: string): boolean {
+  const phrase = phraseText(query, [query], null);
+  assert.ok(phrase !== null);
+  const bytes = chunks.map((c) => Buffer.from(c, 'utf8'));
+  return bodyHoldsPhrase((i) => bytes[i], phrase);
+}
+
 test('a phrase found as bytes: Han, English words with their boundaries, and not inside a longer word', () => {
-  const check = (body: string, query: string): boolean => {
-    const phrase = phraseText(query, [query], null);
-    assert.ok(phrase !== null);
-    const bytes = Buffer.from(body, 'utf8');
-    return bodyHoldsPhrase((i) => (i === 0 ? bytes : undefined), phrase);
-  };
+  const check = (body: string, query: string): boolean => holdsInChunks([body], query);
   assert.equal(check('在 Basic IDE 中打开对话框编辑器。', '对话框编辑器'), true);
   assert.equal(check('open the dialog editor now', 'dialog editor'), true);
   assert.equal(check('open the dialog editors now', 'dialog editor'), false);
@@ -64,12 +67,7 @@ test('a phrase found as bytes: Han, English words with their boundaries, and not
 });
 
 test('a body of many chunks: a word cut by where a chunk ends, or by where the text kept from the last one starts, is not a match', () => {
-  const check = (chunks: string[], query: string): boolean => {
-    const phrase = phraseText(query, [query], null);
-    assert.ok(phrase !== null);
-    const bytes = chunks.map((c) => Buffer.from(c, 'utf8'));
-    return bodyHoldsPhrase((i) => bytes[i], phrase);
-  };
+  const check = holdsInChunks;
   // "editor" ends the first chunk, "s" starts the next: "editors".
   assert.equal(check(['open the dialog editor', 's now'], 'dialog editor'), false);
   assert.equal(check(['open the dialog editor', ' now'], 'dialog editor'), true);

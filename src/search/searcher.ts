@@ -34,7 +34,7 @@ const LEVEL_FACTOR = [1, 2, 4];
 /** A plain query with a one-character word and fewer matches than this also matches by title substring. */
 const TITLE_SCAN_BELOW = 100;
 /** Best candidates whose titles are checked for the query as a substring. */
-const TITLE_CHECK = 20;
+export const TITLE_CHECK = 20;
 /** Scoring looks a match up in a term's postings (binary search) when they outnumber the matches this many times. */
 const SPARSE_RATIO = 16;
 /** Candidate terms read per shard for one prefix before the most frequent are kept. */

@@ -24,10 +24,15 @@ function loadNative(): Native | null {
   }
 }
 
-/** Whether long ranges on this thread are checksummed by @node-rs/crc32 (it loads it if not yet). */
-export function crc32cNative(): boolean {
+/** @node-rs/crc32's crc32c on this thread, loaded on first use; null where it is not used. */
+function nativeCrc(): Native | null {
   native ??= loadNative();
-  return native !== null;
+  return native;
+}
+
+/** Whether long ranges on this thread are checksummed by @node-rs/crc32. */
+export function crc32cNative(): boolean {
+  return nativeCrc() !== null;
 }
 /** Ranges from this many bytes go to the native code (measured: it wins from ~256 bytes, a view costs ~0.1 µs more). */
 const NATIVE_MIN_BYTES = 1024;
@@ -51,9 +56,8 @@ const TABLES = (() => {
 
 /** The CRC32C of bytes[start, end), as an unsigned 32-bit number. */
 export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length): number {
-  if (end - start >= NATIVE_MIN_BYTES && native !== null && crc32cNative()) {
-    return (native as Native)(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end)) >>> 0;
-  }
+  const fast = end - start >= NATIVE_MIN_BYTES ? nativeCrc() : null;
+  if (fast !== null) return fast(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end)) >>> 0;
   return crc32cTables(bytes, start, end);
 }
 
