@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { Analyzer } from '../src/analysis/analyzer.js';
 import { type CorpusStats, idf, termScore } from '../src/search/bm25.js';
 // The rescoring window of a query of several words, and the candidates a one-word query needs (title checks).
-import { RESCORE_WINDOW, TITLE_CHECK } from '../src/search/searcher.js';
+import { corpusStats, RESCORE_WINDOW, TITLE_CHECK } from '../src/search/searcher.js';
 import { ShardReader, type ShardView } from '../src/search/shard-reader.js';
 import { readCurrent } from '../src/store/generations.js';
 import { openMeta } from '../src/store/index-meta.js';
@@ -49,17 +49,7 @@ const meta = openMeta(dir, undefined, 4, false);
 const readers = Array.from({ length: meta.shards }, (_, s) => new ShardReader(openShardDbs(dir, s)));
 const views = readers.map((r) => r.current());
 const analyzer = Analyzer.load(meta.analysis);
-const stats: CorpusStats = (() => {
-  let docs = 0;
-  let title = 0;
-  let body = 0;
-  for (const { state } of views) {
-    docs += state.docs;
-    title += state.sumTitleLen;
-    body += state.sumBodyLen;
-  }
-  return { docs, avgTitleLen: title / docs, avgBodyLen: body / docs };
-})();
+const stats: CorpusStats = corpusStats(views, views.length);
 const encoder = new TextEncoder();
 const docs = new Int32Array(BLOCK_DOCS);
 const tfTitle = new Int32Array(BLOCK_DOCS);

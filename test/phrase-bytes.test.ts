@@ -39,7 +39,7 @@ test('a body stored in two chunks cut at any byte, through a character too: the 
       const at = cut % (bytes.length + 1);
       const chunks = [bytes.subarray(0, at), bytes.subarray(at)];
       assert.equal(
-        bodyHoldsPhrase((i) => chunks[i], phrase),
+        bodyHoldsPhrase((i) => chunks[i], phrase, at),
         holdsPhrase(text, phrase),
         `${JSON.stringify(text)} ${JSON.stringify(query)} cut ${at}`,
       );
@@ -53,7 +53,7 @@ function holdsInChunks(chunks: string[], query: string): boolean {
   const phrase = phraseText(query, [query], null);
   assert.ok(phrase !== null);
   const bytes = chunks.map((c) => Buffer.from(c, 'utf8'));
-  return bodyHoldsPhrase((i) => bytes[i], phrase);
+  return bodyHoldsPhrase((i) => bytes[i], phrase, (bytes[0] as Buffer).length);
 }
 
 test('a phrase found as bytes: Han, English words with their boundaries, and not inside a longer word', () => {

@@ -9,6 +9,7 @@
  */
 
 import { normalizeText } from '../analysis/normalize.js';
+import { BODY_CHUNK_BYTES } from '../store/body-store.js';
 import type { PositionLists } from '../store/postings-codec.js';
 
 /** Where one slot occurs in one document: spans sorted by start. */
@@ -609,8 +610,16 @@ function bytesOf(chunk: Uint8Array): Buffer {
   return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
 }
 
-/** holdsPhrase over a body stored in chunks (`read(i)`, undefined past the last), stopping at the first match. */
-export function bodyHoldsPhrase(read: (chunk: number) => Uint8Array | undefined, phrase: PhraseText): boolean {
+/**
+ * holdsPhrase over a body stored in chunks (`read(i)`, undefined past the last), stopping at
+ * the first match. Every chunk but the last holds `chunkBytes` (as the body store writes them
+ * and verify checks), so a shorter one is known to be the last without reading the next.
+ */
+export function bodyHoldsPhrase(
+  read: (chunk: number) => Uint8Array | undefined,
+  phrase: PhraseText,
+  chunkBytes = BODY_CHUNK_BYTES,
+): boolean {
   const decoder = new TextDecoder();
   let tail = '';
   // Whether the kept tail is the text from its start (it was not cut).
@@ -618,17 +627,14 @@ export function bodyHoldsPhrase(read: (chunk: number) => Uint8Array | undefined,
   let chunk = read(0);
   for (let i = 0; chunk !== undefined; i++) {
     const bytes = bytesOf(chunk);
-    // UTF-8 is self-synchronizing: the phrase's bytes found in a chunk are the phrase in its text.
-    if (phraseInBytes(bytes, phrase, i === 0, false)) return true;
-    const next = read(i + 1);
+    const next = bytes.length < chunkBytes ? undefined : read(i + 1);
     const last = next === undefined;
-    if (last) {
-      if (phraseInBytes(bytes, phrase, i === 0, true)) return true;
-      // The whole body: its bytes answer as holdsPhrase on its text would (a candidate that
-      // fails, as one whose positions matched a sub-word does, is not decoded), unless
-      // normalizing or converting it could make a match.
-      if (i === 0 && phrase.converts === null && !mayNormalize(bytes)) return false;
-    }
+    // UTF-8 is self-synchronizing: the phrase's bytes found in a chunk are the phrase in its text.
+    if (phraseInBytes(bytes, phrase, i === 0, last)) return true;
+    // The whole body: its bytes answer as holdsPhrase on its text would (a candidate that
+    // fails, as one whose positions matched a sub-word does, is not decoded), unless
+    // normalizing or converting it could make a match.
+    if (i === 0 && last && phrase.converts === null && !mayNormalize(bytes)) return false;
     // A cut tail does not start the text, nor does a chunk before the last end it.
     const text = tail + decoder.decode(chunk, { stream: !last });
     if (holdsPhrase(text, phrase, tailStarts, last)) return true;

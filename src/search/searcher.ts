@@ -85,7 +85,7 @@ function oneTermShape(plan: QueryPlan, options: SearchOptions, o: Resolved): { t
 }
 
 /** Document count and average field lengths over the first `shards` shards: what every score uses. */
-function corpusStats(views: readonly ShardView[], shards: number): CorpusStats {
+export function corpusStats(views: readonly ShardView[], shards: number): CorpusStats {
   let docs = 0;
   let sumTitle = 0;
   let sumBody = 0;
